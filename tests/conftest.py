@@ -1,0 +1,131 @@
+"""Shared fixtures: a deployed ForecastMarket on anvil, accounts, and helpers that build
+competitions and commitments the way clients do."""
+import os
+
+import pytest
+from brownie import ForecastMarket, accounts, chain, web3
+from eth_abi import encode
+
+DAY = 24 * 3600
+REWARD = 10**18
+TEST_CID = "QmTestSetBundle000000000000000000000000000000"
+TEST_SALT = b"\x07" * 32
+
+
+def test_commitment(cid: str = TEST_CID, salt: bytes = TEST_SALT) -> bytes:
+    return web3.keccak(encode(["string", "bytes32"], [cid, salt]))
+
+
+def model_commitment(market, cid: str, sha: bytes, salt: bytes, sender, comp_id: int) -> bytes:
+    """keccak256(abi.encode(modelCid, modelSha256, salt, sender, id, address(this)))."""
+    return web3.keccak(
+        encode(
+            ["string", "bytes32", "bytes32", "address", "uint256", "address"],
+            [cid, sha, salt, str(sender), comp_id, market.address],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def market():
+    return ForecastMarket.deploy({"from": accounts[0]})
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture
+def organizer():
+    return accounts[0]
+
+
+@pytest.fixture
+def params():
+    """Factory for CompetitionParams (a tuple in ABI order) with sensible defaults."""
+
+    def make(
+        start=None,
+        submission=3 * DAY,
+        reveal=DAY,
+        evaluation=DAY,
+        prize_bps=(10_000,),
+        deposit=0,
+        min_score=10**12,
+        higher=False,
+        data_cid="QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+        target="co2",
+        seq=52,
+        horizon=1,
+        metric=0,
+        commitment=None,
+    ):
+        now = start if start is not None else chain.time()
+        sub_end = now + submission
+        return (
+            data_cid,
+            target,
+            seq,
+            horizon,
+            metric,
+            higher,
+            min_score,
+            sub_end,
+            sub_end + reveal,
+            sub_end + reveal + evaluation,
+            list(prize_bps),
+            deposit,
+            commitment if commitment is not None else test_commitment(),
+        )
+
+    return make
+
+
+@pytest.fixture
+def create(market, organizer, params):
+    """Create a competition; returns its id."""
+
+    def make(reward=REWARD, sender=None, **kw):
+        tx = market.createCompetition(params(**kw), {"from": sender or organizer, "value": reward})
+        return tx.return_value
+
+    return make
+
+
+class Player:
+    """A participant with a model (CID + sha256) and a salt, able to commit and reveal."""
+
+    def __init__(self, market, account, comp_id, n):
+        self.market, self.account, self.id = market, account, comp_id
+        self.cid = f"QmModel{n:039d}"
+        self.sha = web3.keccak(text=f"model-{n}")  # any 32 bytes stand for the bundle digest
+        self.salt = os.urandom(32)
+
+    @property
+    def commitment(self):
+        return model_commitment(self.market, self.cid, self.sha, self.salt, self.account, self.id)
+
+    def commit(self, value=0):
+        return self.market.commit(self.id, self.commitment, {"from": self.account, "value": value})
+
+    def reveal(self):
+        return self.market.reveal(self.id, self.cid, self.sha, self.salt, {"from": self.account})
+
+
+@pytest.fixture
+def players(market):
+    def make(comp_id, n=3, first=1):
+        return [Player(market, accounts[first + i], comp_id, first + i) for i in range(n)]
+
+    return make
+
+
+def goto(timestamp: int) -> None:
+    """Mine a block whose timestamp is exactly `timestamp` (must be in the future)."""
+    chain.mine(timestamp=timestamp)
+
+
+def deadlines(market, comp_id):
+    c = market.competition(comp_id)
+    return c["submissionEnd"], c["revealEnd"], c["evaluationEnd"]

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Idempotent set-up, called by both README commands (and usable on its own):
+#   1. a Python venv (.venv) with the pinned requirements and this project (console command `market`);
+#   2. the npm tools from package-lock.json (solc-js 0.8.28, anvil, OpenZeppelin);
+#   3. a `solc-v0.8.28` launcher where py-solc-x (so brownie) looks for compilers;
+#   4. `anvil` on the venv's PATH, which is the PATH brownie uses.
+# A second run on a set-up machine checks stamps and returns in about a second.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+SOLC_VERSION="0.8.28"
+log() { printf '[setup] %s\n' "$*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || { log "missing '$1': $2"; exit 1; }; }
+
+need "$PY" "install Python 3.11 (python3 with venv and pip)"
+need node "install Node.js 18 or newer (it runs the Solidity compiler and anvil's launcher)"
+need npm "install npm (it comes with Node.js)"
+
+stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# 1. Python venv ------------------------------------------------------------------------------
+py_stamp="$(stamp_of requirements.txt pyproject.toml)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
+  log "creating the Python venv in .venv (first run: about 2-5 minutes, ~2.5 GB)"
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade "pip==26.3" >&2 || "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
+  "$VENV/bin/python" -m pip install --quiet --requirement requirements.txt >&2
+  "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation --editable . >&2
+  echo "$py_stamp" > "$VENV/.stamp"
+fi
+
+# 2. npm tools ---------------------------------------------------------------------------------
+npm_stamp="$(stamp_of package-lock.json)"
+if [ ! -d node_modules ] || [ "$(cat node_modules/.fm-stamp 2>/dev/null)" != "$npm_stamp" ]; then
+  log "installing npm tools (solc $SOLC_VERSION, anvil)"
+  # --ignore-scripts: anvil's postinstall would download a binary; its platform package
+  # (an optional dependency) already ships it.
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+  echo "$npm_stamp" > node_modules/.fm-stamp
+fi
+
+# 3. solc launcher where py-solc-x finds it ---------------------------------------------------
+SOLCX_DIR="${SOLCX_BINARY_PATH:-$HOME/.solcx}"
+mkdir -p "$SOLCX_DIR"
+launcher="$SOLCX_DIR/solc-v$SOLC_VERSION"
+want="#!/bin/sh
+# Written by $ROOT/tools/setup.sh: solc-js $SOLC_VERSION (WebAssembly) as a solc binary.
+FM_SOLC_MODULE='$ROOT/node_modules/solc' exec node '$ROOT/tools/solc-launcher.js' \"\$@\""
+if [ "$(cat "$launcher" 2>/dev/null)" != "$want" ]; then
+  printf '%s\n' "$want" > "$launcher"
+  chmod +x "$launcher"
+  log "solc $SOLC_VERSION launcher written to $launcher"
+fi
+
+# 4. anvil where brownie finds it ------------------------------------------------------------
+arch="$(uname -m)"; case "$arch" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
+anvil_bin="$ROOT/node_modules/@foundry-rs/anvil-linux-$arch/bin/anvil"
+[ -x "$anvil_bin" ] || { log "no anvil binary for linux-$arch in node_modules"; exit 1; }
+ln -sfn "$anvil_bin" "$VENV/bin/anvil"
+
+# 5. .env (brownie-config.yaml names it; secrets stay out of git) -----------------------------
+if [ ! -f .env ]; then
+  cp .env.example .env
+  log "created .env from .env.example (fill in PRIVATE_KEY etc. for live networks)"
+fi
+
+# 6. a live network whose RPC URL comes from the environment (.env) ---------------------------
+if ! grep -q "id: sepolia-rpc" "$HOME/.brownie/network-config.yaml" 2>/dev/null; then
+  "$VENV/bin/brownie" networks add Ethereum sepolia-rpc host='$SEPOLIA_RPC_URL' chainid=11155111 \
+    explorer=https://api-sepolia.etherscan.io/api >/dev/null
+  log "registered brownie network 'sepolia-rpc' (host from \$SEPOLIA_RPC_URL)"
+fi
