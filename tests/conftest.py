@@ -129,3 +129,25 @@ def goto(timestamp: int) -> None:
 def deadlines(market, comp_id):
     c = market.competition(comp_id)
     return c["submissionEnd"], c["revealEnd"], c["evaluationEnd"]
+
+
+def reverts(error: str, *args):
+    """`brownie.reverts` for a custom error, by name and (optionally) its leading arguments."""
+    import re
+
+    import brownie
+
+    text = f"{error}: " + ", ".join(str(a).lower() if hasattr(a, "address") else str(a) for a in args)
+    return brownie.reverts(revert_pattern=re.escape(text) + ".*")
+
+
+def totals(market) -> tuple[int, int]:
+    escrowed, owed = market.totals()
+    return int(escrowed), int(owed)
+
+
+def at(timestamp: int) -> None:
+    """The next transaction runs in a block with exactly this timestamp."""
+    from scripts.chaintime import set_next_block_time
+
+    set_next_block_time(timestamp)

@@ -1,0 +1,170 @@
+"""createCompetition and cancel: escrow, validation, events, views."""
+from brownie import accounts, web3
+
+from conftest import DAY, REWARD, at, deadlines, reverts, totals
+from scripts.chaintime import now
+
+PHASE = {"None": 0, "Submission": 1, "Reveal": 2, "Evaluation": 3, "Expired": 4, "Finalized": 5,
+         "Refunded": 6, "Fallback": 7, "Cancelled": 8}
+
+
+def test_create_escrows_the_reward_and_stores_the_task(market, organizer, create):
+    before = market.balance()
+    cid = create(prize_bps=(6000, 4000), deposit=10**15, min_score=-5, higher=True, metric=4)
+    assert cid == 1 and market.competitionCount() == 1
+    assert market.balance() - before == REWARD
+    c = market.competition(cid)
+    assert c["organizer"] == organizer
+    assert c["reward"] == REWARD
+    assert c["entryDeposit"] == 10**15
+    assert c["minScore"] == -5 and c["higherIsBetter"] and c["metric"] == 4
+    assert c["prizeCount"] == 2 and list(c["prizeBps"]) == [6000, 4000, 0]
+    assert c["target"] == "co2" and c["sequenceLength"] == 52 and c["horizon"] == 1
+    assert market.phase(cid) == PHASE["Submission"]
+    assert totals(market) == (REWARD, 0)
+
+
+def test_create_emits_created(market, organizer, params):
+    p = params()
+    tx = market.createCompetition(p, {"from": organizer, "value": REWARD})
+    ev = tx.events["CompetitionCreated"]
+    assert ev["id"] == 1 and ev["organizer"] == organizer and ev["reward"] == REWARD
+    assert ev["dataCid"] == p[0] and ev["submissionEnd"] == p[7]
+
+
+def test_ids_are_sequential_and_independent(market, create):
+    a, b = create(), create(reward=2 * REWARD)
+    assert (a, b) == (1, 2)
+    assert market.competition(b)["reward"] == 2 * REWARD
+
+
+def test_create_without_reward_reverts(market, organizer, params):
+    with reverts("EmptyReward"):
+        market.createCompetition(params(), {"from": organizer, "value": 0})
+
+
+def test_create_with_deadline_in_the_past_reverts(market, organizer, params):
+    t = now() + 100
+    p = params(start=t - 3 * DAY - 100)  # submissionEnd == t - 100 < now
+    with reverts("InvalidDeadlines"):
+        at(t)
+        market.createCompetition(p, {"from": organizer, "value": REWARD})
+
+
+def test_create_with_submission_end_equal_to_now_reverts(market, organizer, params):
+    t = now() + 100
+    p = params(start=t, submission=0)
+    with reverts("InvalidDeadlines"):
+        at(t)
+        market.createCompetition(p, {"from": organizer, "value": REWARD})
+
+
+def test_create_with_reveal_end_not_after_submission_end_reverts(market, organizer, params):
+    with reverts("InvalidDeadlines"):
+        market.createCompetition(params(reveal=0), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_evaluation_end_not_after_reveal_end_reverts(market, organizer, params):
+    with reverts("InvalidDeadlines"):
+        market.createCompetition(params(evaluation=0), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_split_not_summing_to_10000_reverts(market, organizer, params):
+    with reverts("InvalidPrizeSplit"):
+        market.createCompetition(params(prize_bps=(5000, 4000)), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_more_than_three_prizes_reverts(market, organizer, params):
+    with reverts("InvalidPrizeSplit"):
+        market.createCompetition(params(prize_bps=(4000, 3000, 2000, 1000)), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_empty_prize_split_reverts(market, organizer, params):
+    with reverts("InvalidPrizeSplit"):
+        market.createCompetition(params(prize_bps=()), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_zero_share_reverts(market, organizer, params):
+    with reverts("InvalidPrizeSplit"):
+        market.createCompetition(params(prize_bps=(10_000, 0)), {"from": organizer, "value": REWARD})
+
+
+def test_create_without_data_cid_reverts(market, organizer, params):
+    with reverts("InvalidTask"):
+        market.createCompetition(params(data_cid=""), {"from": organizer, "value": REWARD})
+
+
+def test_create_without_target_reverts(market, organizer, params):
+    with reverts("InvalidTask"):
+        market.createCompetition(params(target=""), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_zero_window_or_horizon_reverts(market, organizer, params):
+    with reverts("InvalidTask"):
+        market.createCompetition(params(seq=0), {"from": organizer, "value": REWARD})
+    with reverts("InvalidTask"):
+        market.createCompetition(params(horizon=0), {"from": organizer, "value": REWARD})
+
+
+def test_unknown_competition_views_revert_and_phase_is_none(market):
+    assert market.phase(7) == PHASE["None"]
+    with reverts("UnknownCompetition", 7):
+        market.competition(7)
+    with reverts("UnknownCompetition", 7):
+        market.ranking(7)
+
+
+def test_commit_to_unknown_competition_reverts(market):
+    with reverts("UnknownCompetition", 3):
+        market.commit(3, b"\x01" * 32, {"from": accounts[1]})
+
+
+def test_cancel_before_any_commitment_credits_the_organizer(market, organizer, create):
+    cid = create()
+    tx = market.cancel(cid, {"from": organizer})
+    assert "CompetitionCancelled" in tx.events
+    assert market.balanceOf(organizer) == REWARD
+    assert market.phase(cid) == PHASE["Cancelled"]
+    assert totals(market) == (0, REWARD)
+
+
+def test_cancel_by_someone_else_reverts(market, create):
+    cid = create()
+    with reverts("NotOrganizer", cid, accounts[1]):
+        market.cancel(cid, {"from": accounts[1]})
+
+
+def test_cancel_after_a_commitment_reverts(market, organizer, create, players):
+    cid = create()
+    players(cid, 1)[0].commit()
+    with reverts("HasCommitments", cid, 1):
+        market.cancel(cid, {"from": organizer})
+
+
+def test_cancel_twice_reverts(market, organizer, create):
+    cid = create()
+    market.cancel(cid, {"from": organizer})
+    with reverts("AlreadySettled", cid):
+        market.cancel(cid, {"from": organizer})
+
+
+def test_phase_follows_the_clock(market, create):
+    from scripts.chaintime import mine_at
+
+    cid = create()
+    sub, rev, ev = deadlines(market, cid)
+    mine_at(sub - 1)
+    assert market.phase(cid) == PHASE["Submission"]
+    mine_at(sub)
+    assert market.phase(cid) == PHASE["Reveal"]
+    mine_at(rev)
+    assert market.phase(cid) == PHASE["Evaluation"]
+    mine_at(ev)
+    assert market.phase(cid) == PHASE["Expired"]
+
+
+def test_commitment_helper_matches_the_client_formula(market, create, players):
+    cid = create()
+    p = players(cid, 1)[0]
+    assert market.commitmentFor(p.cid, p.sha, p.salt, p.account, cid) == web3.to_hex(p.commitment)
+    assert web3.keccak(b"") != p.commitment
