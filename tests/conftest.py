@@ -12,7 +12,7 @@ TEST_CID = "QmTestSetBundle000000000000000000000000000000"
 TEST_SALT = b"\x07" * 32
 
 
-def test_commitment(cid: str = TEST_CID, salt: bytes = TEST_SALT) -> bytes:
+def sealed_test_set(cid: str = TEST_CID, salt: bytes = TEST_SALT) -> bytes:
     return web3.keccak(encode(["string", "bytes32"], [cid, salt]))
 
 
@@ -76,7 +76,7 @@ def params():
             sub_end + reveal + evaluation,
             list(prize_bps),
             deposit,
-            commitment if commitment is not None else test_commitment(),
+            commitment if commitment is not None else sealed_test_set(),
         )
 
     return make

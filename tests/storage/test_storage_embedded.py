@@ -1,0 +1,119 @@
+"""EmbeddedKubo specifics: lazy start, offline behaviour, repo sharing and the repo lock."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ipfs_store import EmbeddedKubo, StorageError
+
+MISSING = "QmWATWQ7fVPP2EFGu71UkfnqhYXDYH566qy47CnJDgvs8u"  # valid CID, never added here
+
+HOLDER = textwrap.dedent(
+    """
+    import sys
+    from ipfs_store import EmbeddedKubo
+    with EmbeddedKubo(sys.argv[1]) as node:
+        print(node.add_bytes(b"from the other process"), flush=True)
+        sys.stdin.readline()  # hold the repo until the test says so
+    """
+)
+
+
+def test_constructor_does_nothing_until_first_use(tmp_path: Path) -> None:
+    node = EmbeddedKubo(tmp_path / "repo")
+    assert not (tmp_path / "repo").exists()
+    node.close()
+    assert not (tmp_path / "repo").exists()
+
+
+def test_new_repo_is_configured_offline(embedded: EmbeddedKubo) -> None:
+    embedded.start()
+    config = json.loads((embedded.repo_path / "config").read_text())
+    assert config["Bootstrap"] == []
+    assert config["Addresses"]["Swarm"] == []
+    assert config["Discovery"]["MDNS"]["Enabled"] is False
+
+
+def test_missing_content_fails_fast_instead_of_waiting_for_the_network(
+    embedded: EmbeddedKubo, tmp_path: Path
+) -> None:
+    with pytest.raises(StorageError, match="not in the local IPFS repo.*Set IPFS_API"):
+        embedded.get(MISSING, tmp_path / "x")
+    with pytest.raises(StorageError, match="not in the local IPFS repo"):
+        embedded.pin(MISSING)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_has_sees_files_inside_added_folders(embedded: EmbeddedKubo, bundle: Path) -> None:
+    embedded.add_folder(bundle)
+    inner = embedded.add_file(bundle / "spec.json")
+    assert embedded.has(inner)
+    assert not embedded.has(MISSING)
+
+
+def test_objects_in_one_process_share_a_repo(tmp_path: Path) -> None:
+    first, second = EmbeddedKubo(tmp_path / "repo"), EmbeddedKubo(tmp_path / "repo")
+    cid = first.add_bytes(b"shared")
+    assert second.cat(cid) == b"shared"
+    first.close()
+    assert second.cat(cid) == b"shared"  # still running for `second`
+    second.close()
+    with pytest.raises(StorageError, match="is closed"):
+        second.cat(cid)
+    with EmbeddedKubo(tmp_path / "repo") as again:  # reopened: content persisted
+        assert again.cat(cid) == b"shared"
+
+
+def test_failed_download_leaves_nothing_behind(
+    embedded: EmbeddedKubo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = embedded.add_bytes(b"x" * 1000)
+
+    def half_then_fail(cid: str, dest: Path, max_bytes: int) -> None:
+        dest.write_bytes(b"x" * 500)
+        raise StorageError("simulated failure halfway")
+
+    monkeypatch.setattr(embedded, "_fetch", half_then_fail)
+    with pytest.raises(StorageError, match="halfway"):
+        embedded.get(cid, tmp_path / "dl" / "file")
+    assert list((tmp_path / "dl").iterdir()) == []
+
+
+def test_repo_locked_by_another_process_gives_a_clear_error(tmp_path: Path) -> None:
+    repo = tmp_path / "data" / "repo"
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(repo)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env,
+    )
+    try:
+        cid = holder.stdout.readline().strip()
+        assert cid.startswith("Qm"), "the helper process could not start its node"
+        with pytest.raises(StorageError) as info:
+            EmbeddedKubo(repo).add_bytes(b"x")
+        message = str(info.value)
+        assert f"in use by process {holder.pid}" in message
+        assert "FM_DATA_DIR" in message and "IPFS_API" in message
+    finally:
+        holder.communicate("done\n", timeout=30)
+    with EmbeddedKubo(repo) as node:  # free again once the other process is gone
+        assert node.cat(cid) == b"from the other process"
+    # The library's debug log went beside the repo, not into the working directory.
+    assert (repo.parent / "kubo.log").exists() and list(cwd.iterdir()) == []
+
+
+def test_damaged_repo_gives_a_clear_error(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "config").write_text("{not json")
+    (repo / "version").write_text("14")
+    with pytest.raises(StorageError, match=r"could not start.*failure to decode config.*Move it aside"):
+        EmbeddedKubo(repo).start()
