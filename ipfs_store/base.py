@@ -62,6 +62,15 @@ class Storage(ABC):
         Hidden entries are included; symlinks and special files are refused (StorageError).
         """
 
+    def folder_cid(self, path: PathLike) -> str:
+        """The CID `add_folder(path)` would give, without publishing the folder.
+
+        For content that must stay private until later (an organizer's hidden test set). The
+        default adds it to this node: right for the embedded node, which is isolated (no peers,
+        no announcements). Network backends override it to hash only.
+        """
+        return self.add_folder(path)
+
     @abstractmethod
     def add_bytes(self, data: bytes) -> str:
         """Add `data` as a file; return its CID."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ ADD_OPTIONS: dict[str, Any] = {
     "pin": True,
 }
 _DIR, _FILE = 1, 2  # UnixFS types reported by `ls`
+
+# ipfshttpclient 0.7.0 passes urllib3 an argument that urllib3 2.x only warns about.
+warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,10 @@ class KuboRPC(Storage):
                 "your node's connectivity, or raise the timeout"
             ) from e
         except rpc_errors.Error as e:
-            raise StorageError(f"the IPFS node at {self.api} failed while {doing}: {e}") from e
+            raise StorageError(
+                f"the IPFS node at {self.api} failed while {doing}: {e}; check the CID and "
+                "that the node is healthy, or unset IPFS_API to use the embedded node"
+            ) from e
 
     def version(self) -> str:
         """The node's Kubo version (also a cheap reachability check)."""
@@ -127,11 +134,18 @@ class KuboRPC(Storage):
             return str(self._rpc().add(io.BytesIO(data), **ADD_OPTIONS)["Hash"])
 
     def add_folder(self, path: PathLike) -> str:
+        return self._add_folder(path, only_hash=False)
+
+    def folder_cid(self, path: PathLike) -> str:
+        """Hash the folder on the node (`ipfs add --only-hash`): nothing is stored or announced."""
+        return self._add_folder(path, only_hash=True)
+
+    def _add_folder(self, path: PathLike, *, only_hash: bool) -> str:
         p = Path(path)
         tree_entries(p)  # symlinks would be skipped silently by the client: refuse them
         name = os.path.basename(os.path.normpath(p))
         with self._errors(f"adding {p}"):
-            added = self._rpc().add(str(p), recursive=True, **ADD_OPTIONS)
+            added = self._rpc().add(str(p), recursive=True, only_hash=only_hash, **ADD_OPTIONS)
         for item in added:
             if item["Name"] == name:
                 return str(item["Hash"])

@@ -34,6 +34,9 @@ def get_keras() -> Any:
                 f"keras was imported with backend {keras.backend.backend()!r} before ml_models; "
                 "set KERAS_BACKEND=tensorflow before importing keras"
             )
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
         _CONFIGURED = True
     return keras
 

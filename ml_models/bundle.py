@@ -232,7 +232,7 @@ def _read_safetensors(path: Path, expected: dict[str, tuple[int, ...]], limits: 
     data = raw[8 + hlen :]
     spans = []
     out: dict[str, np.ndarray] = {}
-    for name in sorted(expected, key=lambda n: header[n].get("data_offsets", [0])[0] if isinstance(header[n], dict) else 0):
+    for name in sorted(expected):
         info = header[name]
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise BundleError(f"tensor {name!r} has a malformed header entry")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -393,9 +394,11 @@ def clean_series(
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> str:
-    inferred = pd.infer_freq(index) if len(index) >= 3 else None
+    with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
+        warnings.simplefilter("ignore")
+        inferred = pd.infer_freq(index) if len(index) >= 3 else None
     if inferred:
-        return inferred
+        return str(getattr(inferred, "freqstr", inferred))
     diffs = pd.Series(index[1:] - index[:-1])
     if diffs.empty:
         raise DataError("cannot infer a frequency from fewer than 2 timestamps; pass freq=")

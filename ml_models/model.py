@@ -128,8 +128,11 @@ class Forecaster:
             raise SpecError("this rnn forecaster has no network; train it or load a bundle")
         windows = _windows_at(x, s.sequence_length, ends)
         if s.target_transform == "delta":
-            windows = windows - windows[:, -1:, :]
-        out = self.model.predict(windows.astype("float32"), batch_size=PREDICT_BATCH, verbose=0).reshape(-1).astype("float64")
+            windows[:, :, 0] -= windows[:, -1:, 0]  # target relative to its last value; covariates as they are
+        w32 = windows.astype("float32")
+        # Direct calls in fixed-size batches: no tf.function retracing, same result every run.
+        parts = [np.asarray(self.model(w32[i : i + PREDICT_BATCH], training=False)) for i in range(0, len(w32), PREDICT_BATCH)]
+        out = np.concatenate(parts).reshape(-1).astype("float64")
         if s.task == "direction":
             return out
         ti = self.scaler.columns.index(self.target)
@@ -156,7 +159,7 @@ def _training_arrays(spec: ModelSpec, scaler: SeriesScaler, target: str, frame: 
     y = frame[target].to_numpy(dtype="float64")
     windows, rows = make_windows(x, spec.sequence_length, spec.horizon, first_target=first_target)
     if spec.target_transform == "delta":
-        windows = windows - windows[:, -1:, :]
+        windows[:, :, 0] -= windows[:, -1:, 0]  # the target (column 0) relative to its last value
     origin = y[rows - spec.horizon]
     if spec.task == "direction":
         t = (y[rows] > origin).astype("float32")

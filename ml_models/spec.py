@@ -57,8 +57,8 @@ class ModelSpec:
     ``dropout`` after each, an optional ReLU dense head of ``dense_units`` (0 = none), then one
     output (linear, or sigmoid for ``task="direction"``).
     ``target_transform="delta"`` (default) makes the network predict the standardised change
-    ``target[t + horizon] - target[t]`` from windows expressed relative to their last row, which
-    copes with trending series; "level" predicts the standardised value itself.
+    ``target[t + horizon] - target[t]`` from windows in which the target is expressed relative to
+    its last value (other input columns stay standardised), which copes with trending series; "level" predicts the standardised value itself.
     Training: Adam with ``learning_rate``, ``batch_size``, at most ``epochs`` epochs, early stopping
     after ``patience`` epochs without validation improvement (0 = off), the last
     ``validation_fraction`` of the training windows held out when no validation frame is given.

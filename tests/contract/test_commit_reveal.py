@@ -3,7 +3,7 @@ import os
 
 from brownie import accounts, web3
 
-from conftest import Player, at, deadlines, reverts, totals
+from market_helpers import Player, at, deadlines, reverts, totals
 
 DEPOSIT = 10**16
 

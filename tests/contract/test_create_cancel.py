@@ -1,7 +1,7 @@
 """createCompetition and cancel: escrow, validation, events, views."""
 from brownie import accounts, web3
 
-from conftest import DAY, REWARD, at, deadlines, reverts, totals
+from market_helpers import DAY, REWARD, at, deadlines, reverts, totals
 from scripts.chaintime import now
 
 PHASE = {"None": 0, "Submission": 1, "Reveal": 2, "Evaluation": 3, "Expired": 4, "Finalized": 5,

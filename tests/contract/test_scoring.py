@@ -1,7 +1,7 @@
 """revealTestSet, postScores, ranking and ties."""
 import os
 
-from conftest import TEST_CID, TEST_SALT, at, deadlines, reverts
+from market_helpers import TEST_CID, TEST_SALT, at, deadlines, reverts
 
 
 def _revealed(market, create, players, n=3, **kw):

@@ -1,7 +1,7 @@
 """finalize, refunds, fallback, deposits, and where every wei goes."""
 from brownie import ReentrantParticipant, RevertingParticipant, accounts
 
-from conftest import REWARD, TEST_CID, TEST_SALT, Player, at, deadlines, model_commitment, reverts, totals
+from market_helpers import REWARD, TEST_CID, TEST_SALT, Player, at, deadlines, model_commitment, reverts, totals
 
 DEPOSIT = 10**16
 

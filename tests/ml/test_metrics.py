@@ -34,9 +34,9 @@ def test_smape_in_percent():
 
 def test_directional_accuracy_for_values_and_probabilities():
     origin = [0.0, 3.0, 3.0, 3.0]  # actual: up, down, up, no rise
-    assert directional_accuracy(Y, P, y_origin=origin) == pytest.approx(2 / 4)  # P up? T, F, F, F
-    probs = [0.9, 0.2, 0.7, 0.6]
-    assert directional_accuracy(Y, probs, y_origin=origin, task="direction") == pytest.approx(3 / 4)
+    assert directional_accuracy(Y, P, y_origin=origin) == pytest.approx(3 / 4)  # P up? T, F, F, F
+    probs = [0.4, 0.8, 0.7, 0.1]  # up? F, T, T, F
+    assert directional_accuracy(Y, probs, y_origin=origin, task="direction") == pytest.approx(2 / 4)
 
 
 def test_metric_table_ids_and_directions_are_stable():

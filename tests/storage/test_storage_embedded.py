@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,30 @@ HOLDER = textwrap.dedent(
         sys.stdin.readline()  # hold the repo until the test says so
     """
 )
+
+INTERRUPTIBLE = textwrap.dedent(
+    """
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started as a background job
+    from ipfs_store import EmbeddedKubo
+    node = EmbeddedKubo(sys.argv[1])
+    node.start()
+    try:
+        print("ready", flush=True)
+        time.sleep(60)
+    except KeyboardInterrupt:
+        node.close()
+        print("interrupted", flush=True)
+    """
+)
+
+
+def run_python(script: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env,
+    )
 
 
 def test_constructor_does_nothing_until_first_use(tmp_path: Path) -> None:
@@ -89,11 +114,7 @@ def test_repo_locked_by_another_process_gives_a_clear_error(tmp_path: Path) -> N
     repo = tmp_path / "data" / "repo"
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(repo)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env,
-    )
+    holder = run_python(HOLDER, str(repo), cwd=cwd)
     try:
         cid = holder.stdout.readline().strip()
         assert cid.startswith("Qm"), "the helper process could not start its node"
@@ -117,3 +138,20 @@ def test_damaged_repo_gives_a_clear_error(tmp_path: Path) -> None:
     (repo / "version").write_text("14")
     with pytest.raises(StorageError, match=r"could not start.*failure to decode config.*Move it aside"):
         EmbeddedKubo(repo).start()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_kill_still_work_while_a_node_runs(tmp_path: Path, sig: signal.Signals) -> None:
+    # Kubo's Go runtime subscribes to SIGINT/SIGTERM; without EmbeddedKubo restoring Python's
+    # handlers, both signals would be swallowed and the process would run on.
+    proc = run_python(INTERRUPTIBLE, str(tmp_path / "repo"), cwd=tmp_path)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    if sig == signal.SIGINT:
+        assert out.strip() == "interrupted" and proc.returncode == 0
+    else:
+        assert proc.returncode == -signal.SIGTERM

@@ -1,9 +1,8 @@
-"""Shared fixtures: a deployed ForecastMarket on anvil, accounts, and helpers that build
-competitions and commitments the way clients do."""
+"""Helpers for the contract tests: commitments built the way clients build them, a participant
+object, custom-error matching, and block-time control."""
 import os
 
-import pytest
-from brownie import ForecastMarket, accounts, chain, web3
+from brownie import web3
 from eth_abi import encode
 
 DAY = 24 * 3600
@@ -26,73 +25,6 @@ def model_commitment(market, cid: str, sha: bytes, salt: bytes, sender, comp_id:
     )
 
 
-@pytest.fixture(scope="module")
-def market():
-    return ForecastMarket.deploy({"from": accounts[0]})
-
-
-@pytest.fixture(autouse=True)
-def isolation(fn_isolation):
-    pass
-
-
-@pytest.fixture
-def organizer():
-    return accounts[0]
-
-
-@pytest.fixture
-def params():
-    """Factory for CompetitionParams (a tuple in ABI order) with sensible defaults."""
-
-    def make(
-        start=None,
-        submission=3 * DAY,
-        reveal=DAY,
-        evaluation=DAY,
-        prize_bps=(10_000,),
-        deposit=0,
-        min_score=10**12,
-        higher=False,
-        data_cid="QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
-        target="co2",
-        seq=52,
-        horizon=1,
-        metric=0,
-        commitment=None,
-    ):
-        now = start if start is not None else chain.time()
-        sub_end = now + submission
-        return (
-            data_cid,
-            target,
-            seq,
-            horizon,
-            metric,
-            higher,
-            min_score,
-            sub_end,
-            sub_end + reveal,
-            sub_end + reveal + evaluation,
-            list(prize_bps),
-            deposit,
-            commitment if commitment is not None else sealed_test_set(),
-        )
-
-    return make
-
-
-@pytest.fixture
-def create(market, organizer, params):
-    """Create a competition; returns its id."""
-
-    def make(reward=REWARD, sender=None, **kw):
-        tx = market.createCompetition(params(**kw), {"from": sender or organizer, "value": reward})
-        return tx.return_value
-
-    return make
-
-
 class Player:
     """A participant with a model (CID + sha256) and a salt, able to commit and reveal."""
 
@@ -111,19 +43,6 @@ class Player:
 
     def reveal(self):
         return self.market.reveal(self.id, self.cid, self.sha, self.salt, {"from": self.account})
-
-
-@pytest.fixture
-def players(market):
-    def make(comp_id, n=3, first=1):
-        return [Player(market, accounts[first + i], comp_id, first + i) for i in range(n)]
-
-    return make
-
-
-def goto(timestamp: int) -> None:
-    """Mine a block whose timestamp is exactly `timestamp` (must be in the future)."""
-    chain.mine(timestamp=timestamp)
 
 
 def deadlines(market, comp_id):

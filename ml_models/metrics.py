@@ -1,0 +1,105 @@
+"""Forecast metrics, each with a stable integer id and a direction (the chain stores both).
+
+All functions share one signature ``fn(y_true, y_pred, *, y_origin=None, y_train=None, season=1,
+task="regression") -> float``; extra keyword arguments are ignored by metrics that do not need them.
+
+* ``y_origin``: for each target, the last value known when it was forecast (``target[i - horizon]``);
+  needed by directional accuracy.
+* ``y_train``: the training series; MASE divides by the mean absolute in-sample error of the
+  (seasonal, with ``season``) naive forecast on it.
+* ``task="direction"``: ``y_pred`` are probabilities of a rise (a rise is predicted when > 0.5).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+__all__ = ["METRICS", "Metric", "get_metric", "mae", "mase", "rmse", "smape", "directional_accuracy", "to_chain_int"]
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(y_true, dtype="float64").reshape(-1)
+    p = np.asarray(y_pred, dtype="float64").reshape(-1)
+    if t.shape != p.shape or t.size == 0:
+        raise ValueError(f"y_true and y_pred must be non-empty and the same length; got {t.size} and {p.size}")
+    if not (np.isfinite(t).all() and np.isfinite(p).all()):
+        raise ValueError("y_true and y_pred must be finite; a forecast with NaN or infinity cannot be scored")
+    return t, p
+
+
+def rmse(y_true: Any, y_pred: Any, **_: Any) -> float:
+    """Root mean squared error."""
+    t, p = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((t - p) ** 2)))
+
+
+def mae(y_true: Any, y_pred: Any, **_: Any) -> float:
+    """Mean absolute error."""
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(t - p)))
+
+
+def mase(y_true: Any, y_pred: Any, *, y_train: Any = None, season: int = 1, **_: Any) -> float:
+    """Mean absolute scaled error: MAE / mean |y_train[t] - y_train[t - season]|."""
+    if y_train is None:
+        raise ValueError("MASE needs y_train (the training series) to compute its scale")
+    tr = np.asarray(y_train, dtype="float64").reshape(-1)
+    m = int(season)
+    if m < 1 or tr.size <= m:
+        raise ValueError(f"MASE needs more than season={m} training values; got {tr.size}")
+    scale = float(np.mean(np.abs(tr[m:] - tr[:-m])))
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError("MASE is undefined: the training series' naive error is 0 (a constant series)")
+    return mae(y_true, y_pred) / scale
+
+
+def smape(y_true: Any, y_pred: Any, **_: Any) -> float:
+    """Symmetric mean absolute percentage error in percent, 0..200 (0/0 counts as 0)."""
+    t, p = _pair(y_true, y_pred)
+    den = np.abs(t) + np.abs(p)
+    ratio = np.divide(2.0 * np.abs(p - t), den, out=np.zeros_like(den), where=den > 0)
+    return float(100.0 * np.mean(ratio))
+
+
+def directional_accuracy(y_true: Any, y_pred: Any, *, y_origin: Any = None, task: str = "regression", **_: Any) -> float:
+    """Share of targets whose rise/no-rise over the horizon was forecast correctly (0..1)."""
+    if y_origin is None:
+        raise ValueError("directional accuracy needs y_origin (the last known value for each target)")
+    t, p = _pair(y_true, y_pred)
+    o, _p = _pair(y_origin, t)
+    actual_up = t > o
+    predicted_up = p > 0.5 if task == "direction" else p > o
+    return float(np.mean(actual_up == predicted_up))
+
+
+class Metric(NamedTuple):
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool
+
+
+#: ``{id: (name, fn, higher_is_better)}``; ids are stable (stored on chain).
+METRICS: dict[int, Metric] = {
+    0: Metric("rmse", rmse, False),
+    1: Metric("mae", mae, False),
+    2: Metric("mase", mase, False),
+    3: Metric("smape", smape, False),
+    4: Metric("directional_accuracy", directional_accuracy, True),
+}
+
+
+def get_metric(metric: int | str) -> tuple[int, Metric]:
+    """Look a metric up by id or name; returns ``(id, Metric)``."""
+    for mid, m in METRICS.items():
+        if metric == mid or metric == m.name:
+            return mid, m
+    raise ValueError(f"unknown metric {metric!r}; expected an id or name from {[(i, m.name) for i, m in METRICS.items()]}")
+
+
+def to_chain_int(score: float) -> int:
+    """The integer the contract stores: ``round(score * 1e6)``."""
+    if not np.isfinite(score):
+        raise ValueError("a non-finite score cannot be posted")
+    return int(round(float(score) * 1_000_000))

@@ -1,0 +1,273 @@
+"""Score submission bundles on the test set, each in its own resource-limited subprocess.
+
+The parent writes the training and test rows once, then runs, for every bundle::
+
+    python -m ml_models.scoring --bundle DIR --data DIR --out FILE
+
+in a new process group with ``RLIMIT_AS`` (address space, ``memory_mb``), ``RLIMIT_CPU``,
+``RLIMIT_FSIZE`` and no core dumps, killed after ``timeout_s`` seconds of wall-clock time. The
+worker loads the bundle with :func:`~ml_models.bundle.load_bundle` (no code is ever deserialised),
+forecasts exactly the test rows with one TensorFlow thread (bit-identical from run to run on the
+same machine) and writes its predictions as JSON. The parent computes the metric itself from
+those predictions, so a bundle that crashes, hangs, exhausts memory, is invalid or predicts NaN
+gets ``ok=False`` and a reason, and never stops the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import Schema, read_dataset_bundle, write_dataset_bundle
+from .errors import ScoringError
+from .metrics import get_metric, to_chain_int
+
+__all__ = ["ScoreResult", "score_bundles", "score_predictions", "main"]
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_WORKER_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "KERAS_BACKEND": "tensorflow",
+    "TF_ENABLE_ONEDNN_OPTS": "0",  # plain Eigen kernels: the same float results on more CPUs
+    "CUDA_VISIBLE_DEVICES": "-1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+@dataclass
+class ScoreResult:
+    """Outcome for one bundle: ``ok`` with ``score`` (and ``score_int`` = round(score * 1e6)), or a reason."""
+
+    bundle: str
+    ok: bool
+    score: float | None = None
+    score_int: int | None = None
+    metric: str = ""
+    higher_is_better: bool = False
+    predictions: list[float] | None = None
+    reason: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score_predictions(predictions: Any, train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema,
+                      metric: int | str) -> float:
+    """The metric of predictions for exactly the test rows (deterministic, computed in float64)."""
+    _, m = get_metric(metric)
+    y = train_df[schema.target].to_numpy("float64")
+    t = test_df[schema.target].to_numpy("float64")
+    full = np.concatenate([y, t])
+    origin = full[len(y) - schema.horizon : len(full) - schema.horizon]
+    return float(m.fn(t, np.asarray(predictions, dtype="float64"), y_origin=origin, y_train=y,
+                      season=schema.season, task=schema.task))
+
+
+def _limits(memory_mb: int, cpu_s: int) -> Any:
+    def apply() -> None:  # runs in the child between fork and exec
+        import resource
+
+        mem = int(memory_mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
+
+    return apply
+
+
+def _describe_exit(code: int, stderr: str, memory_mb: int) -> str:
+    tail = [ln for ln in stderr.strip().splitlines() if ln.strip()][-1:] or [""]
+    if "MemoryError" in stderr or "bad_alloc" in stderr or "Cannot allocate memory" in stderr or "OOM" in stderr:
+        return f"memory limit of {memory_mb} MB exceeded ({tail[0][:200]})"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if -code == signal.SIGXCPU:
+            return "CPU time limit exceeded (SIGXCPU)"
+        return f"worker crashed with {name}"
+    return f"worker exited with code {code}: {tail[0][:300]}"
+
+
+def score_bundles(
+    bundle_dirs: Sequence[str | Path],
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    schema: Schema,
+    metric: int | str,
+    *,
+    timeout_s: float = 300.0,
+    memory_mb: int = 4096,
+    worker_cmd: Sequence[str] | None = None,
+    keep_predictions: bool = True,
+) -> list[ScoreResult]:
+    """Score every bundle on the test rows; one :class:`ScoreResult` per bundle, in order.
+
+    ``train_df`` is the published training data (the context for the first test windows) and
+    ``test_df`` the revealed test rows; ``metric`` is an id or name from
+    :data:`~ml_models.metrics.METRICS`. Each bundle runs in its own subprocess with ``timeout_s``
+    seconds of wall-clock time and ``memory_mb`` MB of address space (TensorFlow alone reserves
+    about 2.4 GB). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to wrap the
+    worker in a sandbox such as bwrap); it receives ``--bundle --data --out``.
+    """
+    mid, m = get_metric(metric)
+    schema.validate()
+    if list(train_df.columns) != schema.columns or list(test_df.columns) != schema.columns:
+        raise ScoringError(f"train/test columns must be the schema columns {schema.columns}")
+    if len(test_df) == 0:
+        raise ScoringError("the test set is empty; nothing to score")
+    cmd = list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring"]
+    env = {**os.environ, **_WORKER_ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(_PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    results: list[ScoreResult] = []
+    with tempfile.TemporaryDirectory(prefix="score-") as tmp:
+        data_dir = Path(tmp) / "data"
+        s = replace(schema, n_train=len(train_df), n_test=len(test_df))
+        write_dataset_bundle(data_dir, train_df, s, part="train")
+        write_dataset_bundle(data_dir, test_df, s, part="test")
+        for i, bdir in enumerate(bundle_dirs):
+            out = Path(tmp) / f"result-{i}.json"
+            res = ScoreResult(bundle=str(bdir), ok=False, metric=m.name, higher_is_better=m.higher_is_better)
+            t0 = time.monotonic()
+            proc = subprocess.Popen(
+                cmd + ["--bundle", str(bdir), "--data", str(data_dir), "--out", str(out)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tmp,
+                start_new_session=True, preexec_fn=_limits(memory_mb, int(math.ceil(timeout_s)) + 5),
+            )
+            try:
+                _, err = proc.communicate(timeout=timeout_s)
+                stderr = err.decode("utf-8", "replace")
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                proc.communicate()
+                res.reason = f"timed out after {timeout_s:g} s"
+            else:
+                if proc.returncode != 0:
+                    res.reason = _describe_exit(proc.returncode, stderr, memory_mb)
+                else:
+                    _read_worker_result(out, res, train_df, test_df, schema, mid)
+            finally:
+                _kill_group(proc)
+            res.seconds = time.monotonic() - t0
+            if not keep_predictions:
+                res.predictions = None
+            results.append(res)
+    return results
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, test_df: pd.DataFrame,
+                        schema: Schema, mid: int) -> None:
+    try:
+        if out.stat().st_size > 256 * 1024 * 1024:
+            raise ValueError("result file too large")
+        doc = json.loads(out.read_text())
+    except (OSError, ValueError) as exc:
+        res.reason = f"worker wrote no readable result ({exc})"
+        return
+    if not isinstance(doc, dict) or not doc.get("ok"):
+        res.reason = str(doc.get("reason", "worker reported failure") if isinstance(doc, dict) else "malformed result")[:500]
+        return
+    preds = doc.get("predictions")
+    if not isinstance(preds, list) or len(preds) != len(test_df) or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in preds):
+        res.reason = f"worker returned {len(preds) if isinstance(preds, list) else 'no'} predictions for {len(test_df)} test rows"
+        return
+    arr = np.asarray(preds, dtype="float64")
+    if not np.isfinite(arr).all():
+        res.reason = f"predictions contain {int((~np.isfinite(arr)).sum())} NaN or infinite value(s)"
+        return
+    try:
+        score = score_predictions(arr, train_df, test_df, schema, mid)
+    except ValueError as exc:
+        res.reason = f"cannot score: {exc}"
+        return
+    res.ok, res.score, res.score_int, res.predictions = True, score, to_chain_int(score), arr.tolist()
+
+
+# ----------------------------------------------------------------------------------------- worker
+
+
+def _worker(bundle: str, data: str, out: str) -> int:
+    def write(doc: dict[str, Any]) -> int:
+        Path(out).write_text(json.dumps(doc, allow_nan=True))
+        return 0
+
+    from .bundle import load_bundle
+    from .errors import BundleError, DataError, SpecError
+
+    try:
+        train_df, schema = read_dataset_bundle(data, part="train")
+        test_df, _ = read_dataset_bundle(data, part="test")
+    except DataError as exc:
+        return write({"ok": False, "reason": f"cannot read the test data: {exc}"})
+    try:
+        fc = load_bundle(bundle)
+    except BundleError as exc:
+        return write({"ok": False, "reason": f"invalid bundle: {exc}"})
+    s = fc.spec
+    problems = []
+    if fc.target != schema.target:
+        problems.append(f"target {fc.target!r} is not the competition's target {schema.target!r}")
+    if not set(fc.feature_columns) <= set(schema.columns):
+        problems.append(f"feature columns {sorted(set(fc.feature_columns) - set(schema.columns))} are not in the data")
+    if s.horizon != schema.horizon:
+        problems.append(f"horizon {s.horizon} is not the competition's horizon {schema.horizon}")
+    if s.task != schema.task:
+        problems.append(f"task {s.task!r} is not the competition's task {schema.task!r}")
+    if s.sequence_length + s.horizon - 1 > len(train_df):
+        problems.append(f"sequence_length {s.sequence_length} needs more context than the {len(train_df)} training rows")
+    if problems:
+        return write({"ok": False, "reason": "bundle does not fit the competition: " + "; ".join(problems)})
+    if s.kind == "rnn":
+        from ._keras import set_deterministic
+
+        set_deterministic(0, single_thread=True)
+    frame = pd.concat([train_df, test_df])
+    try:
+        preds = fc.predict_targets(frame, len(test_df))
+    except (DataError, SpecError, ValueError) as exc:
+        return write({"ok": False, "reason": f"prediction failed: {exc}"})
+    preds = np.asarray(preds, dtype="float64").reshape(-1)
+    if not np.isfinite(preds).all():
+        return write({"ok": False, "reason": f"predictions contain {int((~np.isfinite(preds)).sum())} NaN or infinite value(s)"})
+    return write({"ok": True, "predictions": preds.tolist()})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Worker entry point: ``python -m ml_models.scoring --bundle DIR --data DIR --out FILE``."""
+    p = argparse.ArgumentParser(prog="python -m ml_models.scoring",
+                                description="Forecast the test rows with one bundle and write the predictions as JSON (used by score_bundles).")
+    p.add_argument("--bundle", required=True, help="submission bundle folder (spec.json, weights.safetensors)")
+    p.add_argument("--data", required=True, help="folder with train.csv, test.csv and schema.json")
+    p.add_argument("--out", required=True, help="where to write the JSON result")
+    a = p.parse_args(argv)
+    return _worker(a.bundle, a.data, a.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Moving artifacts between IPFS, disk and the chain's records: datasets, test sets, bundles.
+
+Every bundle fetched for scoring is checked against the sha256 recorded on chain before use;
+a mismatch deletes what was downloaded and raises.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from ipfs_store import open_storage, sha256_tree
+
+_STORE = None
+
+
+def store():
+    """The process's storage: the embedded Kubo node, or Kubo RPC when IPFS_API is set."""
+    global _STORE
+    if _STORE is None:
+        _STORE = open_storage()
+    return _STORE
+
+
+def close_store() -> None:
+    global _STORE
+    if _STORE is not None:
+        _STORE.close()
+        _STORE = None
+
+
+def to_bytes32(hex_digest: str) -> bytes:
+    raw = bytes.fromhex(hex_digest.removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError(f"expected a 32-byte digest, got {len(raw)} bytes")
+    return raw
+
+
+def new_salt() -> bytes:
+    return os.urandom(32)
+
+
+def model_commitment(model_cid: str, sha_hex: str, salt: bytes, participant: str, comp_id: int,
+                     market_address: str) -> bytes:
+    """keccak256(abi.encode(modelCid, modelSha256, salt, participant, id, market)), as on chain."""
+    return keccak(encode(["string", "bytes32", "bytes32", "address", "uint256", "address"],
+                         [model_cid, to_bytes32(sha_hex), salt, participant, comp_id, market_address]))
+
+
+def test_set_commitment(test_cid: str, salt: bytes) -> bytes:
+    return keccak(encode(["string", "bytes32"], [test_cid, salt]))
+
+
+def publish_folder(folder: Path) -> tuple[str, str]:
+    """Add a folder to IPFS; return (CID, sha256_tree hex)."""
+    digest = sha256_tree(folder)
+    return store().add_folder(folder), digest
+
+
+def fetch_folder(cid: str, dest: Path) -> Path:
+    """Download a folder by CID (a dataset: its CID is its content address) unless already there."""
+    if dest.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return store().get(cid, dest)
+
+
+def fetch_bundle(cid: str, sha_hex: str, dest: Path) -> Path:
+    """Download a submission bundle and check it against the digest committed on chain."""
+    if dest.exists():
+        if sha256_tree(dest) == sha_hex:
+            return dest
+        raise RuntimeError(f"{dest} exists with other content; remove it")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return store().get_verified(cid, dest, sha_hex)
+
+
+def write_json(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,86 @@
+"""ModelSpec validation and the one network builder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ml_models.errors import SpecError
+from ml_models.model import build_model, train, weight_names
+from ml_models.spec import ModelSpec
+
+
+def test_default_spec_is_valid_and_round_trips():
+    spec = ModelSpec(cell="GRU", layers=2, units=16, dropout=0.2, dense_units=8)
+    assert ModelSpec.from_json(spec.to_json()) == spec.validate()
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"cell": "Transformer"}, r"unknown cell 'Transformer'; expected one of \('LSTM', 'GRU', 'SimpleRNN'\)"),
+    ({"cell": "__import__('os').system('rm -rf /')"}, r"unknown cell \"__import__\('os'\)"),
+    ({"kind": "keras_file"}, r"unknown kind 'keras_file'; expected one of \('rnn', 'naive', 'seasonal_naive'\)"),
+    ({"layers": 5}, r"layers=5 is out of range; allowed \[1, 4\]"),
+    ({"units": 3}, r"units=3 is out of range; allowed \[4, 512\]"),
+    ({"units": 1024}, r"units=1024 is out of range"),
+    ({"dropout": 0.9}, r"dropout=0.9 is out of range; allowed \[0, 0.8\]"),
+    ({"units": True}, r"units must be an integer"),
+    ({"units": "32"}, r"units must be an integer"),
+    ({"learning_rate": float("nan")}, r"learning_rate must be a finite number"),
+    ({"task": "up"}, r"unknown task 'up'"),
+    ({"cell": ["LSTM"]}, r"cell must be a string"),
+])
+def test_invalid_values_are_refused_with_what_is_allowed(changes, message):
+    with pytest.raises(SpecError, match=message):
+        ModelSpec.from_dict({**ModelSpec().to_dict(), **changes})
+
+
+def test_unknown_fields_are_refused():
+    with pytest.raises(SpecError, match=r"unknown spec field\(s\) \['activation'\]; allowed fields: \['kind'"):
+        ModelSpec.from_dict({"activation": "lambda x: x"})
+
+
+def test_seasonal_naive_needs_a_season_of_context():
+    with pytest.raises(SpecError, match="set sequence_length >= 12"):
+        ModelSpec(kind="seasonal_naive", season=12, horizon=1, sequence_length=6).validate()
+    assert ModelSpec(kind="seasonal_naive", season=12, horizon=14, sequence_length=11).seasonal_lag() == 24
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+def test_build_model_uses_whitelisted_named_layers(cell):
+    spec = ModelSpec(cell=cell, layers=2, units=5, dropout=0.1, dense_units=3, sequence_length=7)
+    model = build_model(spec, n_features=2)
+    assert [layer.name for layer in model.layers] == ["rnn_0", "dropout_0", "rnn_1", "dropout_1", "dense_head", "output"]
+    assert {type(layer).__name__ for layer in model.layers} <= {cell, "Dropout", "Dense"}
+    assert model.input_shape == (None, 7, 2) and model.output_shape == (None, 1)
+    assert weight_names(model)[:1] == ["rnn_0.0.kernel"]
+
+
+def test_build_is_deterministic_for_a_seed_and_differs_across_seeds():
+    a = build_model(ModelSpec(units=4, seed=3), 1).get_weights()
+    b = build_model(ModelSpec(units=4, seed=3), 1).get_weights()
+    c = build_model(ModelSpec(units=4, seed=4), 1).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_build_refuses_baselines_and_bad_feature_counts():
+    with pytest.raises(SpecError, match="a baseline has no network"):
+        build_model(ModelSpec(kind="naive"), 1)
+    with pytest.raises(SpecError, match=r"n_features=0 must be an integer in \[1, 256\]"):
+        build_model(ModelSpec(), 0)
+
+
+def test_train_checks_spec_against_the_dataset(split, schema, small_spec):
+    with pytest.raises(SpecError, match="spec horizon 3 differs from the dataset's horizon 2"):
+        train(small_spec.replace(horizon=3), split.train, schema)
+
+
+def test_direction_task_trains_a_sigmoid_classifier(split, schema):
+    from dataclasses import replace
+
+    s = replace(schema, task="direction")
+    spec = ModelSpec(task="direction", units=4, epochs=2, patience=0, sequence_length=10, horizon=2, season=7)
+    fc = train(spec, split.train, s)
+    p = fc.forecast_test(split.train, split.test)
+    assert p.shape == (len(split.test),) and ((p > 0) & (p < 1)).all()
+    assert fc.model.layers[-1].get_config()["activation"] == "sigmoid"
