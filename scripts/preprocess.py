@@ -17,13 +17,13 @@ DEFAULT_SOURCE = "statsmodels:co2"
 
 def preprocess(source: str = DEFAULT_SOURCE, out_dir: str | Path = "out/dataset", *, target: str | None = None,
                test_size: float = 0.2, sequence_length: int = 52, horizon: int = 1, task: str = "regression",
-               season: int = 52) -> dict:
+               season: int = 52, max_gap: int = 26) -> dict:
     from ml_models import Schema, clean_series, load_series, split_by_time, write_dataset_bundle
 
     out = Path(out_dir)
     df = load_series(source)
     target = target or df.columns[0]
-    df, report = clean_series(df, target=target)
+    df, report = clean_series(df, target=target, max_gap=max_gap)
     split = split_by_time(df, test_size=test_size)
     schema = Schema.from_split(split, target=target, frequency=report.frequency,
                                sequence_length=sequence_length, horizon=horizon, task=task, source=source,
