@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from brownie import ForecastMarket, accounts, config, network
+from brownie import accounts, config, network
 
 LOCAL_NETWORKS = {"development", "anvil", "hardhat", "ganache"}
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +39,12 @@ def get_account(index: int = 0):
 
 
 def _deployment_file() -> Path:
+    """Live networks: deployments/<network>.json (worth committing). Local chains: in the data
+    folder beside the chain state, since they live and die with it."""
+    if is_local():
+        from scripts.keystore import data_dir
+
+        return data_dir() / "deployments" / f"{network.show_active()}.json"
     return DEPLOYMENTS / f"{network.show_active()}.json"
 
 
@@ -53,6 +59,8 @@ def record_deployment(market) -> Path:
 
 def get_market(address: str | None = None):
     """The market at `address`, else MARKET_ADDRESS, else the one recorded or deployed here last."""
+    from brownie import ForecastMarket  # present once the project is loaded
+
     address = address or os.environ.get("MARKET_ADDRESS")
     if address:
         return ForecastMarket.at(address)
@@ -137,6 +145,15 @@ PHASES = ["None", "Submission", "Reveal", "Evaluation", "Expired", "Finalized", 
 STATUSES = ["None", "Committed", "Revealed", "Scored", "Claimed"]
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
+
+
+def show_score(score: int | None) -> str:
+    """A posted score in metric units; the failure score at either end of int64 as 'failed'."""
+    if score is None:
+        return "-"
+    if score in (INT64_MAX, INT64_MIN):
+        return "failed"
+    return f"{score / 1e6:.6f}"
 
 
 def failure_score(higher_is_better: bool) -> int:

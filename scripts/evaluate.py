@@ -27,7 +27,7 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     if comp["phase"] not in ("Reveal", "Evaluation"):
         raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: evaluation needs the Reveal "
                          f"phase (to reveal the test set) or the Evaluation phase")
-    work = Path(work_dir or Path("out") / f"competition-{comp_id}" / "organizer")
+    work = Path(work_dir or Path("out") / f"competition-{comp_id}" / "organizer").resolve()
     record = load_test_set_record(market, comp)
     if not comp["testRevealed"]:
         cid, _ = publish_folder(Path(record["test_dir"]))

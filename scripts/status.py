@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from brownie import web3
 
-from scripts.common import STATUSES, competition, events, get_market, posted_scores
+from scripts.common import STATUSES, competition, events, get_market, posted_scores, show_score
 
 
 def _when(ts: int) -> str:
@@ -38,7 +38,7 @@ def status(market, comp_id: int, *, names: dict[str, str] | None = None) -> dict
         f"  submissions ({len(subs)}):",
     ]
     for s in subs:
-        score = "" if s["score"] is None else f"score {s['score'] / 1e6:.6f}"
+        score = "" if s["score"] is None else f"score {show_score(s['score'])}"
         lines.append(f"    #{s['order']:<3} {s['participant']} {s['name']:<12} {s['status']:<9} {score}")
     lines.append("  ranking: " + (", ".join(f"{i + 1}. {names.get(r['participant'], r['participant'][:10])} "
                                             f"({r['score'] / 1e6:.6f})" for i, r in enumerate(ranking)) or "none"))

@@ -76,7 +76,7 @@ def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_d
     comp = competition(market, comp_id)
     if comp["phase"] != "Submission":
         raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: submissions are closed")
-    work = Path(work_dir or Path("out") / f"competition-{comp_id}" / participant.address.lower())
+    work = Path(work_dir or Path("out") / f"competition-{comp_id}" / participant.address.lower()).resolve()
     work.mkdir(parents=True, exist_ok=True)
     df, schema = fetch_training_data(comp, work)
     forecaster, _ = build_forecaster(strategy, df, schema, comp, work, **train_options)

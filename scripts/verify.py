@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.artifacts import fetch_folder
-from scripts.common import ChainError, competition, get_market, posted_scores
+from scripts.common import ChainError, competition, get_market, posted_scores, show_score
 from scripts.evaluation import ranked, score_revealed
 
 
@@ -31,7 +31,7 @@ def verify(market, comp_id: int, *, work_dir: str | Path | None = None, toleranc
     comp = competition(market, comp_id)
     if not comp["testRevealed"]:
         raise ChainError(f"competition {comp_id} has not revealed its test set yet: nothing to verify")
-    work = Path(work_dir or Path("out") / f"competition-{comp_id}" / "verify")
+    work = Path(work_dir or Path("out") / f"competition-{comp_id}" / "verify").resolve()
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
     rows = ranked(score_revealed(market, comp, test_dir, work, timeout_s=timeout_s, memory_mb=memory_mb),
                   comp["higherIsBetter"])
@@ -55,10 +55,10 @@ def verify(market, comp_id: int, *, work_dir: str | Path | None = None, toleranc
             print(f"  ranking on chain {on_chain} differs from the recomputed {expected}")
     all_ok = all(c.match for c in checks) and ranking_ok
     for c in checks:
-        shown = "—" if c.posted is None else f"{c.posted / 1e6:.6f}"
+        shown = show_score(c.posted)
         verdict = "match" if c.match else "MISMATCH"
         note = "" if c.ok_bundle else f"  (failed: {c.reason[:90]})"
-        print(f"  {c.participant}  posted {shown:>14}  recomputed {c.recomputed / 1e6:>14.6f}  {verdict}{note}")
+        print(f"  {c.participant}  posted {shown:>14}  recomputed {show_score(c.recomputed):>14}  {verdict}{note}")
     print(f"competition {comp_id}: {sum(c.match for c in checks)}/{len(checks)} scores confirmed"
           + ("" if all_ok else "; MISMATCHES FOUND"))
     return all_ok, checks
