@@ -24,6 +24,9 @@ import {IForecastMarket} from "../interfaces/IForecastMarket.sol";
 contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     uint16 private constant BPS = 10_000;
     uint8 private constant MAX_WINNERS = 3;
+    /// @dev Shortest reveal and evaluation windows: a one-second reveal window would let an
+    /// organizer collect every deposit as forfeited.
+    uint64 public constant MIN_WINDOW = 1 hours;
 
     // `_escrowed` and `_count` share a slot: creating a competition writes both.
     uint128 private _escrowed; // rewards and deposits of competitions not yet settled
@@ -43,7 +46,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         if (msg.value == 0) revert EmptyReward();
         if (msg.value > type(uint128).max) revert RewardTooLarge(msg.value);
         if (
-            p.submissionEnd <= block.timestamp || p.revealEnd <= p.submissionEnd || p.evaluationEnd <= p.revealEnd
+            p.submissionEnd <= block.timestamp ||
+            p.revealEnd < p.submissionEnd + MIN_WINDOW ||
+            p.evaluationEnd < p.revealEnd + MIN_WINDOW
         ) revert InvalidDeadlines(p.submissionEnd, p.revealEnd, p.evaluationEnd, block.timestamp);
         if (bytes(p.dataCid).length == 0 || bytes(p.target).length == 0 || p.sequenceLength == 0 || p.horizon == 0) {
             revert InvalidTask();
@@ -94,6 +99,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         Competition storage c = _running(id);
         if (msg.sender != c.organizer) revert NotOrganizer(id, msg.sender);
         if (block.timestamp < c.submissionEnd) revert RevealNotOpen(id, c.submissionEnd);
+        if (block.timestamp >= c.evaluationEnd) revert EvaluationClosed(id, c.evaluationEnd);
         if (c.testRevealed) revert TestSetAlreadyRevealed(id);
         if (keccak256(abi.encode(testCid, salt)) != c.testCommitment) revert TestSetMismatch(id);
         c.testRevealed = true;
@@ -121,36 +127,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     /// @inheritdoc IForecastMarket
     function finalize(uint256 id) external {
         Competition storage c = _running(id);
-        if (msg.sender != c.organizer) revert NotOrganizer(id, msg.sender);
         _requireEvaluationWindow(id, c);
         if (c.scoredCount != c.revealCount) revert ScoringIncomplete(id, c.scoredCount, c.revealCount);
-
-        uint256 pool = _pool(c);
-        uint8 winners = c.winnerCount;
-        if (winners == 0) {
-            c.outcome = Phase.Refunded;
-            emit Refunded(id, c.organizer, pool);
-            _release(id, c.organizer, pool);
-            return;
-        }
-        c.outcome = Phase.Finalized;
-        emit Finalized(id, winners, pool);
-
-        // Shares of ranks nobody reached go back to the organizer; rounding dust goes to rank 1,
-        // so the credits add up to the pool exactly.
-        uint256 unawardedBps;
-        for (uint256 i = winners; i < c.prizeCount; ++i) unawardedBps += c.prizeBps[i];
-        uint256 toOrganizer = (pool * unawardedBps) / BPS;
-        uint256 toFirst = pool - toOrganizer;
-        Rank[MAX_WINNERS] storage ranks = _rankings[id];
-        _escrowed -= uint128(pool);
-        for (uint256 i = 1; i < winners; ++i) {
-            uint256 share = (pool * c.prizeBps[i]) / BPS;
-            toFirst -= share; // the shares of ranks 2..k sum to at most pool - toOrganizer
-            _credit(ranks[i].participant, id, share);
-        }
-        _credit(ranks[0].participant, id, toFirst);
-        if (toOrganizer != 0) _credit(c.organizer, id, toOrganizer);
+        _settleByRanking(id, c);
     }
 
     // ================================================================== participants
@@ -203,14 +182,14 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     function settleWithoutEvaluation(uint256 id) external {
         Competition storage c = _running(id);
         if (block.timestamp < c.evaluationEnd) revert EvaluationStillOpen(id, c.evaluationEnd);
-        uint256 pool = _pool(c);
         uint32 revealed = c.revealCount;
-        if (revealed == 0) {
-            c.outcome = Phase.Refunded;
-            emit Refunded(id, c.organizer, pool);
-            _release(id, c.organizer, pool);
+        // Scoring finished but nobody finalized: the posted ranking decides, as finalize would.
+        // (Also the refund path when nobody revealed.)
+        if (c.scoredCount == revealed) {
+            _settleByRanking(id, c);
             return;
         }
+        uint256 pool = _pool(c);
         c.outcome = Phase.Fallback;
         emit SettledWithoutEvaluation(id, revealed, pool);
         // Each revealed participant claims pool / revealed; the remainder (< revealed wei)
@@ -220,14 +199,13 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     }
 
     /// @inheritdoc IForecastMarket
-    function claimFallbackShare(uint256 id) external {
-        Competition storage c = _competitions[id];
-        if (c.organizer == address(0)) revert UnknownCompetition(id);
+    function claimFallbackShare(uint256 id, address participant) external {
+        Competition storage c = _existing(id);
         if (c.outcome != Phase.Fallback) revert NotFallback(id);
-        Submission storage s = _submissions[id][msg.sender];
-        if (s.status != Status.Revealed && s.status != Status.Scored) revert NothingToClaim(id, msg.sender);
+        Submission storage s = _submissions[id][participant];
+        if (s.status != Status.Revealed && s.status != Status.Scored) revert NothingToClaim(id, participant);
         s.status = Status.Claimed;
-        _release(id, msg.sender, _pool(c) / c.revealCount);
+        _release(id, participant, _pool(c) / c.revealCount);
     }
 
     /// @inheritdoc IForecastMarket
@@ -347,6 +325,35 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         _balances[account] += amount;
         _owed += amount;
         emit Credited(account, id, amount);
+    }
+
+    /// @dev Credit the ranked winners by the prize split, or refund the organizer when nobody
+    /// met the minimum. Shares of ranks nobody reached go back to the organizer; rounding dust
+    /// goes to rank 1, so the credits add up to the pool exactly.
+    function _settleByRanking(uint256 id, Competition storage c) private {
+        uint256 pool = _pool(c);
+        uint8 winners = c.winnerCount;
+        if (winners == 0) {
+            c.outcome = Phase.Refunded;
+            emit Refunded(id, c.organizer, pool);
+            _release(id, c.organizer, pool);
+            return;
+        }
+        c.outcome = Phase.Finalized;
+        emit Finalized(id, winners, pool);
+        uint256 unawardedBps;
+        for (uint256 i = winners; i < c.prizeCount; ++i) unawardedBps += c.prizeBps[i];
+        uint256 toOrganizer = (pool * unawardedBps) / BPS;
+        uint256 toFirst = pool - toOrganizer;
+        Rank[MAX_WINNERS] storage ranks = _rankings[id];
+        _escrowed -= uint128(pool); // pool <= this competition's escrow <= _escrowed
+        for (uint256 i = 1; i < winners; ++i) {
+            uint256 share = (pool * c.prizeBps[i]) / BPS;
+            toFirst -= share; // the shares of ranks 2..k sum to at most pool - toOrganizer
+            _credit(ranks[i].participant, id, share);
+        }
+        _credit(ranks[0].participant, id, toFirst);
+        if (toOrganizer != 0) _credit(c.organizer, id, toOrganizer);
     }
 
     /// @dev Mark `who`'s revealed submission scored and rank it if it meets the minimum.

@@ -11,8 +11,9 @@ pragma solidity 0.8.28;
  * Time windows of a competition, enforced with `block.timestamp`:
  *
  *     [created, submissionEnd)   commit (and replace) sealed submissions
- *     [submissionEnd, revealEnd) reveal submissions; the test set may be revealed
+ *     [submissionEnd, revealEnd) reveal submissions; the organizer may reveal the test set
  *     [revealEnd, evaluationEnd) post scores (after the test set is revealed), finalize
+ *                                (anyone, once every revealed submission is scored)
  *     [evaluationEnd, ...)       anyone may settle without evaluation if not finalized
  */
 interface IForecastMarket {
@@ -166,7 +167,8 @@ interface IForecastMarket {
     function cancel(uint256 id) external;
 
     /// @notice Publish the hidden test set: its CID and the salt of the creation commitment.
-    /// @dev Allowed after the submission deadline. Emits a {TestSetRevealed} event.
+    /// @dev Allowed in [submissionEnd, evaluationEnd): models are sealed by then, so seeing the
+    /// test set early gives nobody a choice to make. Emits a {TestSetRevealed} event.
     function revealTestSet(uint256 id, string calldata testCid, bytes32 salt) external;
 
     /// @notice Post the scores (metric x 1e6) of revealed submissions, each exactly once.
@@ -190,14 +192,17 @@ interface IForecastMarket {
     /// @dev Allowed in [submissionEnd, revealEnd). Emits {Revealed} (and {Credited} with a deposit).
     function reveal(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 salt) external;
 
-    /// @notice After the evaluation deadline of an unfinished competition, settle it: revealed
-    /// participants share the pool (claim with {claimFallbackShare}); with no reveals, refund.
-    /// @dev Anyone may call. Emits {SettledWithoutEvaluation} or {Refunded}.
+    /// @notice After the evaluation deadline of an unfinished competition, settle it. When every
+    /// revealed submission was scored, the ranking pays as {finalize} would; otherwise the
+    /// revealed participants share the pool equally (claim with {claimFallbackShare}); with no
+    /// reveals, the organizer is refunded.
+    /// @dev Anyone may call. Emits {Finalized}, {SettledWithoutEvaluation} or {Refunded}.
     function settleWithoutEvaluation(uint256 id) external;
 
-    /// @notice Credit the caller's equal share of a competition settled without evaluation.
+    /// @notice Credit `participant`'s equal share of a competition settled without evaluation.
+    /// Anyone may call it for anyone: the share always goes to the participant.
     /// @dev Emits a {Credited} event.
-    function claimFallbackShare(uint256 id) external;
+    function claimFallbackShare(uint256 id, address participant) external;
 
     /// @notice Send the caller everything credited to it.
     /// @dev Emits a {Withdrawn} event.

@@ -21,7 +21,7 @@ def settle(market, account, comp_id: int | None = None) -> int:
             comp = competition(market, comp_id)
         status = int(market.submission(comp_id, account.address)["status"])
         if comp["phase"] == "Fallback" and status in (2, 3):
-            transact(market.claimFallbackShare, comp_id, sender=account)
+            transact(market.claimFallbackShare, comp_id, account.address, sender=account)
     owed = int(market.balanceOf(account.address))
     if owed:
         transact(market.withdraw, sender=account)

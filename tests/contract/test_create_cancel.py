@@ -64,6 +64,17 @@ def test_create_with_reveal_end_not_after_submission_end_reverts(market, organiz
         market.createCompetition(params(reveal=0), {"from": organizer, "value": REWARD})
 
 
+def test_create_with_a_reveal_window_under_an_hour_reverts(market, organizer, params):
+    with reverts("InvalidDeadlines"):
+        market.createCompetition(params(reveal=3599), {"from": organizer, "value": REWARD})
+    market.createCompetition(params(reveal=3600, evaluation=3600), {"from": organizer, "value": REWARD})
+
+
+def test_create_with_an_evaluation_window_under_an_hour_reverts(market, organizer, params):
+    with reverts("InvalidDeadlines"):
+        market.createCompetition(params(evaluation=3599), {"from": organizer, "value": REWARD})
+
+
 def test_create_with_evaluation_end_not_after_reveal_end_reverts(market, organizer, params):
     with reverts("InvalidDeadlines"):
         market.createCompetition(params(evaluation=0), {"from": organizer, "value": REWARD})

@@ -60,6 +60,14 @@ def test_reveal_test_set_by_someone_else_reverts(market, create, players):
         market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": p.account})
 
 
+def test_reveal_test_set_after_the_evaluation_deadline_reverts(market, organizer, create):
+    cid = create()
+    ev = deadlines(market, cid)[2]
+    at(ev)
+    with reverts("EvaluationClosed", cid, ev):
+        market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
+
+
 def test_reveal_test_set_twice_reverts(market, organizer, create):
     cid = create()
     at(deadlines(market, cid)[0])

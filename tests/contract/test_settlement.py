@@ -77,10 +77,34 @@ def test_finalize_before_every_revealed_submission_is_scored_reverts(market, org
         market.finalize(cid, {"from": organizer})
 
 
-def test_finalize_by_someone_else_reverts(market, organizer, create, players):
+def test_anyone_can_finalize_once_every_revealed_submission_is_scored(market, organizer, create, players):
     cid, (a,) = _run(market, organizer, create, players, [1])
-    with reverts("NotOrganizer", cid, a.account):
-        market.finalize(cid, {"from": a.account})
+    market.finalize(cid, {"from": a.account})  # an organizer cannot withhold a finished ranking
+    assert market.balanceOf(a.account) == REWARD
+
+
+def test_finalize_by_anyone_before_scoring_is_complete_reverts(market, organizer, create, players):
+    other = create()
+    p, q = players(other, 2, first=3)
+    p.commit()
+    q.commit()
+    at(deadlines(market, other)[0])
+    p.reveal()
+    q.reveal()
+    market.revealTestSet(other, TEST_CID, TEST_SALT, {"from": organizer})
+    at(deadlines(market, other)[1])
+    market.postScores(other, [p.account], [5], {"from": organizer})
+    with reverts("ScoringIncomplete", other, 1, 2):
+        market.finalize(other, {"from": q.account})
+
+
+def test_settling_after_the_deadline_with_complete_scoring_pays_the_ranking(market, organizer, create, players):
+    cid, (a, b) = _run(market, organizer, create, players, [9, 4], prize_bps=(10_000,))
+    at(deadlines(market, cid)[2])  # the organizer scored everything but never finalized
+    tx = market.settleWithoutEvaluation(cid, {"from": a.account})
+    assert "Finalized" in tx.events and "SettledWithoutEvaluation" not in tx.events
+    assert market.balanceOf(b.account) == REWARD and market.balanceOf(a.account) == 0
+    assert market.phase(cid) == 5
 
 
 def test_finalize_before_the_reveal_deadline_reverts(market, organizer, create):
@@ -153,12 +177,12 @@ def test_organizer_vanishing_pays_the_revealed_participants(market, organizer, c
     tx = market.settleWithoutEvaluation(cid, {"from": c.account})
     pool = reward + DEPOSIT
     assert tx.events["SettledWithoutEvaluation"]["pool"] == pool
-    market.claimFallbackShare(cid, {"from": a.account})
-    market.claimFallbackShare(cid, {"from": b.account})
+    market.claimFallbackShare(cid, a.account, {"from": a.account})
+    market.claimFallbackShare(cid, b.account, {"from": c.account})  # anyone may claim for b; b is paid
     with reverts("NothingToClaim", cid, c.account):
-        market.claimFallbackShare(cid, {"from": c.account})
+        market.claimFallbackShare(cid, c.account, {"from": c.account})
     with reverts("NothingToClaim", cid, a.account):
-        market.claimFallbackShare(cid, {"from": a.account})
+        market.claimFallbackShare(cid, a.account, {"from": a.account})
     assert market.balanceOf(a.account) == DEPOSIT + pool // 2
     assert market.balanceOf(b.account) == DEPOSIT + pool // 2
     assert market.balanceOf(organizer) == pool % 2
@@ -169,7 +193,7 @@ def test_organizer_vanishing_pays_the_revealed_participants(market, organizer, c
 def test_claim_before_fallback_reverts(market, create):
     cid = create()
     with reverts("NotFallback", cid):
-        market.claimFallbackShare(cid, {"from": accounts[1]})
+        market.claimFallbackShare(cid, accounts[1], {"from": accounts[1]})
 
 
 def test_settle_without_reveals_refunds_the_organizer(market, organizer, create, players):

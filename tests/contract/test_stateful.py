@@ -175,14 +175,16 @@ class MarketMachine:
     def settle_without_evaluation(self, c, a, b):
         self.tick()
         self.market.settleWithoutEvaluation(c.id, {"from": self.accounts[b % N_ACCOUNTS]})
-        revealed = any(s in (REVEALED, SCORED) for s in c.status.values())
-        c.outcome = FALLBACK if revealed else REFUNDED
+        if REVEALED not in c.status.values():  # scoring complete (or nothing revealed): the ranking pays
+            c.outcome = FINALIZED if self.market.competition(c.id)["winnerCount"] else REFUNDED
+        else:
+            c.outcome = FALLBACK
 
     def claim(self, c, a, b):
         waiting = [x for x, s in c.status.items() if s in (REVEALED, SCORED)]
         who = waiting[b % len(waiting)]
         self.tick()
-        self.market.claimFallbackShare(c.id, {"from": who})
+        self.market.claimFallbackShare(c.id, who, {"from": self.accounts[a % N_ACCOUNTS]})
         c.status[who] = CLAIMED
 
     def cancel(self, c, a, b):
