@@ -1,0 +1,49 @@
+"""Fixtures for the end-to-end tests: the real stage scripts on anvil with a real embedded
+Kubo node (a fresh repo and keystore per module) and real, small Keras training."""
+import os
+
+import pytest
+from brownie import ForecastMarket, accounts, web3
+
+from scripts import artifacts
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fm-data")
+    old = os.environ.get("FM_DATA_DIR")
+    os.environ["FM_DATA_DIR"] = str(path)
+    artifacts.close_store()
+    yield path
+    artifacts.close_store()
+    if old is None:
+        os.environ.pop("FM_DATA_DIR", None)
+    else:
+        os.environ["FM_DATA_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def market(data_dir):
+    return ForecastMarket.deploy({"from": accounts[0]})
+
+
+@pytest.fixture(scope="module")
+def dataset(data_dir, tmp_path_factory):
+    from scripts.preprocess import preprocess
+
+    out = tmp_path_factory.mktemp("dataset")
+    preprocess("statsmodels:co2", out, sequence_length=26, horizon=4, season=52)
+    return out
+
+
+@pytest.fixture
+def new_competition(market, dataset):
+    from scripts.initialize import initialize
+
+    def make(**kw):
+        kw.setdefault("reward_wei", web3.to_wei(1, "ether"))
+        kw.setdefault("deposit_wei", web3.to_wei("0.01", "ether"))
+        kw.setdefault("prize_bps", (7000, 3000))
+        return initialize(market, accounts[0], dataset, **kw)
+
+    return make
