@@ -39,6 +39,12 @@ class Ctx:
         if network.is_connected():
             return
         _load_dotenv()
+        if self.network_name != "development":
+            if not os.environ.get("PRIVATE_KEY"):
+                raise click.ClickException(
+                    f"no key to sign with on '{self.network_name}': set PRIVATE_KEY in .env (see .env.example)")
+            if self.network_name == "sepolia-rpc" and not os.environ.get("SEPOLIA_RPC_URL"):
+                raise click.ClickException("SEPOLIA_RPC_URL is not set: put your Sepolia RPC URL in .env")
         if self.network_name == "development" and not allow_ephemeral and not _port_open(*LOCAL_RPC):
             raise click.ClickException(
                 "no local chain is running on 127.0.0.1:8545, and one launched for this command alone "

@@ -1,0 +1,93 @@
+"""The `market` command: each error a user will meet is one clear line and exit code 1."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from brownie import accounts
+from click.testing import CliRunner
+
+from scripts import artifacts
+from scripts.chaintime import mine_at
+from scripts.cli import main
+from scripts.common import competition
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli(market):
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(main, ["--market", market.address, *args], catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return run
+
+
+def test_help_reads_like_documentation():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for word in ("preprocess", "submit", "reveal", "evaluate", "verify", "settle", "Organizer", "Participant"):
+        assert word in result.output
+
+
+def test_unknown_competition(cli):
+    code, out = cli("status", "999")
+    assert code == 1 and "there is no competition 999" in out
+
+
+def test_submitting_after_the_deadline_says_the_phase_is_closed(cli, market, new_competition):
+    cid = new_competition()
+    mine_at(competition(market, cid)["submissionEnd"])
+    code, out = cli("--account", "1", "submit", str(cid), "--strategy", "naive")
+    assert code == 1 and "submissions are closed" in out
+
+
+def test_revealing_with_a_wrong_salt(cli, market, new_competition, data_dir, tmp_path):
+    cid = new_competition()
+    code, _ = cli("--account", "2", "submit", str(cid), "--strategy", "naive", "--work-dir", str(tmp_path))
+    assert code == 0
+    record = json.loads((tmp_path / "submission.json").read_text())
+    keystore = Path(record["keystore"])
+    saved = json.loads(keystore.read_text())
+    keystore.write_text(json.dumps(saved | {"salt": "00" * 32}))
+    mine_at(competition(market, cid)["submissionEnd"])
+    code, out = cli("--account", "2", "reveal", str(cid))
+    assert code == 1 and "wrong salt" in out
+    assert market.submission(cid, accounts[2])["status"] == 1
+
+
+def test_unreachable_ipfs_node_leaves_the_chain_untouched(cli, market, new_competition, monkeypatch):
+    cid = new_competition()
+    artifacts.close_store()
+    monkeypatch.setenv("IPFS_API", "/ip4/127.0.0.1/tcp/9")  # nothing listens there
+    try:
+        code, out = cli("--account", "3", "submit", str(cid), "--strategy", "naive")
+    finally:
+        artifacts.close_store()
+    assert code == 1 and "cannot reach the IPFS API" in out
+    assert market.submission(cid, accounts[3])["status"] == 0
+
+
+def test_not_enough_funds(cli, dataset):
+    code, out = cli("init", str(dataset), "--reward", "100000000")
+    assert code == 1 and "not enough funds" in out
+
+
+def test_missing_key_on_a_live_network(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("PRIVATE_KEY", "SEPOLIA_RPC_URL")}
+    env["PRIVATE_KEY"] = ""
+    proc = subprocess.run([sys.executable, "-m", "scripts.cli", "--network", "sepolia-rpc", "deploy"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "set PRIVATE_KEY in .env" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_usage_exits_2(cli):
+    code, out = cli("init")
+    assert code == 2
