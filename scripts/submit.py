@@ -66,7 +66,17 @@ def build_forecaster(strategy: str, df, schema, comp: dict, work_dir: Path, *, t
                                      study_name=f"competition-{comp['id']}", plot_path=work_dir / "tuning.png",
                                      progress=progress)
         spec = tuned.best_spec
-    return train(spec, df, schema, data_cids={"train": comp["dataCid"]}), tuned
+    if spec.kind != "rnn" or not progress:
+        return train(spec, df, schema, data_cids={"train": comp["dataCid"]}), tuned
+    from tqdm import tqdm
+
+    with tqdm(total=spec.epochs, desc="training", unit="epoch") as bar:
+        def on_epoch(epoch, logs):
+            bar.update(1)
+            if "val_loss" in logs:
+                bar.set_postfix(val_loss=f"{logs['val_loss']:.4f}")
+
+        return train(spec, df, schema, data_cids={"train": comp["dataCid"]}, progress=on_epoch), tuned
 
 
 def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_dir: str | Path | None = None,
