@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 from brownie import accounts, config, network
@@ -114,8 +116,6 @@ _ERROR_TEXT = {
 
 def _format_arg(value: str, spec: str) -> str:
     if spec == "t":
-        from datetime import datetime, timezone
-
         return datetime.fromtimestamp(int(value), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return value
 
@@ -129,8 +129,6 @@ def explain_revert(revert_msg: str | None) -> str:
     if template is None:
         return revert_msg
     args = [a.strip() for a in rest.split(",")] if rest.strip() else []
-    import re
-
     def sub(m):
         idx, spec = int(m.group(1)), m.group(2) or ""
         return _format_arg(args[idx], spec.lstrip(":")) if idx < len(args) else "?"

@@ -11,6 +11,7 @@ every score. Prints the leaderboard, the payouts and where the plots are.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -77,8 +78,6 @@ def run(out: Path = OUT, *, tune_budget_s: float = 45.0, tune_trials: int = 6, e
     mine_at(comp["submissionEnd"])
     for who in (alice, bob, carol):
         reveal(market, who, comp_id)
-    import json
-
     carol_record = json.loads((out / "carol" / "submission.json").read_text())
     copy_refused = ""
     try:  # mallory now knows carol's CID, digest and salt, from carol's reveal
