@@ -18,18 +18,19 @@ import {IForecastMarket} from "../interfaces/IForecastMarket.sol";
  * - model CIDs live in {Revealed} events; storage keeps the model's sha256 for clients;
  * - only the top k (k <= 3) scores are kept, updated on each posted score; nothing loops over
  *   all submissions: fallback shares are claimed one by one.
- * Money: every wei sent in is either escrowed for a running competition or owed to an
- * account (`_escrowed + _owed`), tracked in storage, never read from `address(this).balance`.
+ * Money: every wei sent in is either escrowed for a competition (a running one, or unclaimed
+ * fallback shares) or owed to an account (`_escrowed + _owed`), tracked in storage, never read
+ * from `address(this).balance`.
  */
 contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     uint16 private constant BPS = 10_000;
     uint8 private constant MAX_WINNERS = 3;
-    /// @dev Shortest reveal and evaluation windows: a one-second reveal window would let an
-    /// organizer collect every deposit as forfeited.
+    /// @notice Shortest reveal window and shortest evaluation window, in seconds.
+    /// @dev A one-second reveal window would let an organizer collect every deposit as forfeited.
     uint64 public constant MIN_WINDOW = 1 hours;
 
     // `_escrowed` and `_count` share a slot: creating a competition writes both.
-    uint128 private _escrowed; // rewards and deposits of competitions not yet settled
+    uint128 private _escrowed; // rewards and deposits of unsettled competitions, unclaimed fallback shares
     uint64 private _count; // competitions created; ids are 1.._count
     uint256 private _owed; // credited to accounts, not yet withdrawn
 
