@@ -9,10 +9,9 @@ import json
 import os
 from pathlib import Path
 
-from eth_abi import encode
-from eth_utils import keccak
-
 from ipfs_store import open_storage, sha256_tree
+
+from .errors import ArtifactError
 
 _STORE = None
 
@@ -32,26 +31,8 @@ def close_store() -> None:
         _STORE = None
 
 
-def to_bytes32(hex_digest: str) -> bytes:
-    raw = bytes.fromhex(hex_digest.removeprefix("0x"))
-    if len(raw) != 32:
-        raise ValueError(f"expected a 32-byte digest, got {len(raw)} bytes")
-    return raw
-
-
 def new_salt() -> bytes:
     return os.urandom(32)
-
-
-def model_commitment(model_cid: str, sha_hex: str, salt: bytes, participant: str, comp_id: int,
-                     market_address: str) -> bytes:
-    """keccak256(abi.encode(modelCid, modelSha256, salt, participant, id, market)), as on chain."""
-    return keccak(encode(["string", "bytes32", "bytes32", "address", "uint256", "address"],
-                         [model_cid, to_bytes32(sha_hex), salt, participant, comp_id, market_address]))
-
-
-def test_set_commitment(test_cid: str, salt: bytes) -> bytes:
-    return keccak(encode(["string", "bytes32"], [test_cid, salt]))
 
 
 def publish_folder(folder: Path) -> tuple[str, str]:
@@ -73,7 +54,7 @@ def fetch_bundle(cid: str, sha_hex: str, dest: Path) -> Path:
     if dest.exists():
         if sha256_tree(dest) == sha_hex:
             return dest
-        raise RuntimeError(f"{dest} exists with other content; remove it")
+        raise ArtifactError(f"{dest} exists with other content; remove it")
     dest.parent.mkdir(parents=True, exist_ok=True)
     return store().get_verified(cid, dest, sha_hex)
 

@@ -12,19 +12,13 @@ import os
 import tempfile
 from pathlib import Path
 
-
-class KeystoreError(RuntimeError):
-    """A record is missing or unreadable; the message says where it was expected."""
-
-
-def data_dir() -> Path:
-    """The project's data folder: $FM_DATA_DIR, else ~/.local/share/forecast-market."""
-    return Path(os.environ.get("FM_DATA_DIR") or Path.home() / ".local" / "share" / "forecast-market")
+from .errors import KeystoreError
+from .settings import settings
 
 
 class Keystore:
     def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root else data_dir() / "keystore"
+        self.root = Path(root) if root else settings().keystore_dir
 
     def path(self, chain_id: int, market: str, comp_id: int, role: str, address: str) -> Path:
         return self.root / str(chain_id) / market.lower() / str(comp_id) / f"{role}-{address.lower()}.json"

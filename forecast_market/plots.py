@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, imported when a plot is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _label(row, names: dict[str, str] | None) -> str:
@@ -16,6 +21,7 @@ def _label(row, names: dict[str, str] | None) -> str:
 
 def leaderboard(rows, metric_name: str, path: Path, names: dict[str, str] | None = None) -> Path:
     """A bar per scored submission (failed ones marked), best first."""
+    plt = _pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(8, 0.6 * max(3, len(rows)) + 1))
     labels = [_label(r, names) for r in rows]
@@ -34,6 +40,7 @@ def leaderboard(rows, metric_name: str, path: Path, names: dict[str, str] | None
 
 def forecasts(rows, test_df, target: str, path: Path, names: dict[str, str] | None = None, top: int = 3) -> Path:
     """The actual test series and the forecasts of the `top` best scored submissions."""
+    plt = _pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(10, 4.5))
     ax.plot(test_df.index, test_df[target].to_numpy(), color="black", linewidth=1.6, label="actual")

@@ -1,21 +1,19 @@
-"""Where a competition stands: phase, deadlines, submissions, ranking, balances.
-
-    brownie run scripts/status.py main <competition id>
-"""
+"""Where a competition stands: phase, deadlines, submissions, ranking, balances."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from brownie import web3
-
-from scripts.common import STATUSES, competition, events, get_market, posted_scores, show_score
+from .chain import competition, events, posted_scores
+from .protocol import Status, show_score
 
 
 def _when(ts: int) -> str:
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def status(market, comp_id: int, *, names: dict[str, str] | None = None) -> dict:
+    from brownie import web3
+
     comp = competition(market, comp_id)
     names = names or {}
     committed = {e["participant"] for e in events(market, "Committed", comp_id)}
@@ -23,7 +21,7 @@ def status(market, comp_id: int, *, names: dict[str, str] | None = None) -> dict
     subs = []
     for who in sorted(committed):
         s = market.submission(comp_id, who)
-        subs.append({"participant": who, "name": names.get(who, ""), "status": STATUSES[int(s["status"])],
+        subs.append({"participant": who, "name": names.get(who, ""), "status": Status(int(s["status"])),
                      "order": int(s["order"]), "score": scores.get(who), "owed": int(market.balanceOf(who))})
     ranking = [{"participant": str(r["participant"]), "score": int(r["score"])} for r in market.ranking(comp_id)]
     lines = [
@@ -41,10 +39,7 @@ def status(market, comp_id: int, *, names: dict[str, str] | None = None) -> dict
         score = "" if s["score"] is None else f"score {show_score(s['score'])}"
         lines.append(f"    #{s['order']:<3} {s['participant']} {s['name']:<12} {s['status']:<9} {score}")
     lines.append("  ranking: " + (", ".join(f"{i + 1}. {names.get(r['participant'], r['participant'][:10])} "
-                                            f"({r['score'] / 1e6:.6f})" for i, r in enumerate(ranking)) or "none"))
+                                            f"({show_score(r['score'])})" for i, r in enumerate(ranking)) or "none"))
     print("\n".join(lines))
     return {"competition": comp, "submissions": subs, "ranking": ranking}
 
-
-def main(comp_id: int = 1):
-    return status(get_market(), int(comp_id))

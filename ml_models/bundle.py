@@ -26,9 +26,10 @@ import math
 import os
 import stat
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,9 @@ class BundleLimits:
     max_parameters: int = 8_000_000
 
 
+_DEFAULT_LIMITS = BundleLimits()
+
+
 def save_bundle(folder: str | Path, forecaster: Forecaster, data_cids: Mapping[str, str] | None = None) -> Path:
     """Write ``spec.json`` (and ``weights.safetensors`` for kind "rnn") into a new or empty folder."""
     from safetensors.numpy import save_file
@@ -86,7 +90,7 @@ def save_bundle(folder: str | Path, forecaster: Forecaster, data_cids: Mapping[s
         "tensors": list(weights),
     }
     text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
-    if len(text.encode()) > BundleLimits().max_spec_bytes:
+    if len(text.encode()) > _DEFAULT_LIMITS.max_spec_bytes:
         raise BundleError("spec.json would exceed the 64 KiB limit; use fewer feature columns or shorter data ids")
     (folder / SPEC_FILE).write_text(text + "\n")
     if spec.kind == "rnn":
@@ -139,7 +143,7 @@ def _no_constants(name: str) -> Any:
     raise BundleError(f"{SPEC_FILE} contains {name}; only finite numbers are allowed")
 
 
-def read_bundle_spec(folder: str | Path, limits: BundleLimits = BundleLimits()) -> dict[str, Any]:
+def read_bundle_spec(folder: str | Path, limits: BundleLimits = _DEFAULT_LIMITS) -> dict[str, Any]:
     """Check the folder and parse ``spec.json`` strictly; returns the document (no network built)."""
     folder = Path(folder)
     sizes = _check_folder(folder, limits)
@@ -264,7 +268,7 @@ def _read_safetensors(path: Path, expected: dict[str, tuple[int, ...]], limits: 
     return out
 
 
-def load_bundle(folder: str | Path, limits: BundleLimits = BundleLimits()) -> Forecaster:
+def load_bundle(folder: str | Path, limits: BundleLimits = _DEFAULT_LIMITS) -> Forecaster:
     """Load an untrusted bundle into a :class:`Forecaster`, or raise :class:`BundleError`."""
     folder = Path(folder)
     doc = read_bundle_spec(folder, limits)
@@ -278,7 +282,7 @@ def load_bundle(folder: str | Path, limits: BundleLimits = BundleLimits()) -> Fo
     if n_params > limits.max_parameters:
         raise BundleError(f"the network has {n_params} parameters; the limit is {limits.max_parameters}")
     names = weight_names(model)
-    expected = {n: tuple(int(d) for d in w.shape) for n, w in zip(names, model.weights)}
+    expected = {n: tuple(int(d) for d in w.shape) for n, w in zip(names, model.weights, strict=True)}
     if doc["tensors"] != names:
         raise BundleError(f"spec.json lists tensors {doc['tensors'][:6]!r:.200} but the network has {names}")
     arrays = _read_safetensors(folder / WEIGHTS_FILE, expected, limits)

@@ -1,6 +1,12 @@
-"""Exceptions raised by :mod:`ml_models`. Every message says what went wrong and what to do."""
+"""Exceptions raised by :mod:`ml_models`. Every message says what went wrong and what to do.
+
+Every error raised on purpose is an :class:`MLError`; each kind also subclasses the built-in
+exception it refines (``ValueError`` or ``RuntimeError``), so callers catching those still work.
+"""
 
 from __future__ import annotations
+
+__all__ = ["BaselineError", "BundleError", "DataError", "MLError", "MetricError", "ScoringError", "SpecError"]
 
 
 class MLError(Exception):
@@ -19,5 +25,13 @@ class BundleError(MLError, ValueError):
     """A submission bundle is malformed, unsafe or does not match its spec."""
 
 
+class MetricError(MLError, ValueError):
+    """A metric cannot be computed: unknown metric, mismatched or non-finite values, missing inputs."""
+
+
 class ScoringError(MLError, RuntimeError):
     """Scoring could not run at all (not: one bundle failed; that is a result)."""
+
+
+class BaselineError(MLError, RuntimeError):
+    """A statistical baseline could not be fitted, or its forecasts disagree with the library's own."""

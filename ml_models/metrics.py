@@ -1,4 +1,4 @@
-"""Forecast metrics, each with a stable integer id and a direction (the chain stores both).
+"""Forecast metrics, each with a stable integer id and a direction (higher or lower is better).
 
 All functions share one signature ``fn(y_true, y_pred, *, y_origin=None, y_train=None, season=1,
 task="regression") -> float``; extra keyword arguments are ignored by metrics that do not need them.
@@ -8,24 +8,44 @@ task="regression") -> float``; extra keyword arguments are ignored by metrics th
 * ``y_train``: the training series; MASE divides by the mean absolute in-sample error of the
   (seasonal, with ``season``) naive forecast on it.
 * ``task="direction"``: ``y_pred`` are probabilities of a rise (a rise is predicted when > 0.5).
+
+Metric values are exchanged as integers with 6 decimals (:data:`SCORE_SCALE`, :func:`to_score_int`).
+Every error is a :class:`~ml_models.errors.MetricError` (a ``ValueError``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["METRICS", "Metric", "get_metric", "mae", "mase", "rmse", "smape", "directional_accuracy", "to_chain_int"]
+from .errors import MetricError
+
+__all__ = [
+    "METRICS",
+    "SCORE_SCALE",
+    "Metric",
+    "directional_accuracy",
+    "get_metric",
+    "mae",
+    "mase",
+    "rmse",
+    "smape",
+    "to_score_int",
+]
+
+#: Metric values are exchanged as integers with 6 decimals: ``to_score_int(x) == round(x * SCORE_SCALE)``.
+SCORE_SCALE = 10**6
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(y_true, dtype="float64").reshape(-1)
     p = np.asarray(y_pred, dtype="float64").reshape(-1)
     if t.shape != p.shape or t.size == 0:
-        raise ValueError(f"y_true and y_pred must be non-empty and the same length; got {t.size} and {p.size}")
+        raise MetricError(f"y_true and y_pred must be non-empty and the same length; got {t.size} and {p.size}")
     if not (np.isfinite(t).all() and np.isfinite(p).all()):
-        raise ValueError("y_true and y_pred must be finite; a forecast with NaN or infinity cannot be scored")
+        raise MetricError("y_true and y_pred must be finite; a forecast with NaN or infinity cannot be scored")
     return t, p
 
 
@@ -44,14 +64,14 @@ def mae(y_true: Any, y_pred: Any, **_: Any) -> float:
 def mase(y_true: Any, y_pred: Any, *, y_train: Any = None, season: int = 1, **_: Any) -> float:
     """Mean absolute scaled error: MAE / mean |y_train[t] - y_train[t - season]|."""
     if y_train is None:
-        raise ValueError("MASE needs y_train (the training series) to compute its scale")
+        raise MetricError("MASE needs y_train (the training series) to compute its scale")
     tr = np.asarray(y_train, dtype="float64").reshape(-1)
     m = int(season)
     if m < 1 or tr.size <= m:
-        raise ValueError(f"MASE needs more than season={m} training values; got {tr.size}")
+        raise MetricError(f"MASE needs more than season={m} training values; got {tr.size}")
     scale = float(np.mean(np.abs(tr[m:] - tr[:-m])))
     if not np.isfinite(scale) or scale <= 0:
-        raise ValueError("MASE is undefined: the training series' naive error is 0 (a constant series)")
+        raise MetricError("MASE is undefined: the training series' naive error is 0 (a constant series)")
     return mae(y_true, y_pred) / scale
 
 
@@ -66,7 +86,7 @@ def smape(y_true: Any, y_pred: Any, **_: Any) -> float:
 def directional_accuracy(y_true: Any, y_pred: Any, *, y_origin: Any = None, task: str = "regression", **_: Any) -> float:
     """Share of targets whose rise/no-rise over the horizon was forecast correctly (0..1)."""
     if y_origin is None:
-        raise ValueError("directional accuracy needs y_origin (the last known value for each target)")
+        raise MetricError("directional accuracy needs y_origin (the last known value for each target)")
     t, p = _pair(y_true, y_pred)
     o, _p = _pair(y_origin, t)
     actual_up = t > o
@@ -80,7 +100,7 @@ class Metric(NamedTuple):
     higher_is_better: bool
 
 
-#: ``{id: (name, fn, higher_is_better)}``; ids are stable (stored on chain).
+#: ``{id: (name, fn, higher_is_better)}``; ids are stable (they are stored with every competition).
 METRICS: dict[int, Metric] = {
     0: Metric("rmse", rmse, False),
     1: Metric("mae", mae, False),
@@ -95,11 +115,11 @@ def get_metric(metric: int | str) -> tuple[int, Metric]:
     for mid, m in METRICS.items():
         if metric == mid or metric == m.name:
             return mid, m
-    raise ValueError(f"unknown metric {metric!r}; expected an id or name from {[(i, m.name) for i, m in METRICS.items()]}")
+    raise MetricError(f"unknown metric {metric!r}; expected an id or name from {[(i, m.name) for i, m in METRICS.items()]}")
 
 
-def to_chain_int(score: float) -> int:
-    """The integer the contract stores: ``round(score * 1e6)``."""
+def to_score_int(score: float) -> int:
+    """A metric value as a fixed-point integer with 6 decimals: ``round(score * SCORE_SCALE)``."""
     if not np.isfinite(score):
-        raise ValueError("a non-finite score cannot be posted")
-    return int(round(float(score) * 1_000_000))
+        raise MetricError("a non-finite score has no integer value")
+    return int(round(float(score) * SCORE_SCALE))

@@ -9,8 +9,9 @@ Dropout, Dense). :func:`train` fits one; :class:`Forecaster` predicts. Baselines
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,7 +146,7 @@ class Forecaster:
         """Weights as ``{tensor name: float32 array}`` (empty for baselines)."""
         if self.model is None:
             return {}
-        return {n: np.asarray(w, dtype="float32") for n, w in zip(weight_names(self.model), self.model.get_weights())}
+        return {n: np.asarray(w, dtype="float32") for n, w in zip(weight_names(self.model), self.model.get_weights(), strict=True)}
 
 
 def _windows_at(x: np.ndarray, L: int, ends: np.ndarray) -> np.ndarray:
@@ -169,6 +170,22 @@ def _training_arrays(spec: ModelSpec, scaler: SeriesScaler, target: str, frame: 
         ti = scaler.columns.index(target)
         t = (y[rows] - scaler.mean_[ti]) / scaler.scale_[ti]
     return windows.astype("float32"), np.asarray(t, dtype="float32")
+
+
+def _fit_and_validation_arrays(spec: ModelSpec, scaler: SeriesScaler, train_df: pd.DataFrame, val_df: pd.DataFrame | None,
+                               ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """Training windows and targets, and the validation pair: from ``val_df`` (forecast with the training
+    tail as context), else the last ``spec.validation_fraction`` of the windows when early stopping is on."""
+    target = scaler.target
+    x, y = _training_arrays(spec, scaler, target, train_df, None)
+    if val_df is not None and len(val_df):
+        frame, n = context_and_targets(train_df, val_df[scaler.columns], sequence_length=spec.sequence_length, horizon=spec.horizon)
+        return x, y, _training_arrays(spec, scaler, target, frame, len(frame) - n)
+    if spec.patience > 0 and spec.validation_fraction > 0:
+        n_val = int(round(len(x) * spec.validation_fraction))
+        if n_val >= 1 and len(x) - n_val >= 1:
+            return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+    return x, y, None
 
 
 def train(
@@ -206,16 +223,7 @@ def train(
     if spec.kind != "rnn":
         return fc
     scaler = SeriesScaler(columns=columns, target=target, horizon=spec.horizon).fit(train_df)
-    x, y = _training_arrays(spec, scaler, target, train_df, None)
-    validation = None
-    if val_df is not None and len(val_df):
-        frame, n = context_and_targets(train_df[columns], val_df[columns], sequence_length=spec.sequence_length, horizon=spec.horizon)
-        validation = _training_arrays(spec, scaler, target, frame, len(frame) - n)
-    elif spec.patience > 0 and spec.validation_fraction > 0:
-        n_val = int(round(len(x) * spec.validation_fraction))
-        if n_val >= 1 and len(x) - n_val >= 1:
-            validation = (x[-n_val:], y[-n_val:])
-            x, y = x[:-n_val], y[:-n_val]
+    x, y, validation = _fit_and_validation_arrays(spec, scaler, train_df[columns], val_df)
     keras = get_keras()
     set_deterministic(spec.seed)
     model = build_model(spec, len(columns))

@@ -5,7 +5,8 @@ The parent writes the training and test rows once, then runs, for every bundle::
     python -m ml_models.scoring --bundle DIR --data DIR --out FILE
 
 in a new process group with ``RLIMIT_AS`` (address space, ``memory_mb``), ``RLIMIT_CPU``,
-``RLIMIT_FSIZE`` and no core dumps, killed after ``timeout_s`` seconds of wall-clock time. The
+``RLIMIT_FSIZE`` and no core dumps, killed after ``timeout_s`` seconds of wall-clock time (the
+defaults are :data:`DEFAULT_LIMITS`). The
 worker loads the bundle with :func:`~ml_models.bundle.load_bundle` (no code is ever deserialised),
 forecasts exactly the test rows with one TensorFlow thread (bit-identical from run to run on the
 same machine) and writes its predictions as JSON. The parent computes the metric itself from
@@ -24,18 +25,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .data import Schema, read_dataset_bundle, write_dataset_bundle
 from .errors import ScoringError
-from .metrics import get_metric, to_chain_int
+from .metrics import get_metric, to_score_int
 
-__all__ = ["ScoreResult", "score_bundles", "score_predictions", "main"]
+__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _WORKER_ENV = {
@@ -48,11 +50,27 @@ _WORKER_ENV = {
     "MKL_NUM_THREADS": "1",
     "PYTHONHASHSEED": "0",
 }
+_MAX_RESULT_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScoringLimits:
+    """Resources of one scoring worker: wall-clock seconds and MB of address space.
+
+    TensorFlow alone reserves about 2.4 GB of address space, so keep ``memory_mb`` well above that.
+    """
+
+    timeout_s: float = 300.0
+    memory_mb: int = 4096
+
+
+#: The limits :func:`score_bundles` applies unless told otherwise.
+DEFAULT_LIMITS = ScoringLimits()
 
 
 @dataclass
 class ScoreResult:
-    """Outcome for one bundle: ``ok`` with ``score`` (and ``score_int`` = round(score * 1e6)), or a reason."""
+    """Outcome for one bundle: ``ok`` with ``score`` (and ``score_int`` = :func:`~ml_models.metrics.to_score_int` of it), or a reason."""
 
     bundle: str
     ok: bool
@@ -115,8 +133,8 @@ def score_bundles(
     schema: Schema,
     metric: int | str,
     *,
-    timeout_s: float = 300.0,
-    memory_mb: int = 4096,
+    timeout_s: float = DEFAULT_LIMITS.timeout_s,
+    memory_mb: int = DEFAULT_LIMITS.memory_mb,
     worker_cmd: Sequence[str] | None = None,
     keep_predictions: bool = True,
 ) -> list[ScoreResult]:
@@ -125,9 +143,9 @@ def score_bundles(
     ``train_df`` is the published training data (the context for the first test windows) and
     ``test_df`` the revealed test rows; ``metric`` is an id or name from
     :data:`~ml_models.metrics.METRICS`. Each bundle runs in its own subprocess with ``timeout_s``
-    seconds of wall-clock time and ``memory_mb`` MB of address space (TensorFlow alone reserves
-    about 2.4 GB). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to wrap the
-    worker in a sandbox such as bwrap); it receives ``--bundle --data --out``.
+    seconds of wall-clock time and ``memory_mb`` MB of address space (defaults:
+    :data:`DEFAULT_LIMITS`). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to
+    wrap the worker in a sandbox such as bwrap); it receives ``--bundle --data --out``.
     """
     mid, m = get_metric(metric)
     schema.validate()
@@ -136,8 +154,6 @@ def score_bundles(
     if len(test_df) == 0:
         raise ScoringError("the test set is empty; nothing to score")
     cmd = list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring"]
-    env = {**os.environ, **_WORKER_ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(_PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     results: list[ScoreResult] = []
     with tempfile.TemporaryDirectory(prefix="score-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -145,33 +161,45 @@ def score_bundles(
         write_dataset_bundle(data_dir, train_df, s, part="train")
         write_dataset_bundle(data_dir, test_df, s, part="test")
         for i, bdir in enumerate(bundle_dirs):
-            out = Path(tmp) / f"result-{i}.json"
             res = ScoreResult(bundle=str(bdir), ok=False, metric=m.name, higher_is_better=m.higher_is_better)
+            out = Path(tmp) / f"result-{i}.json"
             t0 = time.monotonic()
-            proc = subprocess.Popen(
-                cmd + ["--bundle", str(bdir), "--data", str(data_dir), "--out", str(out)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tmp,
-                start_new_session=True, preexec_fn=_limits(memory_mb, int(math.ceil(timeout_s)) + 5),
-            )
-            try:
-                _, err = proc.communicate(timeout=timeout_s)
-                stderr = err.decode("utf-8", "replace")
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                proc.communicate()
+            code, stderr = _run_worker(cmd + ["--bundle", str(bdir), "--data", str(data_dir), "--out", str(out)],
+                                       Path(tmp), ScoringLimits(timeout_s, memory_mb))
+            if code is None:
                 res.reason = f"timed out after {timeout_s:g} s"
+            elif code != 0:
+                res.reason = _describe_exit(code, stderr, memory_mb)
             else:
-                if proc.returncode != 0:
-                    res.reason = _describe_exit(proc.returncode, stderr, memory_mb)
-                else:
-                    _read_worker_result(out, res, train_df, test_df, schema, mid)
-            finally:
-                _kill_group(proc)
+                _read_worker_result(out, res, train_df, test_df, schema, mid)
             res.seconds = time.monotonic() - t0
             if not keep_predictions:
                 res.predictions = None
             results.append(res)
     return results
+
+
+def _worker_env() -> dict[str, str]:
+    env = {**os.environ, **_WORKER_ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(_PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
+
+
+def _run_worker(argv: list[str], cwd: Path, limits: ScoringLimits) -> tuple[int | None, str]:
+    """Run one worker under ``limits``; return ``(exit code, stderr)``, or ``(None, "")`` when it timed out."""
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_worker_env(), cwd=cwd,
+        start_new_session=True, preexec_fn=_limits(limits.memory_mb, int(math.ceil(limits.timeout_s)) + 5),
+    )
+    try:
+        _, err = proc.communicate(timeout=limits.timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.communicate()
+        return None, ""
+    finally:
+        _kill_group(proc)
+    return proc.returncode, err.decode("utf-8", "replace")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -184,8 +212,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, test_df: pd.DataFrame,
                         schema: Schema, mid: int) -> None:
     try:
-        if out.stat().st_size > 256 * 1024 * 1024:
-            raise ValueError("result file too large")
+        if out.stat().st_size > _MAX_RESULT_BYTES:
+            res.reason = "worker wrote no readable result (result file too large)"
+            return
         doc = json.loads(out.read_text())
     except (OSError, ValueError) as exc:
         res.reason = f"worker wrote no readable result ({exc})"
@@ -203,10 +232,10 @@ def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, tes
         return
     try:
         score = score_predictions(arr, train_df, test_df, schema, mid)
-    except ValueError as exc:
+    except ValueError as exc:  # MetricError, or numpy refusing the arrays: this bundle's row, never the run
         res.reason = f"cannot score: {exc}"
         return
-    res.ok, res.score, res.score_int, res.predictions = True, score, to_chain_int(score), arr.tolist()
+    res.ok, res.score, res.score_int, res.predictions = True, score, to_score_int(score), arr.tolist()
 
 
 # ----------------------------------------------------------------------------------------- worker

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import SpecError
 
@@ -84,7 +85,7 @@ class ModelSpec:
     seed: int = 0
 
     # ---------------------------------------------------------------- validation
-    def validate(self) -> "ModelSpec":
+    def validate(self) -> ModelSpec:
         """Check every field; return self. Raises :class:`SpecError` saying what is allowed."""
         for f in fields(self):
             v = getattr(self, f.name)
@@ -126,7 +127,7 @@ class ModelSpec:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ModelSpec":
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
         """Build and validate a spec; unknown fields are refused, missing ones take defaults."""
         if not isinstance(d, Mapping):
             raise SpecError(f"a model spec must be a JSON object, got {type(d).__name__}")
@@ -142,12 +143,12 @@ class ModelSpec:
         return cls(**values).validate()
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelSpec":
+    def from_json(cls, text: str) -> ModelSpec:
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise SpecError(f"model spec is not valid JSON: {exc}") from exc
 
-    def replace(self, **changes: Any) -> "ModelSpec":
+    def replace(self, **changes: Any) -> ModelSpec:
         """A validated copy with some fields changed."""
         return ModelSpec.from_dict({**self.to_dict(), **changes})

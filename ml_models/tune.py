@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,8 @@ from .data import Schema
 from .errors import DataError, SpecError
 from .spec import ModelSpec
 
-__all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "plot_history", "storage_url", "tune", "tune_hyperparameters", "walk_forward_folds"]
+# ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
+__all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "plot_history", "storage_url", "tune_hyperparameters", "walk_forward_folds"]
 
 #: name -> ("int", lo, hi, log) | ("float", lo, hi, log) | ("categorical", [choices])
 DEFAULT_SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
@@ -130,8 +132,6 @@ def tune_hyperparameters(
     """
     import optuna
 
-    from .model import train as train_model
-
     t_start = time.perf_counter()
     base = (base_spec or ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon,
                                    task=schema.task, season=schema.season)).validate()
@@ -141,24 +141,45 @@ def tune_hyperparameters(
         raise SpecError("give n_trials or timeout_s (or both) so the search ends")
     space = dict(DEFAULT_SEARCH_SPACE if search_space is None else search_space)
     folds = walk_forward_folds(len(train_df), n_folds, val_fraction, base.sequence_length + base.horizon + 16)
-
-    samplers = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5, multivariate=True),
-                "random": lambda: optuna.samplers.RandomSampler(seed=seed)}
-    pruners = {"median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
-               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=2, max_resource=base.epochs * n_folds),
-               "none": lambda: optuna.pruners.NopPruner()}
-    if sampler not in samplers:
-        raise SpecError(f"unknown sampler {sampler!r}; expected one of {sorted(samplers)}")
-    if not isinstance(pruner, str):
-        pruner_obj, pruner = pruner, "custom"
-        pruners[pruner] = lambda: pruner_obj
-    if pruner not in pruners:
-        raise SpecError(f"unknown pruner {pruner!r}; expected one of {sorted(pruners)}")
+    sampler_obj = _make_sampler(optuna, sampler, seed)
+    pruner_obj = _make_pruner(optuna, pruner, max_resource=base.epochs * n_folds)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(study_name=study_name, storage=storage_url(storage), direction="minimize",
-                                sampler=samplers[sampler](), pruner=pruners[pruner](), load_if_exists=load_if_exists)
+                                sampler=sampler_obj, pruner=pruner_obj, load_if_exists=load_if_exists)
     for params in enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
+    objective = _make_objective(optuna, base, space, folds, train_df, schema, t_start)
+    callbacks = [progress] if callable(progress) else None
+    study.optimize(objective, n_trials=n_trials, timeout=timeout_s, callbacks=callbacks,
+                   show_progress_bar=progress is True, gc_after_trial=True)
+    return _tune_result(optuna, study, base, plot_path, t_start)
+
+
+def _make_sampler(optuna: Any, name: str, seed: int) -> Any:
+    samplers = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5, multivariate=True),
+                "random": lambda: optuna.samplers.RandomSampler(seed=seed)}
+    if name not in samplers:
+        raise SpecError(f"unknown sampler {name!r}; expected one of {sorted(samplers)}")
+    return samplers[name]()
+
+
+def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
+    """A pruner by name ("median", "hyperband", "none"), or ``pruner`` itself when it is an Optuna pruner."""
+    if not isinstance(pruner, str):
+        return pruner
+    pruners = {"median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
+               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=2, max_resource=max_resource),
+               "none": lambda: optuna.pruners.NopPruner()}
+    if pruner not in pruners:
+        raise SpecError(f"unknown pruner {pruner!r}; expected one of {sorted(pruners)}")
+    return pruners[pruner]()
+
+
+def _make_objective(optuna: Any, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
+                    folds: list[tuple[int, int, int]], train_df: pd.DataFrame, schema: Schema,
+                    t_start: float) -> Callable[[Any], float]:
+    """The trial objective: mean over walk-forward folds of the best validation loss (pruned trials raise)."""
+    from .model import train as train_model
 
     def objective(trial: Any) -> float:
         try:
@@ -181,9 +202,10 @@ def tune_hyperparameters(
         trial.set_user_attr("elapsed_s", time.perf_counter() - t_start)
         return float(np.mean(bests))
 
-    callbacks = [progress] if callable(progress) else None
-    study.optimize(objective, n_trials=n_trials, timeout=timeout_s, callbacks=callbacks,
-                   show_progress_bar=progress is True, gc_after_trial=True)
+    return objective
+
+
+def _tune_result(optuna: Any, study: Any, base: ModelSpec, plot_path: str | Path | None, t_start: float) -> TuneResult:
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise SpecError("no trial completed; give a larger time or trial budget, or a smaller search space")

@@ -5,7 +5,7 @@ import os
 import pytest
 from brownie import ForecastMarket, accounts, web3
 
-from scripts import artifacts
+from forecast_market import artifacts
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def market(data_dir):
 
 @pytest.fixture(scope="module")
 def dataset(data_dir, tmp_path_factory):
-    from scripts.preprocess import preprocess
+    from forecast_market.stages import preprocess
 
     out = tmp_path_factory.mktemp("dataset")
     preprocess("statsmodels:co2", out, sequence_length=26, horizon=4, season=52)
@@ -38,7 +38,7 @@ def dataset(data_dir, tmp_path_factory):
 
 @pytest.fixture
 def new_competition(market, dataset):
-    from scripts.initialize import initialize
+    from forecast_market.stages import initialize
 
     def make(**kw):
         kw.setdefault("reward_wei", web3.to_wei(1, "ether"))

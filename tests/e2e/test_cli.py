@@ -9,10 +9,10 @@ import pytest
 from brownie import accounts
 from click.testing import CliRunner
 
-from scripts import artifacts
-from scripts.chaintime import mine_at
-from scripts.cli import main
-from scripts.common import competition
+from forecast_market import artifacts
+from forecast_market.chain import competition, mine_at, submission_status
+from forecast_market.cli import main
+from forecast_market.protocol import Status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ def test_revealing_with_a_wrong_salt(cli, market, new_competition, data_dir, tmp
     mine_at(competition(market, cid)["submissionEnd"])
     code, out = cli("--account", "2", "reveal", str(cid))
     assert code == 1 and "wrong salt" in out
-    assert market.submission(cid, accounts[2])["status"] == 1
+    assert submission_status(market, cid, accounts[2]) == Status.COMMITTED
 
 
 def test_unreachable_ipfs_node_leaves_the_chain_untouched(cli, market, new_competition, monkeypatch):
@@ -70,7 +70,7 @@ def test_unreachable_ipfs_node_leaves_the_chain_untouched(cli, market, new_compe
     finally:
         artifacts.close_store()
     assert code == 1 and "cannot reach the IPFS API" in out
-    assert market.submission(cid, accounts[3])["status"] == 0
+    assert submission_status(market, cid, accounts[3]) == Status.NONE
 
 
 def test_not_enough_funds(cli, dataset):
@@ -81,7 +81,7 @@ def test_not_enough_funds(cli, dataset):
 def test_missing_key_on_a_live_network(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PRIVATE_KEY", "SEPOLIA_RPC_URL")}
     env["PRIVATE_KEY"] = ""
-    proc = subprocess.run([sys.executable, "-m", "scripts.cli", "--network", "sepolia-rpc", "deploy"],
+    proc = subprocess.run([sys.executable, "-m", "forecast_market.cli", "--network", "sepolia-rpc", "deploy"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "set PRIVATE_KEY in .env" in proc.stderr

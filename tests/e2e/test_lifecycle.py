@@ -5,16 +5,13 @@ import shutil
 import pytest
 from brownie import accounts, web3
 
+from forecast_market.artifacts import fetch_bundle, publish_folder
+from forecast_market.audit import verify
+from forecast_market.chain import competition, mine_at, submission_status, transact
+from forecast_market.errors import ChainError, KeystoreError
+from forecast_market.protocol import INT64_MAX, Phase, Status, model_commitment
+from forecast_market.stages import evaluate, reveal, settle, submit
 from ipfs_store import IntegrityError, sha256_tree
-from scripts.artifacts import fetch_bundle, model_commitment, publish_folder
-from scripts.chaintime import mine_at
-from scripts.common import INT64_MAX, ChainError, competition, transact
-from scripts.evaluate import evaluate
-from scripts.keystore import KeystoreError
-from scripts.reveal import reveal
-from scripts.settle import settle
-from scripts.submit import submit
-from scripts.verify import verify
 
 DEPOSIT = web3.to_wei("0.01", "ether")
 
@@ -44,7 +41,7 @@ def test_full_lifecycle_pays_the_best_model_and_verifies(market, new_competition
     result = evaluate(market, accounts[0], cid, work_dir=tmp_path / "org")
     rows = result["rows"]
     assert [r.ok for r in rows] == [True, True]
-    assert result["comp"]["phase"] == "Finalized"
+    assert result["comp"]["phase"] == Phase.FINALIZED
     assert all(p.exists() for p in result["figures"].values())
     winner, second = rows
     pool = web3.to_wei(1, "ether") + DEPOSIT  # the copycat's deposit was forfeited
@@ -70,7 +67,7 @@ def test_organizer_vanishing_pays_revealed_participants_through_settle(market, n
     mine_at(comp["evaluationEnd"])  # the organizer never reveals the test set
     pool = web3.to_wei(1, "ether")
     got = settle(market, accounts[4], cid)
-    assert competition(market, cid)["phase"] == "Fallback"
+    assert competition(market, cid)["phase"] == Phase.FALLBACK
     assert got == DEPOSIT + pool // 2
     assert settle(market, accounts[5], cid) == DEPOSIT + pool // 2
 
@@ -114,7 +111,7 @@ def test_lost_salt_gives_a_clear_error_and_sends_nothing(market, new_competition
     mine_at(competition(market, cid)["submissionEnd"])
     with pytest.raises(KeystoreError, match="no saved salt"):
         reveal(market, accounts[8], cid)
-    assert market.submission(cid, accounts[8])["status"] == 1  # still committed, nothing sent
+    assert submission_status(market, cid, accounts[8]) == Status.COMMITTED  # still committed, nothing sent
     shutil.move(tmp_path / "backup.json", sub.keystore_path)  # restoring the file is enough
     reveal(market, accounts[8], cid)
-    assert market.submission(cid, accounts[8])["status"] == 2
+    assert submission_status(market, cid, accounts[8]) == Status.REVEALED

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import sys
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+import pandas as pd
+import pytest
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from ml_models.data import Schema, split_by_time  # noqa: E402
-from ml_models.model import train  # noqa: E402
-from ml_models.spec import ModelSpec  # noqa: E402
+from ml_models.bundle import save_bundle
+from ml_models.data import Schema, split_by_time
+from ml_models.model import train
+from ml_models.spec import ModelSpec
 
 SEQ, HORIZON, SEASON = 10, 2, 7
 
@@ -30,6 +25,12 @@ def make_series(n: int = 240, seed: int = 0) -> pd.DataFrame:
     y = 50 + 0.05 * t + 3 * np.sin(2 * np.pi * t / SEASON) + 0.3 * rng.standard_normal(n)
     x = np.cos(2 * np.pi * t / SEASON) + 0.1 * rng.standard_normal(n)
     return pd.DataFrame({"y": y, "x": x}, index=pd.date_range("2021-01-01", periods=n, freq="D", name="date"))
+
+
+@pytest.fixture(scope="session", name="make_series")
+def make_series_fixture() -> Callable[..., pd.DataFrame]:
+    """The series factory itself, for tests that need a series of another length."""
+    return make_series
 
 
 @pytest.fixture(scope="session")
@@ -61,16 +62,12 @@ def trained(small_spec, split, schema):
 
 @pytest.fixture(scope="session")
 def bundle(trained, tmp_path_factory) -> Path:
-    from ml_models.bundle import save_bundle
-
     return save_bundle(tmp_path_factory.mktemp("bundles") / "good", trained)
 
 
 @pytest.fixture()
 def bundle_copy(bundle, tmp_path) -> Path:
     """A fresh copy of the good bundle that a test may tamper with."""
-    import shutil
-
     dst = tmp_path / "bundle"
     shutil.copytree(bundle, dst)
     return dst

@@ -6,9 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import HORIZON, SEQ, make_series
-from ml_models.data import (Schema, SeriesScaler, clean_series, context_and_targets, load_series, make_windows,
-                            read_dataset_bundle, split_by_time, write_dataset_bundle)
+from ml_models.data import (
+    Schema,
+    SeriesScaler,
+    clean_series,
+    context_and_targets,
+    load_series,
+    make_windows,
+    read_dataset_bundle,
+    split_by_time,
+    write_dataset_bundle,
+)
 from ml_models.errors import DataError
 from ml_models.model import train
 from ml_models.spec import ModelSpec
@@ -53,19 +61,19 @@ def test_unknown_source_says_what_exists():
         load_series("foo:bar")
 
 
-def test_missing_column_is_named():
+def test_missing_column_is_named(make_series):
     with pytest.raises(DataError, match=r"column\(s\) \['price'\] not in the data; available columns: \['y', 'x'\]"):
         clean_series(make_series(30), target="price")
 
 
-def test_non_numeric_values_are_reported_with_position():
+def test_non_numeric_values_are_reported_with_position(make_series):
     df = make_series(30).astype(object)
     df.iloc[5, 0] = "n/a?"
     with pytest.raises(DataError, match=r"column 'y' has 1 non-numeric value\(s\), first 'n/a\?' at 2021-01-06"):
         clean_series(df, target="y")
 
 
-def test_short_gaps_are_interpolated_and_counted():
+def test_short_gaps_are_interpolated_and_counted(make_series):
     df = make_series(40)
     df.iloc[10, 0] = np.nan
     df = df.drop(df.index[20:22])  # two missing timestamps
@@ -74,7 +82,7 @@ def test_short_gaps_are_interpolated_and_counted():
     assert clean["y"].iloc[10] == pytest.approx((df["y"].iloc[9] + df["y"].iloc[11]) / 2)
 
 
-def test_off_grid_and_duplicate_timestamps_are_errors():
+def test_off_grid_and_duplicate_timestamps_are_errors(make_series):
     df = make_series(30)
     shifted = df.rename(index={df.index[3]: df.index[3] + pd.Timedelta(hours=6)})
     with pytest.raises(DataError, match="not on the 'D' grid"):
@@ -84,10 +92,11 @@ def test_off_grid_and_duplicate_timestamps_are_errors():
         clean_series(dup, target="y")
 
 
-def test_too_few_rows_for_the_window_is_an_error():
-    x = np.zeros((SEQ + HORIZON - 1, 1))
-    with pytest.raises(DataError, match=f"need at least {SEQ + HORIZON} rows"):
-        make_windows(x, SEQ, HORIZON)
+def test_too_few_rows_for_the_window_is_an_error(make_series, schema):
+    seq, horizon = schema.sequence_length, schema.horizon
+    x = np.zeros((seq + horizon - 1, 1))
+    with pytest.raises(DataError, match=f"need at least {seq + horizon} rows"):
+        make_windows(x, seq, horizon)
     with pytest.raises(DataError, match="only 5 row"):
         clean_series(make_series(5), target="y", min_rows=10)
 
@@ -145,19 +154,21 @@ def test_windows_predict_the_value_horizon_steps_ahead():
     assert len(w) == 20 - 6 and w[-1, -1, 0] == 19 - 3
 
 
-def test_test_windows_cover_exactly_the_test_rows(split):
-    frame, n = context_and_targets(split.train, split.test, sequence_length=SEQ, horizon=HORIZON)
-    assert n == len(split.test) and len(frame) == SEQ + HORIZON - 1 + len(split.test)
+def test_test_windows_cover_exactly_the_test_rows(split, schema):
+    seq, horizon = schema.sequence_length, schema.horizon
+    frame, n = context_and_targets(split.train, split.test, sequence_length=seq, horizon=horizon)
+    assert n == len(split.test) and len(frame) == seq + horizon - 1 + len(split.test)
     pd.testing.assert_frame_equal(frame.iloc[-n:], split.test)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "seasonal_naive"])
 def test_no_test_value_is_used_before_it_is_predicted(kind, trained, split, schema):
-    fc = trained if kind == "rnn" else train(ModelSpec(kind=kind, sequence_length=SEQ, horizon=HORIZON, season=7), split.train, schema)
+    seq, horizon = schema.sequence_length, schema.horizon
+    fc = trained if kind == "rnn" else train(ModelSpec(kind=kind, sequence_length=seq, horizon=horizon, season=7), split.train, schema)
     base = fc.forecast_test(split.train, split.test)
     assert base.shape == (len(split.test),)
     j = 20
     tampered = split.test.copy()
     tampered.iloc[j, :] += 100.0
     changed = np.flatnonzero(fc.forecast_test(split.train, tampered) != base)
-    assert changed.size > 0 and changed.min() >= j + HORIZON  # row j is an input only for rows after it
+    assert changed.size > 0 and changed.min() >= j + horizon  # row j is an input only for rows after it

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ml_models.metrics import METRICS, directional_accuracy, get_metric, mae, mase, rmse, smape, to_chain_int
+from ml_models.metrics import METRICS, directional_accuracy, get_metric, mae, mase, rmse, smape, to_score_int
 
 Y = [1.0, 2.0, 4.0, 3.0]
 P = [2.0, 2.0, 2.0, 3.0]
@@ -49,7 +49,7 @@ def test_metric_table_ids_and_directions_are_stable():
         get_metric("r2")
 
 
-def test_nan_predictions_cannot_be_scored_and_chain_ints_round():
+def test_nan_predictions_cannot_be_scored_and_score_ints_round():
     with pytest.raises(ValueError, match="finite"):
         rmse(Y, [1.0, float("nan"), 1.0, 1.0])
-    assert to_chain_int(1.2345674) == 1234567 and to_chain_int(0.5) == 500000
+    assert to_score_int(1.2345674) == 1234567 and to_score_int(0.5) == 500000

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ml_models.bundle import save_bundle
-from ml_models.metrics import to_chain_int
+from ml_models.metrics import to_score_int
 from ml_models.model import train
 from ml_models.scoring import score_bundles, score_predictions
 from ml_models.spec import ModelSpec
@@ -30,7 +30,7 @@ def test_scores_are_the_metric_of_exact_test_predictions_and_deterministic(bundl
     assert [r.ok for r in results] == [True, True, True], [r.reason for r in results]
     rnn, naive, rnn_again = results
     assert rnn.score == rnn_again.score and rnn.predictions == rnn_again.predictions  # bit-identical
-    assert rnn.score_int == to_chain_int(rnn.score) and not rnn.higher_is_better and rnn.metric == "rmse"
+    assert rnn.score_int == to_score_int(rnn.score) and not rnn.higher_is_better and rnn.metric == "rmse"
     expected_naive = np.concatenate([split.train["y"].to_numpy(), split.test["y"].to_numpy()])[len(split.train) - 2:-2]
     assert naive.predictions == expected_naive.tolist()
     assert naive.score == score_predictions(expected_naive, split.train, split.test, schema, 0)

@@ -59,7 +59,7 @@ def test_build_is_deterministic_for_a_seed_and_differs_across_seeds():
     a = build_model(ModelSpec(units=4, seed=3), 1).get_weights()
     b = build_model(ModelSpec(units=4, seed=3), 1).get_weights()
     c = build_model(ModelSpec(units=4, seed=4), 1).get_weights()
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
 
 

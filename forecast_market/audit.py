@@ -1,0 +1,68 @@
+"""Audit, anyone: recompute every posted score from what is on chain and on IPFS.
+
+Fetches the revealed test set and every revealed bundle (checked against the digests on
+chain), scores them the same way the organizer must have, and compares each result with the
+score posted on chain and the ranking with the contract's. The CLI exits 3 on any mismatch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .artifacts import fetch_folder
+from .chain import competition, posted_scores
+from .errors import ChainError
+from .protocol import SCORE_SCALE, SCORING_LIMITS, qualifies, ranked, show_score
+from .scoring import Row, score_revealed
+from .settings import settings
+
+
+@dataclass
+class Check:
+    participant: str
+    posted: int | None
+    recomputed: int
+    ok_bundle: bool
+    reason: str
+    match: bool
+
+
+def _ranking_matches(market, comp: dict, rows: list[Row]) -> bool:
+    """Once every revealed submission is scored, the ranking on chain must be the top k of the
+    recomputed scores that meet the minimum, ties to the earlier commitment."""
+    higher, minimum = comp["higherIsBetter"], comp["minScore"]
+    expected = [r.participant for r in rows if qualifies(r.score_int, minimum, higher)][: comp["prizeCount"]]
+    on_chain = [str(r["participant"]) for r in market.ranking(comp["id"])]
+    if on_chain != expected:
+        print(f"  ranking on chain {on_chain} differs from the recomputed {expected}")
+    return on_chain == expected
+
+
+def verify(market, comp_id: int, *, work_dir: str | Path | None = None, tolerance: float = 1e-5,
+           timeout_s: float = SCORING_LIMITS.timeout_s,
+           memory_mb: int = SCORING_LIMITS.memory_mb) -> tuple[bool, list[Check]]:
+    """(all confirmed, one :class:`Check` per revealed submission). ``tolerance`` is in metric units."""
+    comp = competition(market, comp_id)
+    if not comp["testRevealed"]:
+        raise ChainError(f"competition {comp_id} has not revealed its test set yet: nothing to verify")
+    work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "verify")
+    test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
+    rows = ranked(score_revealed(market, comp, test_dir, work, timeout_s=timeout_s, memory_mb=memory_mb),
+                  comp["higherIsBetter"])
+    posted = posted_scores(market, comp_id)
+    allowed = int(round(tolerance * SCORE_SCALE))
+    checks = []
+    for r in rows:
+        p = posted.get(r.participant)
+        checks.append(Check(r.participant, p, r.score_int, r.ok, r.reason,
+                            p is not None and abs(p - r.score_int) <= allowed))
+    complete = bool(checks) and all(c.posted is not None for c in checks)
+    all_ok = all(c.match for c in checks) and (not complete or _ranking_matches(market, comp, rows))
+    for c in checks:
+        verdict = "match" if c.match else "MISMATCH"
+        note = "" if c.ok_bundle else f"  (failed: {c.reason[:90]})"
+        print(f"  {c.participant}  posted {show_score(c.posted):>14}  recomputed {show_score(c.recomputed):>14}"
+              f"  {verdict}{note}")
+    print(f"competition {comp_id}: {sum(c.match for c in checks)}/{len(checks)} scores confirmed"
+          + ("" if all_ok else "; MISMATCHES FOUND"))
+    return all_ok, checks

@@ -1,0 +1,104 @@
+"""The deployed market: finding it, and reading competitions, submissions and events from it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import ChainError
+from ..protocol import Phase, Status
+from ..settings import ROOT, settings
+from .network import is_local
+from .reverts import explain_revert
+
+DEPLOYMENTS = ROOT / "deployments"
+
+
+def deployment_file() -> Path:
+    """Live networks: deployments/<network>.json (worth committing). Local chains: in the data
+    folder beside the chain state, since they live and die with it."""
+    from brownie import network
+
+    folder = settings().data_dir / "deployments" if is_local() else DEPLOYMENTS
+    return folder / f"{network.show_active()}.json"
+
+
+def record_deployment(market) -> Path:
+    """Remember the market's address for this network."""
+    from brownie import network
+
+    path = deployment_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"network": network.show_active(), "chain_id": network.chain.id,
+                                "ForecastMarket": market.address}, indent=2) + "\n")
+    return path
+
+
+def deploy_market(account):
+    """Deploy a ForecastMarket from ``account``; returns the contract."""
+    from brownie import ForecastMarket, network
+
+    market = ForecastMarket.deploy({"from": account}, publish_source=False)
+    print(f"ForecastMarket deployed at {market.address} on '{network.show_active()}' "
+          f"(chain id {network.chain.id}) by {account.address}; gas used {market.tx.gas_used:,}")
+    return market
+
+
+def get_market(address: str | None = None):
+    """The market at ``address``, else MARKET_ADDRESS, else the one recorded or deployed here last."""
+    from brownie import ForecastMarket  # present once the project is loaded
+
+    address = address or settings().market_address
+    if address:
+        return ForecastMarket.at(address)
+    if len(ForecastMarket) > 0:
+        return ForecastMarket[-1]
+    path = deployment_file()
+    if path.is_file():
+        return ForecastMarket.at(json.loads(path.read_text())["ForecastMarket"])
+    from brownie import network
+
+    raise ChainError(f"no ForecastMarket known on '{network.show_active()}': deploy one with `market deploy` "
+                     "(or `brownie run scripts/deploy.py`) or pass its address (--market / MARKET_ADDRESS)")
+
+
+def competition(market, comp_id: int) -> dict:
+    """A competition's parameters and phase (a :class:`Phase`) as plain Python values."""
+    from brownie.exceptions import VirtualMachineError
+
+    try:
+        c = market.competition(comp_id)
+    except (VirtualMachineError, ValueError) as exc:
+        reason = getattr(exc, "revert_msg", None) or f"UnknownCompetition: {comp_id}"
+        raise ChainError(explain_revert(reason)) from exc
+    out = {k: (int(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in c.dict().items()}
+    out["id"] = comp_id
+    out["prizeBps"] = [int(b) for b in c["prizeBps"]][: out["prizeCount"]]
+    out["testCommitment"] = str(c["testCommitment"])
+    out["phase"] = Phase(int(market.phase(comp_id)))
+    return out
+
+
+def submission_status(market, comp_id: int, participant: str) -> Status:
+    return Status(int(market.submission(comp_id, participant)["status"]))
+
+
+def events(market, name: str, comp_id: int) -> list[dict]:
+    """All ``name`` events of competition ``comp_id``, oldest first (from the chain's logs)."""
+    event = getattr(market.events, name)
+    logs = event.get_logs(from_block=0, argument_filters={"id": comp_id})
+    return [dict(log["args"]) | {"blockNumber": log["blockNumber"]} for log in logs]
+
+
+def revealed_submissions(market, comp_id: int) -> list[dict]:
+    """Revealed submissions: participant, modelCid, modelSha256 (hex, no 0x), commit order, status."""
+    out = []
+    for ev in events(market, "Revealed", comp_id):
+        who = ev["participant"]
+        sub = market.submission(comp_id, who)
+        out.append({"participant": who, "modelCid": ev["modelCid"], "modelSha256": bytes(ev["modelSha256"]).hex(),
+                    "order": int(sub["order"]), "status": Status(int(sub["status"]))})
+    return out
+
+
+def posted_scores(market, comp_id: int) -> dict[str, int]:
+    return {ev["participant"]: int(ev["score"]) for ev in events(market, "ScorePosted", comp_id)}

@@ -1,0 +1,77 @@
+"""Connecting to a chain and choosing who signs."""
+from __future__ import annotations
+
+import os
+import socket
+
+from ..errors import ChainError
+from ..settings import LOCAL_NETWORKS, LOCAL_RPC, ROOT, load_dotenv, settings
+
+
+def is_local() -> bool:
+    from brownie import network
+
+    name = network.show_active() or ""
+    return name in LOCAL_NETWORKS or name.endswith("-fork")
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def _check_live_settings(network_name: str) -> None:
+    conf = settings()
+    if not conf.private_key:
+        raise ChainError(f"no key to sign with on '{network_name}': set PRIVATE_KEY in .env (see .env.example)")
+    if network_name == "sepolia-rpc" and not conf.sepolia_rpc_url:
+        raise ChainError("SEPOLIA_RPC_URL is not set: put your Sepolia RPC URL in .env")
+
+
+def connect(network_name: str, *, allow_ephemeral: bool = False) -> None:
+    """Load the brownie project and connect, unless this process is connected already.
+
+    On the local network, a chain must be running (``market node``) unless ``allow_ephemeral``:
+    one launched for a single command would vanish with it.
+    """
+    from brownie import network, project
+
+    if network.is_connected():
+        return
+    load_dotenv()
+    if network_name not in LOCAL_NETWORKS:
+        _check_live_settings(network_name)
+    elif not allow_ephemeral and not port_open(*LOCAL_RPC):
+        raise ChainError(
+            f"no local chain is running on {LOCAL_RPC[0]}:{LOCAL_RPC[1]}, and one launched for this command alone "
+            "would vanish with it: start `market node` in another terminal, or pass --network")
+    here = os.getcwd()
+    os.chdir(ROOT)  # brownie resolves the remapped OpenZeppelin sources relative to the working directory
+    try:
+        if not project.get_loaded_projects():
+            loaded = project.load(ROOT, name="ForecastMarketProject")
+            loaded.load_config()
+            loaded._add_to_main_namespace()  # as `brownie run` does: `from brownie import ForecastMarket`
+        network.connect(network_name)
+    finally:
+        os.chdir(here)
+
+
+def get_account(index: int | str | None = None, *, default_index: int = 0):
+    """Who signs: a local chain's account by index (default ``default_index``), or on live
+    networks the key in PRIVATE_KEY."""
+    from brownie import accounts, config, network
+
+    if is_local():
+        if index is not None and not str(index).isdigit():
+            raise ChainError(f"on a local chain, the account is an index such as 0 or 3, not {index!r}")
+        i = int(index) if index is not None else default_index
+        if i >= len(accounts):
+            raise ChainError(f"the local chain has {len(accounts)} accounts (0-{len(accounts) - 1}), not {i}")
+        return accounts[i]
+    key = settings().private_key or config["wallets"].get("from_key")
+    if not key or key.startswith("${"):
+        raise ChainError(f"no key to sign with on '{network.show_active()}': set PRIVATE_KEY in .env "
+                         "(see .env.example)")
+    return accounts.add(key)

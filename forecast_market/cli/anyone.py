@@ -1,0 +1,99 @@
+"""`market` commands outside the stages: a local node and its clock, deployment, status, audit, demo."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from ..protocol import SCORING_LIMITS
+from ..settings import LOCAL_RPC, ROOT, settings
+from .context import EXIT_MISMATCH, Ctx, on_chain
+from .stages import work_dir_option
+
+
+@click.command()
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File where anvil keeps the chain between runs (default: <data dir>/anvil-state.json).")
+@click.option("--port", default=LOCAL_RPC[1], show_default=True)
+def node(state, port):
+    """Run a local anvil chain in the foreground; other commands attach to it.
+
+    The chain state is saved to --state when the node stops and loaded when it starts again.
+    """
+    state = state or settings().anvil_state
+    state.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [str(ROOT / ".venv" / "bin" / "anvil"), "--port", str(port), "--accounts", "10", "--balance", "1000",
+           "--block-base-fee-per-gas", "0", "--gas-limit", "30000000", "--state", str(state)]
+    click.echo(f"anvil on 127.0.0.1:{port}, state in {state} (Ctrl-C to stop)")
+    sys.exit(subprocess.call(cmd))
+
+
+@click.command()
+@on_chain
+def deploy(ctx: Ctx):
+    """Deploy the ForecastMarket contract and record its address for this network."""
+    from ..chain import deploy_market, record_deployment
+
+    market = deploy_market(ctx.account(0))
+    click.echo(f"recorded in {record_deployment(market)}")
+
+
+@click.command()
+@click.argument("competition_id", type=int)
+@on_chain
+def status(ctx: Ctx, competition_id):
+    """Anyone: phase, deadlines, submissions, ranking and balances of a competition."""
+    from ..status import status as run
+
+    run(ctx.market(), competition_id)
+
+
+@click.command()
+@click.argument("competition_id", type=int)
+@click.option("--tolerance", default=1e-5, show_default=True,
+              help="Largest difference (metric units) still counted as a match; floating point can differ "
+                   "across CPUs.")
+@work_dir_option
+@on_chain
+def verify(ctx: Ctx, competition_id, tolerance, work_dir):
+    """Anyone: recompute every posted score from chain + IPFS; exit 3 on any mismatch."""
+    from ..audit import verify as run
+
+    ok, _ = run(ctx.market(), competition_id, work_dir=work_dir, tolerance=tolerance,
+                timeout_s=SCORING_LIMITS.timeout_s, memory_mb=SCORING_LIMITS.memory_mb)
+    if not ok:
+        sys.exit(EXIT_MISMATCH)
+
+
+@click.command()
+@click.option("--seconds", type=int, default=None, help="Move the clock forward this much.")
+@click.option("--to", "to", type=click.Choice(["reveal", "evaluation", "expiry"]), default=None,
+              help="Move the clock to the start of a competition's phase.")
+@click.option("--competition", "comp_id", type=int, default=1, show_default=True)
+@on_chain
+def advance(ctx: Ctx, seconds, to, comp_id):
+    """Local chains only: move block time forward (past a deadline)."""
+    from ..chain import advance_past, competition, is_local, mine_at, now
+    from ..errors import ChainError
+
+    if (seconds is None) == (to is None):
+        raise click.UsageError("give exactly one of --seconds or --to")
+    if not is_local():
+        raise ChainError("advance moves time only on a local chain")
+    if seconds is not None:
+        mine_at(now() + seconds)
+    else:
+        c = competition(ctx.market(), comp_id)
+        advance_past({"reveal": c["submissionEnd"], "evaluation": c["revealEnd"], "expiry": c["evaluationEnd"]}[to])
+    click.echo(f"block time is now {now()}")
+
+
+@click.command()
+@on_chain(ephemeral=True)
+def demo(ctx: Ctx):
+    """Run a whole competition locally (deploy, publish, 3 participants + a copycat, score, pay, verify)."""
+    from ..demo import run
+
+    run()

@@ -1,0 +1,98 @@
+"""What every `market` command shares: the global options, connecting, and one error policy.
+
+:func:`on_chain` plays the part of Flask's ``with_appcontext``: it connects to the chain the
+global options name, runs the command, and turns every error a user can act on into one line
+and exit code 1.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+EXIT_MISMATCH = 3
+
+
+class Ctx:
+    """The global options (``--network``, ``--market``, ``--account``) and what they select."""
+
+    def __init__(self, network_name: str, market: str | None, account: str | None):
+        self.network_name, self.market_address, self.account_spec = network_name, market, account
+
+    def connect(self, *, allow_ephemeral: bool = False) -> None:
+        from ..chain import connect
+
+        connect(self.network_name, allow_ephemeral=allow_ephemeral)
+
+    def market(self):
+        from ..chain import get_market
+
+        return get_market(self.market_address)
+
+    def account(self, default_index: int = 0):
+        """The signing account: ``--account`` (an index on a local chain), else ``default_index``;
+        on live networks the key in PRIVATE_KEY."""
+        from brownie import accounts
+
+        from ..chain import get_account, is_local
+
+        spec = self.account_spec
+        if is_local() and spec is not None:
+            if not spec.isdigit():
+                raise click.BadParameter("on a local chain, --account is an index such as 0 or 3",
+                                         param_hint="--account")
+            if int(spec) >= len(accounts):
+                raise click.BadParameter(f"the local chain has {len(accounts)} accounts (0-{len(accounts) - 1})",
+                                         param_hint="--account")
+        return get_account(spec if is_local() else None, default_index=default_index)
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Errors a user can act on become one line (click prints ``Error: ...``) and exit code 1."""
+    from brownie.exceptions import VirtualMachineError
+
+    from ipfs_store import StorageError
+    from ml_models import MLError
+
+    from ..chain import explain_revert
+    from ..errors import AppError
+
+    try:
+        yield
+    except (AppError, StorageError, MLError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except VirtualMachineError as exc:
+        raise click.ClickException(explain_revert(exc.revert_msg)) from exc
+    except ConnectionError as exc:
+        raise click.ClickException(f"cannot reach the chain: {exc}; check --network and the RPC URL in .env") from exc
+
+
+def on_chain(f: Callable | None = None, *, ephemeral: bool = False) -> Callable:
+    """Decorate a command that needs the chain: it receives the connected :class:`Ctx` first.
+
+    ``ephemeral``: on the local network, launch a chain for this command alone if none runs.
+    """
+    def decorate(fn: Callable) -> Callable:
+        @click.pass_obj
+        @functools.wraps(fn)
+        def wrapper(ctx: Ctx, *args, **kwargs):
+            with one_line_errors():
+                ctx.connect(allow_ephemeral=ephemeral)
+                return fn(ctx, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(f) if f is not None else decorate
+
+
+def off_chain(fn: Callable) -> Callable:
+    """Decorate a command that does not touch the chain: the same one-line errors."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with one_line_errors():
+            return fn(*args, **kwargs)
+
+    return wrapper

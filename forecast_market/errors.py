@@ -1,0 +1,26 @@
+"""The application's errors: one base, a few kinds. Every message says what to do.
+
+The CLI turns any :class:`AppError` (and the libraries' own bases, ``ml_models.MLError`` and
+``ipfs_store.StorageError``) into one line and exit code 1.
+"""
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base of every error the application raises on purpose."""
+
+
+class ChainError(AppError, RuntimeError):
+    """A chain-side problem a user can fix: a revert, a closed phase, a missing key or market."""
+
+
+class KeystoreError(AppError, RuntimeError):
+    """A saved salt or test-set record is missing or unreadable; the message says where it was expected."""
+
+
+class ArtifactError(AppError, ValueError):
+    """A dataset, test set or bundle on disk does not match what the chain or its record says."""
+
+
+class SettingsError(AppError, ValueError):
+    """An environment variable or option has a value that cannot be used."""

@@ -1,0 +1,81 @@
+"""Stage 4, organizer: reveal the test set, fetch and score every revealed bundle, post the
+scores, finalize.
+
+Needs the organizer's test-set record (saved at initialization). Each step is skipped when the
+chain shows it done already, so a run that stopped half-way can simply be repeated.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import plots
+from ..artifacts import fetch_folder, publish_folder
+from ..chain import competition, posted_scores, transact
+from ..errors import ArtifactError, ChainError
+from ..protocol import SCORING_LIMITS, Phase, ranked
+from ..scoring import Row, score_revealed
+from ..settings import settings
+from .initialization import load_test_set_record
+
+#: Scores posted per transaction.
+BATCH = 20
+
+
+def reveal_test_set(market, organizer, comp: dict) -> dict:
+    """Publish the organizer's test bundle and reveal it on chain, unless it is revealed already;
+    returns the competition as it then stands."""
+    if comp["testRevealed"]:
+        return comp
+    record = load_test_set_record(market, comp)
+    cid, _ = publish_folder(Path(record["test_dir"]))
+    if cid != record["test_cid"]:
+        raise ArtifactError(f"the test bundle in {record['test_dir']} now has CID {cid}, not the committed "
+                            f"{record['test_cid']}: it was modified after the competition was created")
+    transact(market.revealTestSet, comp["id"], cid, bytes.fromhex(record["salt"]), sender=organizer)
+    return competition(market, comp["id"])
+
+
+def post_scores(market, organizer, comp_id: int, rows: list[Row]) -> list[Row]:
+    """Post every score not on chain yet, in batches; returns the rows posted now."""
+    done = posted_scores(market, comp_id)
+    todo = [r for r in rows if r.participant not in done]
+    for i in range(0, len(todo), BATCH):
+        batch = todo[i:i + BATCH]
+        transact(market.postScores, comp_id, [r.participant for r in batch], [r.score_int for r in batch],
+                 sender=organizer)
+    return todo
+
+
+def _figures(rows: list[Row], comp: dict, test_dir: Path, work: Path, names: dict[str, str] | None) -> dict:
+    from ml_models import get_metric, read_dataset_bundle
+
+    _, metric = get_metric(comp["metric"])
+    test_df, schema = read_dataset_bundle(test_dir, part="test")
+    return {"leaderboard": plots.leaderboard(rows, metric.name, work / "leaderboard.png", names),
+            "forecasts": plots.forecasts(rows, test_df, schema.target, work / "forecasts.png", names)}
+
+
+def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = None,
+             timeout_s: float = SCORING_LIMITS.timeout_s, memory_mb: int = SCORING_LIMITS.memory_mb,
+             finalize: bool = True, names: dict[str, str] | None = None) -> dict:
+    """Reveal the test set (Reveal phase); then (Evaluation phase) score, post and finalize.
+    Returns ``{"comp", "rows", "figures"}``; rows are ranked best first."""
+    comp = competition(market, comp_id)
+    if comp["phase"] not in (Phase.REVEAL, Phase.EVALUATION):
+        raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: evaluation needs the Reveal "
+                         f"phase (to reveal the test set) or the Evaluation phase")
+    work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "organizer")
+    comp = reveal_test_set(market, organizer, comp)
+    if comp["phase"] != Phase.EVALUATION:
+        print(f"test set revealed; scoring opens at {comp['revealEnd']} when reveals close")
+        return {"comp": comp, "rows": []}
+    test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
+    rows = ranked(score_revealed(market, comp, test_dir, work, timeout_s=timeout_s, memory_mb=memory_mb),
+                  comp["higherIsBetter"])
+    todo = post_scores(market, organizer, comp_id, rows)
+    if finalize:
+        transact(market.finalize, comp_id, sender=organizer)
+    figures = _figures(rows, comp, test_dir, work, names)
+    print(f"competition {comp_id}: {len(rows)} submission(s) scored ({sum(r.ok for r in rows)} ok), "
+          f"{len(todo)} score(s) posted{', finalized' if finalize else ''}; plots in {work}")
+    return {"comp": competition(market, comp_id), "rows": rows, "figures": figures}

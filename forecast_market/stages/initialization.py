@@ -1,0 +1,76 @@
+"""Stage 2, organizer: create a competition on chain from a preprocessed dataset.
+
+The reward is escrowed; the training data CID, the task, the deadlines, the prize split, the
+entry deposit and a commitment to the hidden test set go on chain. The test-set salt is saved
+in the local keystore *before* the transaction is sent.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..artifacts import new_salt
+from ..chain import now, transact
+from ..keystore import Keystore
+from ..protocol import HOUR, CompetitionParams, any_score_qualifies, score_from_units, test_set_commitment
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the organizer chooses besides the data; the defaults are the CLI's."""
+
+    metric: int | str = "rmse"
+    min_score: float | None = None  # metric units; None: any real score qualifies
+    prize_bps: tuple[int, ...] = (5000, 3000, 2000)
+    deposit_wei: int = 0
+    submission_s: int = 24 * HOUR
+    reveal_s: int = 12 * HOUR
+    evaluation_s: int = 12 * HOUR
+
+
+DEFAULTS = Terms()
+
+
+def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> CompetitionParams:
+    from ml_models import get_metric
+
+    metric_id, metric = get_metric(terms.metric)
+    schema = info["schema"]
+    minimum = (any_score_qualifies(metric.higher_is_better) if terms.min_score is None
+               else score_from_units(terms.min_score))
+    return CompetitionParams.starting(
+        start, submission_s=terms.submission_s, reveal_s=terms.reveal_s, evaluation_s=terms.evaluation_s,
+        dataCid=info["data_cid"], target=schema["target"], sequenceLength=schema["sequence_length"],
+        horizon=schema["horizon"], metric=metric_id, higherIsBetter=metric.higher_is_better, minScore=minimum,
+        prizeBps=tuple(terms.prize_bps), entryDeposit=terms.deposit_wei, testCommitment=commitment)
+
+
+def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, keystore: Keystore | None = None,
+               **terms) -> int:
+    """Create the competition; returns its id. ``terms`` are :class:`Terms` fields."""
+    from brownie import network, web3
+
+    from ml_models import get_metric
+
+    info = json.loads((Path(dataset_dir) / "dataset.json").read_text())
+    salt = new_salt()
+    commitment = test_set_commitment(info["test_cid"], salt)
+    params = _params(info, Terms(**terms), commitment, now())
+    record = {"test_cid": info["test_cid"], "salt": salt.hex(), "test_dir": info["test_dir"],
+              "train_dir": info["train_dir"], "data_cid": info["data_cid"], "commitment": commitment.hex()}
+    # The salt is on disk before the transaction that commits to it is sent.
+    (keystore or Keystore()).save(network.chain.id, market.address, "test-sets", "organizer", commitment.hex(), record)
+    tx = transact(market.createCompetition, params.as_tuple(), sender=organizer, value=reward_wei)
+    comp_id = int(tx.events["CompetitionCreated"]["id"])
+    print(f"competition {comp_id} created by {organizer.address}: reward {web3.from_wei(reward_wei, 'ether')} ETH, "
+          f"data {info['data_cid']}, metric {get_metric(params.metric)[1].name}, submissions until {params.submissionEnd}")
+    return comp_id
+
+
+def load_test_set_record(market, comp: dict, keystore: Keystore | None = None) -> dict:
+    """The organizer's saved test-set record for a competition (found by its commitment)."""
+    from brownie import network
+
+    return (keystore or Keystore()).load(network.chain.id, market.address, "test-sets", "organizer",
+                                         comp["testCommitment"].removeprefix("0x"))

@@ -1,0 +1,157 @@
+"""Stage 3, participant: read a competition, fetch its data by CID, tune and train a model,
+publish the bundle on IPFS, save the salt, commit; after the submission deadline, reveal.
+
+Order matters: the bundle is on IPFS and the salt is on disk before the commit is sent, so a
+failed upload leaves the chain untouched and a crash after the commit loses nothing.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..artifacts import fetch_folder, new_salt, publish_folder, write_json
+from ..chain import competition, submission_status, transact
+from ..errors import ArtifactError, ChainError, SettingsError
+from ..keystore import Keystore
+from ..protocol import Phase, Status, model_commitment, to_bytes32
+from ..settings import settings
+
+#: Submission strategies, name -> what it submits.
+STRATEGIES = {
+    "naive": "a baseline: the last observed value",
+    "seasonal_naive": "a baseline: the value one season earlier",
+    "default": "an untuned LSTM",
+    "tuned": "an RNN tuned with Optuna first (TPE, median pruning, walk-forward folds, a time or trial budget)",
+}
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How a model is tuned and trained; the defaults are the CLI's."""
+
+    trials: int = 10  # tuning: at most this many trials
+    budget_s: float = 120.0  # tuning: at most this many seconds
+    epochs: int = 20
+    seed: int = 0
+    storage: str | None = None  # Optuna storage URL; None: SQLite in the work folder
+    progress: bool = True
+
+
+DEFAULTS = TrainingOptions()
+
+
+@dataclass
+class Submission:
+    comp_id: int
+    participant: str
+    model_cid: str
+    model_sha256: str
+    bundle_dir: str
+    spec: dict
+    keystore_path: str
+
+
+def fetch_training_data(comp: dict, work_dir: Path):
+    """Download the competition's training bundle (by its CID from chain) and read it."""
+    from ml_models import read_dataset_bundle
+
+    folder = fetch_folder(comp["dataCid"], work_dir / "data" / comp["dataCid"])
+    df, schema = read_dataset_bundle(folder, part="train")
+    if schema.target != comp["target"] or schema.horizon != comp["horizon"]:
+        raise ArtifactError(f"the dataset at {comp['dataCid']} does not match competition {comp['id']}'s task "
+                            f"(target {schema.target!r}/{comp['target']!r}, horizon {schema.horizon}/{comp['horizon']})")
+    return df, schema
+
+
+def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: TrainingOptions):
+    """The spec a strategy submits (tuning first for ``tuned``); returns (spec, tune result or None)."""
+    from ml_models import ModelSpec, tune_hyperparameters
+
+    if strategy not in STRATEGIES:
+        raise SettingsError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    base = ModelSpec(sequence_length=comp["sequenceLength"], horizon=comp["horizon"], season=schema.season,
+                     task=schema.task, epochs=opts.epochs, seed=opts.seed)
+    if strategy in ("naive", "seasonal_naive"):
+        return base.replace(kind=strategy), None
+    if strategy == "default":
+        return base, None
+    tuned = tune_hyperparameters(df, schema, base_spec=base, n_trials=opts.trials, timeout_s=opts.budget_s,
+                                 seed=opts.seed, storage=opts.storage or settings().optuna_storage or (work_dir / "optuna.db"),
+                                 study_name=f"competition-{comp['id']}", plot_path=work_dir / "tuning.png",
+                                 progress=opts.progress)
+    return tuned.best_spec, tuned
+
+
+def build_forecaster(strategy: str, df, schema, comp: dict, work_dir: Path, **options):
+    """Choose a spec by ``strategy`` and train it; ``options`` are :class:`TrainingOptions` fields.
+    Returns (forecaster, tune result or None)."""
+    from ml_models import train
+
+    opts = TrainingOptions(**options)
+    spec, tuned = _spec_for(strategy, df, schema, comp, work_dir, opts)
+    cids = {"train": comp["dataCid"]}
+    if spec.kind != "rnn" or not opts.progress:
+        return train(spec, df, schema, data_cids=cids), tuned
+    from tqdm import tqdm
+
+    with tqdm(total=spec.epochs, desc="training", unit="epoch") as bar:
+        def on_epoch(epoch, logs):
+            bar.update(1)
+            if "val_loss" in logs:
+                bar.set_postfix(val_loss=f"{logs['val_loss']:.4f}")
+
+        return train(spec, df, schema, data_cids=cids, progress=on_epoch), tuned
+
+
+def _write_bundle(forecaster, work: Path, comp: dict) -> Path:
+    from ml_models import save_bundle
+
+    bundle = work / "bundle"
+    if bundle.exists():
+        shutil.rmtree(bundle)
+    save_bundle(bundle, forecaster, data_cids={"train": comp["dataCid"]})
+    return bundle
+
+
+def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_dir: str | Path | None = None,
+           keystore: Keystore | None = None, **options) -> Submission:
+    """Train by ``strategy``, publish the bundle, save the salt, commit. ``options``: :class:`TrainingOptions`."""
+    from brownie import network
+
+    comp = competition(market, comp_id)
+    if comp["phase"] != Phase.SUBMISSION:
+        raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: submissions are closed")
+    work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, participant.address)
+    work.mkdir(parents=True, exist_ok=True)
+    df, schema = fetch_training_data(comp, work)
+    forecaster, _ = build_forecaster(strategy, df, schema, comp, work, **options)
+    bundle = _write_bundle(forecaster, work, comp)
+    model_cid, sha = publish_folder(bundle)  # a failed upload raises here: nothing sent on chain
+    salt = new_salt()
+    record = {"competition": comp_id, "market": market.address, "participant": participant.address,
+              "model_cid": model_cid, "model_sha256": sha, "salt": salt.hex(), "bundle_dir": str(bundle.resolve()),
+              "strategy": strategy}
+    path = (keystore or Keystore()).save(network.chain.id, market.address, comp_id, "participant",
+                                         participant.address, record)
+    commitment = model_commitment(model_cid, sha, salt, participant.address, comp_id, market.address)
+    first = submission_status(market, comp_id, participant.address) == Status.NONE
+    transact(market.commit, comp_id, commitment, sender=participant, value=comp["entryDeposit"] if first else 0)
+    write_json(work / "submission.json", record | {"keystore": str(path)})
+    print(f"{participant.address} committed a {strategy} model to competition {comp_id}: bundle {model_cid} "
+          f"(sha256 {sha[:16]}...), salt saved in {path}")
+    spec = json.loads((bundle / "spec.json").read_text())
+    return Submission(comp_id, participant.address, model_cid, sha, str(bundle), spec, str(path))
+
+
+def reveal(market, participant, comp_id: int, *, keystore: Keystore | None = None):
+    """Reveal the committed model with the salt saved by :func:`submit`."""
+    from brownie import network
+
+    record = (keystore or Keystore()).load(network.chain.id, market.address, comp_id, "participant",
+                                           participant.address)
+    tx = transact(market.reveal, comp_id, record["model_cid"], to_bytes32(record["model_sha256"]),
+                  bytes.fromhex(record["salt"]), sender=participant)
+    print(f"{participant.address} revealed {record['model_cid']} in competition {comp_id}")
+    return tx

@@ -1,0 +1,255 @@
+"""Where raw series come from: offline datasets shipped by installed packages, local CSVs, an HTTP price API.
+
+Every loader returns a DataFrame indexed by a :class:`pandas.DatetimeIndex` named ``date``; the
+result is raw (call :func:`~ml_models.data.clean_series` before splitting).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["DATE_COLUMN", "SOURCES", "PriceAPIClient", "load_series"]
+
+#: Name of the date index of every loaded series and of the date column of dataset bundles.
+DATE_COLUMN = "date"
+
+
+def _statsmodels_co2() -> pd.DataFrame:
+    from statsmodels.datasets import co2
+
+    df = co2.load_pandas().data  # weekly (W-SAT), 1958-2001, NaNs inside
+    df.index = pd.DatetimeIndex(df.index, name=DATE_COLUMN)
+    df.index.freq = None
+    return df.astype("float64")
+
+
+def _statsmodels_sunspots() -> pd.DataFrame:
+    from statsmodels.datasets import sunspots
+
+    d = sunspots.load_pandas().data
+    idx = pd.DatetimeIndex(pd.to_datetime(d["YEAR"].astype(int).astype(str), format="%Y"), name=DATE_COLUMN)
+    return pd.DataFrame({"sunactivity": d["SUNACTIVITY"].to_numpy(float)}, index=idx)
+
+
+def _statsmodels_macrodata() -> pd.DataFrame:
+    from statsmodels.datasets import macrodata
+
+    d = macrodata.load_pandas().data
+    idx = pd.PeriodIndex.from_fields(year=d["year"].astype(int), quarter=d["quarter"].astype(int), freq="Q")
+    out = d.drop(columns=["year", "quarter"]).astype("float64")
+    out.index = idx.to_timestamp(how="start").rename(DATE_COLUMN)
+    return out
+
+
+def _statsmodels_elnino() -> pd.DataFrame:
+    from statsmodels.datasets import elnino
+
+    d = elnino.load_pandas().data
+    months = [c for c in d.columns if c != "YEAR"]
+    long = d.melt(id_vars="YEAR", value_vars=months, var_name="month", value_name="temperature")
+    long["m"] = long["month"].map({m: i + 1 for i, m in enumerate(months)})
+    idx = pd.to_datetime(dict(year=long["YEAR"].astype(int), month=long["m"], day=1))
+    out = pd.DataFrame({"temperature": long["temperature"].to_numpy(float)}, index=pd.DatetimeIndex(idx, name=DATE_COLUMN))
+    return out.sort_index()
+
+
+def _matplotlib_goog() -> pd.DataFrame:
+    import matplotlib
+
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "goog.npz"
+    with np.load(path, allow_pickle=False) as npz:  # a plain structured array; no pickles
+        arr = npz["price_data"]
+    idx = pd.DatetimeIndex(arr["date"].astype("datetime64[ns]"), name=DATE_COLUMN)
+    cols = ["open", "high", "low", "close", "volume", "adj_close"]
+    return pd.DataFrame({c: arr[c].astype("float64") for c in cols}, index=idx)
+
+
+def _pmdarima_datasets(name: str) -> Any:
+    try:
+        from pmdarima import datasets
+    except ImportError as exc:  # optional dependency
+        raise DataError(
+            f"source 'pmdarima:{name}' needs the pmdarima package: pip install pmdarima==2.1.1; "
+            "or use 'statsmodels:co2' / a local CSV"
+        ) from exc
+    return datasets
+
+
+def _pmdarima_taylor() -> pd.DataFrame:
+    # Half-hourly electricity demand, England and Wales, Mon 5 June - Sun 27 Aug 2000.
+    s = _pmdarima_datasets("taylor").load_taylor(as_series=True)
+    idx = pd.date_range("2000-06-05", periods=len(s), freq="30min", name=DATE_COLUMN)
+    return pd.DataFrame({"demand": s.to_numpy(float)}, index=idx)
+
+
+def _pmdarima_sunspots() -> pd.DataFrame:
+    s = _pmdarima_datasets("sunspots").load_sunspots(as_series=True)  # monthly from Jan 1749
+    idx = pd.date_range("1749-01-01", periods=len(s), freq="MS", name=DATE_COLUMN)
+    return pd.DataFrame({"sunspots": s.to_numpy(float)}, index=idx)
+
+
+def _pmdarima_msft() -> pd.DataFrame:
+    d = _pmdarima_datasets("msft").load_msft()
+    idx = pd.DatetimeIndex(pd.to_datetime(d["Date"]), name=DATE_COLUMN)
+    cols = {"Open": "open", "High": "high", "Low": "low", "Close": "close", "Volume": "volume"}
+    return pd.DataFrame({v: d[k].to_numpy(float) for k, v in cols.items()}, index=idx)
+
+
+#: Offline dataset sources, ``"<package>:<name>"`` -> loader.
+SOURCES: dict[str, Callable[[], pd.DataFrame]] = {
+    "statsmodels:co2": _statsmodels_co2,  # weekly, 2,284 rows
+    "statsmodels:sunspots": _statsmodels_sunspots,  # yearly, 309 rows
+    "statsmodels:macrodata": _statsmodels_macrodata,  # quarterly, 203 rows, 12 columns
+    "statsmodels:elnino": _statsmodels_elnino,  # monthly, 732 rows
+    "matplotlib:goog": _matplotlib_goog,  # business daily, 1,047 rows, OHLCV
+    "pmdarima:taylor": _pmdarima_taylor,  # half-hourly, 4,032 rows (needs pmdarima)
+    "pmdarima:sunspots": _pmdarima_sunspots,  # monthly, 2,820 rows (needs pmdarima)
+    "pmdarima:msft": _pmdarima_msft,  # daily trading days, 7,983 rows (needs pmdarima)
+}
+
+_OFFLINE_HINT = "use a local CSV ('csv:/path/file.csv') or an offline dataset source (e.g. 'statsmodels:co2')"
+
+
+def load_series(
+    source: str,
+    *,
+    date_column: str | None = None,
+    base_url: str = "https://api.coingecko.com/api/v3",
+    vs_currency: str = "usd",
+    days: int | str = 365,
+    timeout: float = 10.0,
+    retries: int = 3,
+    backoff: float = 0.5,
+) -> pd.DataFrame:
+    """Load a raw time series as a DataFrame indexed by a sorted :class:`pandas.DatetimeIndex`.
+
+    ``source`` is one of:
+
+    * a key of :data:`SOURCES`, e.g. ``"statsmodels:co2"`` or ``"pmdarima:taylor"`` (offline);
+    * ``"csv:/path/file.csv"``: a local CSV; ``date_column`` names the date column (default: a
+      column called date/time/timestamp/datetime, else the first column);
+    * ``"coingecko:<asset>"``: daily price and volume of ``asset`` from a CoinGecko-style
+      ``/coins/<asset>/market_chart`` endpoint under ``base_url`` (see :class:`PriceAPIClient`).
+
+    The result is raw: call :func:`~ml_models.data.clean_series` before splitting.
+    """
+    if not isinstance(source, str) or ":" not in source:
+        raise DataError(f"source {source!r} is not '<kind>:<name>'; expected one of {sorted(SOURCES)}, 'csv:/path' or 'coingecko:<asset>'")
+    kind, _, rest = source.partition(":")
+    if source in SOURCES:
+        return SOURCES[source]()
+    if kind == "csv":
+        return _load_csv(Path(rest), date_column)
+    if kind == "coingecko":
+        client = PriceAPIClient(base_url, timeout=timeout, retries=retries, backoff=backoff)
+        return client.market_chart(rest, vs_currency=vs_currency, days=days)
+    raise DataError(f"unknown source {source!r}; expected one of {sorted(SOURCES)}, 'csv:/path/file.csv' or 'coingecko:<asset>'")
+
+
+def _load_csv(path: Path, date_column: str | None) -> pd.DataFrame:
+    """Read a local CSV with a date column onto a sorted date index (dataset bundles are read with it too)."""
+    if not path.is_file():
+        raise DataError(f"CSV file {str(path)!r} does not exist; give an existing path as 'csv:/path/file.csv'")
+    try:
+        df = pd.read_csv(path, comment=None)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"cannot parse CSV {str(path)!r}: {exc}; give a comma-separated file with a header row") from exc
+    if df.shape[1] < 2:
+        raise DataError(f"CSV {str(path)!r} has {df.shape[1]} column(s); it needs a date column and at least one value column")
+    if date_column is None:
+        lower = {c.lower(): c for c in df.columns}
+        date_column = next((lower[k] for k in ("date", "time", "timestamp", "datetime") if k in lower), df.columns[0])
+    if date_column not in df.columns:
+        raise DataError(f"date column {date_column!r} not in CSV {str(path)!r}; available columns: {list(df.columns)}")
+    try:
+        idx = pd.to_datetime(df[date_column], utc=False)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"column {date_column!r} of {str(path)!r} does not parse as dates ({exc}); pass date_column= naming the date column") from exc
+    if getattr(idx.dt, "tz", None) is not None:
+        idx = idx.dt.tz_convert("UTC").dt.tz_localize(None)
+    out = df.drop(columns=[date_column])
+    out.index = pd.DatetimeIndex(idx, name=DATE_COLUMN)
+    return out.sort_index(kind="stable")
+
+
+class PriceAPIClient:
+    """Client for a CoinGecko-style historical price API.
+
+    ``GET {base_url}/coins/{asset}/market_chart?vs_currency=usd&days=365&interval=daily`` answers
+    ``{"prices": [[ms, price], ...], "total_volumes": [[ms, volume], ...], ...}``.
+    Timeouts, connection errors, HTTP 429 and 5xx are retried ``retries`` times with exponential
+    backoff (``backoff * 2**attempt`` seconds, or the server's ``Retry-After`` when smaller than
+    30 s); then a :class:`DataError` says the URL cannot be reached and what to do offline.
+    """
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0, retries: int = 3, backoff: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = float(timeout)
+        self.retries = int(retries)
+        self.backoff = float(backoff)
+        self._sleep = sleep
+
+    def get_json(self, path: str, params: Mapping[str, Any]) -> Any:
+        """GET ``base_url + path`` and decode JSON, with timeouts and retries."""
+        import requests
+
+        url = f"{self.base_url}{path}"
+        last = "no attempt made"
+        for attempt in range(self.retries + 1):
+            wait = self.backoff * (2**attempt)
+            try:
+                resp = requests.get(url, params=dict(params), timeout=self.timeout, headers={"Accept": "application/json"})
+            except requests.Timeout as exc:
+                last = f"timed out after {self.timeout:g} s ({type(exc).__name__})"
+            except requests.ConnectionError as exc:
+                last = f"connection failed ({type(exc).__name__}: {str(exc)[:200]})"
+            else:
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    last = f"HTTP {resp.status_code}"
+                    ra = resp.headers.get("Retry-After", "")
+                    if ra.isdigit() and int(ra) < 30:
+                        wait = max(wait, float(ra))
+                elif resp.status_code != 200:
+                    raise DataError(f"{url} answered HTTP {resp.status_code}: {resp.text[:200]!r}; check the asset name and parameters")
+                else:
+                    try:
+                        return resp.json()
+                    except ValueError as exc:
+                        raise DataError(f"{url} did not return JSON ({exc}); check base_url points at a market_chart API") from exc
+            if attempt < self.retries:
+                self._sleep(wait)
+        raise DataError(f"cannot reach {url}: {last} after {self.retries + 1} attempt(s); {_OFFLINE_HINT}")
+
+    def market_chart(self, asset: str, *, vs_currency: str = "usd", days: int | str = 365) -> pd.DataFrame:
+        """Daily ``price`` and ``volume`` of ``asset`` as a DataFrame on a date index (UTC days)."""
+        if not asset or "/" in asset or "?" in asset:
+            raise DataError(f"asset name {asset!r} is invalid; give an API id such as 'bitcoin'")
+        payload = self.get_json(f"/coins/{asset}/market_chart", {"vs_currency": vs_currency, "days": days, "interval": "daily"})
+        if not isinstance(payload, dict) or "prices" not in payload:
+            raise DataError(f"answer for {asset!r} has no 'prices' list; check base_url points at a market_chart API")
+        frames = {}
+        for key, col in (("prices", "price"), ("total_volumes", "volume")):
+            rows = payload.get(key)
+            if rows is None:
+                continue
+            try:
+                arr = np.asarray(rows, dtype="float64").reshape(-1, 2)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"'{key}' in the answer for {asset!r} is not a list of [ms, value] pairs") from exc
+            idx = pd.to_datetime(arr[:, 0], unit="ms").normalize()
+            s = pd.Series(arr[:, 1], index=idx)
+            frames[col] = s[~s.index.duplicated(keep="last")]  # the API repeats today with "now"
+        out = pd.DataFrame(frames)
+        out.index.name = DATE_COLUMN
+        if out.empty:
+            raise DataError(f"the API returned no prices for {asset!r}; check the asset name and 'days'")
+        return out.sort_index()
