@@ -176,7 +176,7 @@ class Storage(ABC):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def __enter__(self) -> "Storage":
+    def __enter__(self) -> Storage:
         return self
 
     def __exit__(

@@ -42,6 +42,9 @@ ERROR_TEXT = {
     "HasCommitments": "competition {0} has {1} commitment(s) and can no longer be cancelled",
     "NothingToWithdraw": "{0} has nothing to withdraw",
     "TransferFailed": "sending {1} wei to {0} failed: the receiving contract refused the payment",
+    # inherited from OpenZeppelin's ReentrancyGuard
+    "ReentrancyGuardReentrantCall": "the market refused a re-entrant call: a contract tried to call back into it "
+                                    "during a payment",
 }
 
 

@@ -3,7 +3,10 @@ for competitions and participants. Every test starts from the same chain (fn_iso
 import pytest
 from brownie import ForecastMarket, accounts, chain
 
-from market_helpers import DAY, REWARD, Player, sealed_test_set
+from forecast_market.chain import mine_at
+from forecast_market.protocol import CompetitionParams, Phase, test_set_commitment
+
+from market_helpers import DAY, REWARD, TEST_CID, TEST_SALT, Player, deadlines
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,8 @@ def organizer():
 
 @pytest.fixture
 def params():
-    """Factory for CompetitionParams (a tuple in ABI order) with sensible defaults."""
+    """Factory for `CompetitionParams` with sensible defaults; `.as_tuple()` is what
+    `createCompetition` takes. The windows are lengths in seconds from `start` (default: now)."""
 
     def make(
         start=None,
@@ -40,23 +44,13 @@ def params():
         horizon=1,
         metric=0,
         commitment=None,
-    ):
-        now = start if start is not None else chain.time()
-        sub_end = now + submission
-        return (
-            data_cid,
-            target,
-            seq,
-            horizon,
-            metric,
-            higher,
-            min_score,
-            sub_end,
-            sub_end + reveal,
-            sub_end + reveal + evaluation,
-            list(prize_bps),
-            deposit,
-            commitment if commitment is not None else sealed_test_set(),
+    ) -> CompetitionParams:
+        return CompetitionParams.starting(
+            start if start is not None else chain.time(),
+            submission_s=submission, reveal_s=reveal, evaluation_s=evaluation,
+            dataCid=data_cid, target=target, sequenceLength=seq, horizon=horizon, metric=metric,
+            higherIsBetter=higher, minScore=min_score, prizeBps=tuple(prize_bps), entryDeposit=deposit,
+            testCommitment=commitment if commitment is not None else test_set_commitment(TEST_CID, TEST_SALT),
         )
 
     return make
@@ -64,10 +58,10 @@ def params():
 
 @pytest.fixture
 def create(market, organizer, params):
-    """Create a competition; returns its id."""
+    """Create a competition (keywords as for `params`); returns its id."""
 
     def make(reward=REWARD, sender=None, **kw):
-        tx = market.createCompetition(params(**kw), {"from": sender or organizer, "value": reward})
+        tx = market.createCompetition(params(**kw).as_tuple(), {"from": sender or organizer, "value": reward})
         return tx.return_value
 
     return make
@@ -81,3 +75,57 @@ def players(market):
     return make
 
 
+@pytest.fixture
+def competition_in(market, organizer, create, players):
+    """Factory: a new competition brought to the start of `phase`; returns `(id, players)`.
+
+    `phase` is one the clock moves through: SUBMISSION, REVEAL, EVALUATION or EXPIRED.
+    - `n` players (accounts `first`, `first + 1`, ...) commit, each paying the entry deposit;
+    - from REVEAL on, the clock is at `submissionEnd`; `reveal` says who has revealed: True for
+      everyone, False for nobody, or the players' indexes (default: nobody in REVEAL, everyone
+      later), and `test_set` whether the organizer has revealed the test set (default: from
+      EVALUATION on);
+    - from EVALUATION on, the clock is at `revealEnd`; `scores` (one per player, so `n` defaults
+      to their number) are posted for those who revealed;
+    - in EXPIRED, the clock is at `evaluationEnd`.
+    Each move of the clock mines a block at the deadline, so `market.phase(id)` reads `phase`
+    and later transactions run just after it. Other keywords go to `create`.
+    """
+    clock_phases = (Phase.SUBMISSION, Phase.REVEAL, Phase.EVALUATION, Phase.EXPIRED)
+
+    def make(phase, n=None, *, first=1, reveal=None, test_set=None, scores=None, **kw):
+        if phase not in clock_phases:
+            raise ValueError(f"competition_in brings a competition to one of {[p.name for p in clock_phases]}, "
+                             f"not {phase!r}; settle it in the test")
+        if phase == Phase.SUBMISSION and (reveal or test_set):
+            raise ValueError("nothing is revealed in SUBMISSION")
+        if scores is not None and phase < Phase.EVALUATION:
+            raise ValueError("scores are posted from EVALUATION on")
+        n = n if n is not None else (len(scores) if scores is not None else 3)
+        later = phase > Phase.REVEAL
+        reveal = later if reveal is None else reveal
+        test_set = later if test_set is None else test_set
+
+        cid = create(**kw)
+        ps = players(cid, n, first)
+        for p in ps:
+            p.commit(value=kw.get("deposit", 0))
+        sub, rev, ev = deadlines(market, cid)
+        shown = [p for i, p in enumerate(ps) if (reveal if isinstance(reveal, bool) else i in reveal)]
+        if phase >= Phase.REVEAL:
+            mine_at(sub)
+            for p in shown:
+                p.reveal()
+            if test_set:
+                market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": kw.get("sender") or organizer})
+        if phase >= Phase.EVALUATION:
+            mine_at(rev)
+            if scores is not None and shown:
+                market.postScores(cid, [p.account for p in shown], [scores[ps.index(p)] for p in shown],
+                                  {"from": kw.get("sender") or organizer})
+        if phase == Phase.EXPIRED:
+            mine_at(ev)
+        assert market.phase(cid) == phase
+        return cid, ps
+
+    return make

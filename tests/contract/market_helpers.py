@@ -1,9 +1,16 @@
-"""Helpers for the contract tests: commitments built the way clients build them, a participant
-object, custom-error matching, and block-time control."""
+"""Helpers for the contract tests: a participant object whose commitment is built as clients
+build it (`forecast_market.protocol`), custom-error matching, clock-edge parameters, and
+block-time control."""
+import contextlib
 import os
+import re
 
+import brownie
+import pytest
 from brownie import web3
-from eth_abi import encode
+
+from forecast_market.chain import set_next_block_time
+from forecast_market.protocol import model_commitment
 
 DAY = 24 * 3600
 REWARD = 10**18
@@ -11,22 +18,12 @@ TEST_CID = "QmTestSetBundle000000000000000000000000000000"
 TEST_SALT = b"\x07" * 32
 
 
-def sealed_test_set(cid: str = TEST_CID, salt: bytes = TEST_SALT) -> bytes:
-    return web3.keccak(encode(["string", "bytes32"], [cid, salt]))
-
-
-def model_commitment(market, cid: str, sha: bytes, salt: bytes, sender, comp_id: int) -> bytes:
-    """keccak256(abi.encode(modelCid, modelSha256, salt, sender, id, address(this)))."""
-    return web3.keccak(
-        encode(
-            ["string", "bytes32", "bytes32", "address", "uint256", "address"],
-            [cid, sha, salt, str(sender), comp_id, market.address],
-        )
-    )
-
-
 class Player:
-    """A participant with a model (CID + sha256) and a salt, able to commit and reveal."""
+    """A participant with a model (CID + sha256) and a salt, able to commit and reveal.
+
+    `account` is whoever sends the transactions, so the commitment is bound to it: an account,
+    or a contract that forwards the calls.
+    """
 
     def __init__(self, market, account, comp_id, n):
         self.market, self.account, self.id = market, account, comp_id
@@ -36,7 +33,7 @@ class Player:
 
     @property
     def commitment(self):
-        return model_commitment(self.market, self.cid, self.sha, self.salt, self.account, self.id)
+        return model_commitment(self.cid, self.sha, self.salt, self.account, self.id, self.market.address)
 
     def commit(self, value=0):
         return self.market.commit(self.id, self.commitment, {"from": self.account, "value": value})
@@ -52,12 +49,23 @@ def deadlines(market, comp_id):
 
 def reverts(error: str, *args):
     """`brownie.reverts` for a custom error, by name and (optionally) its leading arguments."""
-    import re
-
-    import brownie
-
     text = f"{error}: " + ", ".join(str(a).lower() if hasattr(a, "address") else str(a) for a in args)
     return brownie.reverts(revert_pattern=re.escape(text) + ".*")
+
+
+def expect(error: str | None, *args):
+    """`reverts(error, *args)`, or, when `error` is None, a block that must simply succeed."""
+    return reverts(error, *args) if error else contextlib.nullcontext()
+
+
+def edges(*cases: tuple[str, int, str | None]):
+    """Parametrize a clock-edge test over `(deadline, offset, error)` cases: the call runs in a
+    block at `competition[deadline] + offset` and reverts with `error` (None: it succeeds).
+    Ids read like `revealEnd-1-ok` or `revealEnd+0-RevealClosed`."""
+    return pytest.mark.parametrize("deadline, offset, error", [
+        pytest.param(deadline, offset, error, id=f"{deadline}{offset:+d}-{error or 'ok'}")
+        for deadline, offset, error in cases
+    ])
 
 
 def totals(market) -> tuple[int, int]:
@@ -67,6 +75,4 @@ def totals(market) -> tuple[int, int]:
 
 def at(timestamp: int) -> None:
     """The next transaction runs in a block with exactly this timestamp."""
-    from scripts.chaintime import set_next_block_time
-
     set_next_block_time(timestamp)

@@ -3,7 +3,9 @@ import os
 
 from brownie import accounts, web3
 
-from market_helpers import Player, at, deadlines, reverts, totals
+from forecast_market.protocol import Phase, Status
+
+from market_helpers import Player, at, deadlines, edges, expect, reverts, totals
 
 DEPOSIT = 10**16
 
@@ -16,33 +18,18 @@ def test_commit_stores_a_sealed_submission_and_emits(market, create, players):
     assert ev["participant"] == p.account and ev["order"] == 1
     assert ev["commitment"] == web3.to_hex(p.commitment)
     s = market.submission(cid, p.account)
-    assert s["status"] == 1 and s["order"] == 1
+    assert s["status"] == Status.COMMITTED and s["order"] == 1
     assert s["seal"] == web3.to_hex(p.commitment[:24])
     assert market.competition(cid)["participants"] == 1
 
 
-def test_commit_one_second_before_the_deadline_succeeds(market, create, players):
+@edges(("submissionEnd", -1, None), ("submissionEnd", 0, "SubmissionClosed"), ("submissionEnd", 1, "SubmissionClosed"))
+def test_commit_closes_at_the_submission_deadline(market, create, players, deadline, offset, error):
     cid = create()
-    sub, _, _ = deadlines(market, cid)
-    at(sub - 1)
-    players(cid, 1)[0].commit()
-
-
-def test_commit_at_the_deadline_reverts(market, create, players):
-    cid = create()
-    sub, _, _ = deadlines(market, cid)
     p = players(cid, 1)[0]
-    at(sub)
-    with reverts("SubmissionClosed", cid, sub):
-        p.commit()
-
-
-def test_commit_after_the_deadline_reverts(market, create, players):
-    cid = create()
-    sub, _, _ = deadlines(market, cid)
-    p = players(cid, 1)[0]
-    at(sub + 1)
-    with reverts("SubmissionClosed", cid, sub):
+    t = market.competition(cid)[deadline]
+    at(t + offset)
+    with expect(error, cid, t):
         p.commit()
 
 
@@ -86,65 +73,31 @@ def test_reveal_checks_the_commitment_and_returns_the_deposit(market, create, pl
     assert ev["modelCid"] == p.cid and ev["modelSha256"] == web3.to_hex(p.sha)
     assert market.modelDigest(cid, p.account) == web3.to_hex(p.sha)
     s = market.submission(cid, p.account)
-    assert s["status"] == 2 and s["seal"] == "0x" + "00" * 24
+    assert s["status"] == Status.REVEALED and s["seal"] == "0x" + "00" * 24
     assert market.balanceOf(p.account) == DEPOSIT
     assert market.competition(cid)["revealCount"] == 1
 
 
-def test_reveal_one_second_before_the_submission_deadline_reverts(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    sub, _, _ = deadlines(market, cid)
-    at(sub - 1)
-    with reverts("RevealNotOpen", cid, sub):
+@edges(("submissionEnd", -1, "RevealNotOpen"),
+       ("revealEnd", -1, None), ("revealEnd", 0, "RevealClosed"), ("revealEnd", 1, "RevealClosed"))
+def test_reveal_opens_at_the_submission_deadline_and_closes_at_the_reveal_deadline(
+        market, competition_in, deadline, offset, error):
+    cid, (p,) = competition_in(Phase.SUBMISSION, n=1)
+    t = market.competition(cid)[deadline]
+    at(t + offset)
+    with expect(error, cid, t):
         p.reveal()
 
 
-def test_reveal_one_second_before_the_reveal_deadline_succeeds(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    _, rev, _ = deadlines(market, cid)
-    at(rev - 1)
-    p.reveal()
-
-
-def test_reveal_at_the_reveal_deadline_reverts(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    _, rev, _ = deadlines(market, cid)
-    at(rev)
-    with reverts("RevealClosed", cid, rev):
-        p.reveal()
-
-
-def test_reveal_after_the_reveal_deadline_reverts(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    _, rev, _ = deadlines(market, cid)
-    at(rev + 1)
-    with reverts("RevealClosed", cid, rev):
-        p.reveal()
-
-
-def test_reveal_with_wrong_salt_reverts(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    at(deadlines(market, cid)[0])
+def test_reveal_with_wrong_salt_reverts(competition_in):
+    cid, (p,) = competition_in(Phase.REVEAL, n=1)
     p.salt = os.urandom(32)
     with reverts("CommitmentMismatch", cid, p.account):
         p.reveal()
 
 
-def test_reveal_of_a_different_model_reverts(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    at(deadlines(market, cid)[0])
+def test_reveal_of_a_different_model_reverts(competition_in):
+    cid, (p,) = competition_in(Phase.REVEAL, n=1)
     p.sha = web3.keccak(text="another model")
     with reverts("CommitmentMismatch", cid, p.account):
         p.reveal()
@@ -184,20 +137,16 @@ def test_commitment_is_bound_to_the_competition(market, create, players):
         market.reveal(b, p.cid, p.sha, p.salt, {"from": p.account})
 
 
-def test_double_reveal_reverts(market, create, players):
-    cid = create()
-    p = players(cid, 1)[0]
-    p.commit()
-    at(deadlines(market, cid)[0])
+def test_double_reveal_reverts(competition_in):
+    cid, (p,) = competition_in(Phase.REVEAL, n=1)
     p.reveal()
     with reverts("AlreadyRevealed", cid, p.account):
         p.reveal()
 
 
-def test_reveal_without_commitment_reverts(market, create, players):
-    cid = create()
+def test_reveal_without_commitment_reverts(competition_in, players):
+    cid, _ = competition_in(Phase.REVEAL, n=0)
     p = players(cid, 1)[0]
-    at(deadlines(market, cid)[0])
     with reverts("NoCommitment", cid, p.account):
         p.reveal()
 

@@ -1,11 +1,10 @@
 """createCompetition and cancel: escrow, validation, events, views."""
 from brownie import accounts, web3
 
-from market_helpers import DAY, REWARD, at, deadlines, reverts, totals
-from scripts.chaintime import now
+from forecast_market.chain import mine_at, now
+from forecast_market.protocol import MIN_WINDOW_S, Phase
 
-PHASE = {"None": 0, "Submission": 1, "Reveal": 2, "Evaluation": 3, "Expired": 4, "Finalized": 5,
-         "Refunded": 6, "Fallback": 7, "Cancelled": 8}
+from market_helpers import DAY, REWARD, at, deadlines, reverts, totals
 
 
 def test_create_escrows_the_reward_and_stores_the_task(market, organizer, create):
@@ -20,16 +19,16 @@ def test_create_escrows_the_reward_and_stores_the_task(market, organizer, create
     assert c["minScore"] == -5 and c["higherIsBetter"] and c["metric"] == 4
     assert c["prizeCount"] == 2 and list(c["prizeBps"]) == [6000, 4000, 0]
     assert c["target"] == "co2" and c["sequenceLength"] == 52 and c["horizon"] == 1
-    assert market.phase(cid) == PHASE["Submission"]
+    assert market.phase(cid) == Phase.SUBMISSION
     assert totals(market) == (REWARD, 0)
 
 
 def test_create_emits_created(market, organizer, params):
     p = params()
-    tx = market.createCompetition(p, {"from": organizer, "value": REWARD})
+    tx = market.createCompetition(p.as_tuple(), {"from": organizer, "value": REWARD})
     ev = tx.events["CompetitionCreated"]
     assert ev["id"] == 1 and ev["organizer"] == organizer and ev["reward"] == REWARD
-    assert ev["dataCid"] == p[0] and ev["submissionEnd"] == p[7]
+    assert ev["dataCid"] == p.dataCid and ev["submissionEnd"] == p.submissionEnd
 
 
 def test_ids_are_sequential_and_independent(market, create):
@@ -38,9 +37,9 @@ def test_ids_are_sequential_and_independent(market, create):
     assert market.competition(b)["reward"] == 2 * REWARD
 
 
-def test_create_without_reward_reverts(market, organizer, params):
+def test_create_without_reward_reverts(create):
     with reverts("EmptyReward"):
-        market.createCompetition(params(), {"from": organizer, "value": 0})
+        create(reward=0)
 
 
 def test_create_with_deadline_in_the_past_reverts(market, organizer, params):
@@ -48,7 +47,7 @@ def test_create_with_deadline_in_the_past_reverts(market, organizer, params):
     p = params(start=t - 3 * DAY - 100)  # submissionEnd == t - 100 < now
     with reverts("InvalidDeadlines"):
         at(t)
-        market.createCompetition(p, {"from": organizer, "value": REWARD})
+        market.createCompetition(p.as_tuple(), {"from": organizer, "value": REWARD})
 
 
 def test_create_with_submission_end_equal_to_now_reverts(market, organizer, params):
@@ -56,69 +55,69 @@ def test_create_with_submission_end_equal_to_now_reverts(market, organizer, para
     p = params(start=t, submission=0)
     with reverts("InvalidDeadlines"):
         at(t)
-        market.createCompetition(p, {"from": organizer, "value": REWARD})
+        market.createCompetition(p.as_tuple(), {"from": organizer, "value": REWARD})
 
 
-def test_create_with_reveal_end_not_after_submission_end_reverts(market, organizer, params):
+def test_create_with_reveal_end_not_after_submission_end_reverts(create):
     with reverts("InvalidDeadlines"):
-        market.createCompetition(params(reveal=0), {"from": organizer, "value": REWARD})
+        create(reveal=0)
 
 
-def test_create_with_a_reveal_window_under_an_hour_reverts(market, organizer, params):
+def test_create_with_a_reveal_window_under_an_hour_reverts(create):
     with reverts("InvalidDeadlines"):
-        market.createCompetition(params(reveal=3599), {"from": organizer, "value": REWARD})
-    market.createCompetition(params(reveal=3600, evaluation=3600), {"from": organizer, "value": REWARD})
+        create(reveal=MIN_WINDOW_S - 1)
+    create(reveal=MIN_WINDOW_S, evaluation=MIN_WINDOW_S)
 
 
-def test_create_with_an_evaluation_window_under_an_hour_reverts(market, organizer, params):
+def test_create_with_an_evaluation_window_under_an_hour_reverts(create):
     with reverts("InvalidDeadlines"):
-        market.createCompetition(params(evaluation=3599), {"from": organizer, "value": REWARD})
+        create(evaluation=MIN_WINDOW_S - 1)
 
 
-def test_create_with_evaluation_end_not_after_reveal_end_reverts(market, organizer, params):
+def test_create_with_evaluation_end_not_after_reveal_end_reverts(create):
     with reverts("InvalidDeadlines"):
-        market.createCompetition(params(evaluation=0), {"from": organizer, "value": REWARD})
+        create(evaluation=0)
 
 
-def test_create_with_split_not_summing_to_10000_reverts(market, organizer, params):
+def test_create_with_split_not_summing_to_10000_reverts(create):
     with reverts("InvalidPrizeSplit"):
-        market.createCompetition(params(prize_bps=(5000, 4000)), {"from": organizer, "value": REWARD})
+        create(prize_bps=(5000, 4000))
 
 
-def test_create_with_more_than_three_prizes_reverts(market, organizer, params):
+def test_create_with_more_than_three_prizes_reverts(create):
     with reverts("InvalidPrizeSplit"):
-        market.createCompetition(params(prize_bps=(4000, 3000, 2000, 1000)), {"from": organizer, "value": REWARD})
+        create(prize_bps=(4000, 3000, 2000, 1000))
 
 
-def test_create_with_empty_prize_split_reverts(market, organizer, params):
+def test_create_with_empty_prize_split_reverts(create):
     with reverts("InvalidPrizeSplit"):
-        market.createCompetition(params(prize_bps=()), {"from": organizer, "value": REWARD})
+        create(prize_bps=())
 
 
-def test_create_with_zero_share_reverts(market, organizer, params):
+def test_create_with_zero_share_reverts(create):
     with reverts("InvalidPrizeSplit"):
-        market.createCompetition(params(prize_bps=(10_000, 0)), {"from": organizer, "value": REWARD})
+        create(prize_bps=(10_000, 0))
 
 
-def test_create_without_data_cid_reverts(market, organizer, params):
+def test_create_without_data_cid_reverts(create):
     with reverts("InvalidTask"):
-        market.createCompetition(params(data_cid=""), {"from": organizer, "value": REWARD})
+        create(data_cid="")
 
 
-def test_create_without_target_reverts(market, organizer, params):
+def test_create_without_target_reverts(create):
     with reverts("InvalidTask"):
-        market.createCompetition(params(target=""), {"from": organizer, "value": REWARD})
+        create(target="")
 
 
-def test_create_with_zero_window_or_horizon_reverts(market, organizer, params):
+def test_create_with_zero_window_or_horizon_reverts(create):
     with reverts("InvalidTask"):
-        market.createCompetition(params(seq=0), {"from": organizer, "value": REWARD})
+        create(seq=0)
     with reverts("InvalidTask"):
-        market.createCompetition(params(horizon=0), {"from": organizer, "value": REWARD})
+        create(horizon=0)
 
 
 def test_unknown_competition_views_revert_and_phase_is_none(market):
-    assert market.phase(7) == PHASE["None"]
+    assert market.phase(7) == Phase.NONE
     with reverts("UnknownCompetition", 7):
         market.competition(7)
     with reverts("UnknownCompetition", 7):
@@ -135,7 +134,7 @@ def test_cancel_before_any_commitment_credits_the_organizer(market, organizer, c
     tx = market.cancel(cid, {"from": organizer})
     assert "CompetitionCancelled" in tx.events
     assert market.balanceOf(organizer) == REWARD
-    assert market.phase(cid) == PHASE["Cancelled"]
+    assert market.phase(cid) == Phase.CANCELLED
     assert totals(market) == (0, REWARD)
 
 
@@ -160,18 +159,16 @@ def test_cancel_twice_reverts(market, organizer, create):
 
 
 def test_phase_follows_the_clock(market, create):
-    from scripts.chaintime import mine_at
-
     cid = create()
     sub, rev, ev = deadlines(market, cid)
     mine_at(sub - 1)
-    assert market.phase(cid) == PHASE["Submission"]
+    assert market.phase(cid) == Phase.SUBMISSION
     mine_at(sub)
-    assert market.phase(cid) == PHASE["Reveal"]
+    assert market.phase(cid) == Phase.REVEAL
     mine_at(rev)
-    assert market.phase(cid) == PHASE["Evaluation"]
+    assert market.phase(cid) == Phase.EVALUATION
     mine_at(ev)
-    assert market.phase(cid) == PHASE["Expired"]
+    assert market.phase(cid) == Phase.EXPIRED
 
 
 def test_commitment_helper_matches_the_client_formula(market, create, players):

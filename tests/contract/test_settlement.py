@@ -1,32 +1,17 @@
 """finalize, refunds, fallback, deposits, and where every wei goes."""
 from brownie import ReentrantParticipant, RevertingParticipant, accounts
 
-from market_helpers import REWARD, TEST_CID, TEST_SALT, Player, at, deadlines, model_commitment, reverts, totals
+from forecast_market.protocol import Phase
+
+from market_helpers import REWARD, TEST_CID, TEST_SALT, Player, at, deadlines, reverts, totals
 
 DEPOSIT = 10**16
 
 
-def _run(market, organizer, create, players, scores, reveal=None, **kw):
-    """Commit n, reveal the given indexes, reveal the test set, score the revealed; returns id, players."""
-    cid = create(**kw)
-    ps = players(cid, len(scores))
-    for p in ps:
-        p.commit(value=kw.get("deposit", 0))
-    at(deadlines(market, cid)[0])
-    shown = [p for i, p in enumerate(ps) if reveal is None or i in reveal]
-    for p in shown:
-        p.reveal()
-    market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
-    at(deadlines(market, cid)[1])
-    if shown:
-        market.postScores(cid, [p.account for p in shown], [scores[ps.index(p)] for p in shown], {"from": organizer})
-    return cid, ps
-
-
-def test_finalize_splits_the_reward_exactly_across_three_winners(market, organizer, create, players):
+def test_finalize_splits_the_reward_exactly_across_three_winners(market, organizer, competition_in):
     reward = 10**18 + 7  # not divisible: rounding dust must go somewhere, not vanish
-    cid, (a, b, c, d) = _run(market, organizer, create, players, [40, 10, 30, 20],
-                             reward=reward, prize_bps=(5000, 3000, 2000))
+    cid, (a, b, c, d) = competition_in(Phase.EVALUATION, scores=[40, 10, 30, 20],
+                                       reward=reward, prize_bps=(5000, 3000, 2000))
     tx = market.finalize(cid, {"from": organizer})
     assert tx.events["Finalized"]["winners"] == 3
     got = [market.balanceOf(p.account) for p in (b, d, c, a)]
@@ -37,22 +22,21 @@ def test_finalize_splits_the_reward_exactly_across_three_winners(market, organiz
     assert totals(market) == (0, reward)
 
 
-def test_finalize_with_fewer_winners_than_prizes_returns_unawarded_shares(market, organizer, create, players):
-    cid, (a, b) = _run(market, organizer, create, players, [10, 2000], min_score=100,
-                       prize_bps=(5000, 3000, 2000))
+def test_finalize_with_fewer_winners_than_prizes_returns_unawarded_shares(market, organizer, competition_in):
+    cid, (a, b) = competition_in(Phase.EVALUATION, scores=[10, 2000], min_score=100, prize_bps=(5000, 3000, 2000))
     market.finalize(cid, {"from": organizer})
     assert market.balanceOf(a.account) == REWARD // 2
     assert market.balanceOf(b.account) == 0
     assert market.balanceOf(organizer) == REWARD // 2
-    assert market.phase(cid) == 5
+    assert market.phase(cid) == Phase.FINALIZED
 
 
-def test_finalize_when_nobody_meets_the_minimum_refunds(market, organizer, create, players):
-    cid, _ = _run(market, organizer, create, players, [500, 600], min_score=100)
+def test_finalize_when_nobody_meets_the_minimum_refunds(market, organizer, competition_in):
+    cid, _ = competition_in(Phase.EVALUATION, scores=[500, 600], min_score=100)
     tx = market.finalize(cid, {"from": organizer})
     assert tx.events["Refunded"]["amount"] == REWARD
     assert market.balanceOf(organizer) == REWARD
-    assert market.phase(cid) == 6
+    assert market.phase(cid) == Phase.REFUNDED
 
 
 def test_finalize_with_zero_submissions_refunds(market, organizer, create):
@@ -62,49 +46,33 @@ def test_finalize_with_zero_submissions_refunds(market, organizer, create):
     assert market.balanceOf(organizer) == REWARD
 
 
-def test_finalize_before_every_revealed_submission_is_scored_reverts(market, organizer, create, players):
-    cid = create()
-    a, b = players(cid, 2)
-    a.commit()
-    b.commit()
-    at(deadlines(market, cid)[0])
-    a.reveal()
-    b.reveal()
-    market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
-    at(deadlines(market, cid)[1])
+def test_finalize_before_every_revealed_submission_is_scored_reverts(market, organizer, competition_in):
+    cid, (a, b) = competition_in(Phase.EVALUATION, n=2)
     market.postScores(cid, [a.account], [1], {"from": organizer})
     with reverts("ScoringIncomplete", cid, 1, 2):
         market.finalize(cid, {"from": organizer})
 
 
-def test_anyone_can_finalize_once_every_revealed_submission_is_scored(market, organizer, create, players):
-    cid, (a,) = _run(market, organizer, create, players, [1])
+def test_anyone_can_finalize_once_every_revealed_submission_is_scored(market, organizer, competition_in):
+    cid, (a,) = competition_in(Phase.EVALUATION, scores=[1])
     market.finalize(cid, {"from": a.account})  # an organizer cannot withhold a finished ranking
     assert market.balanceOf(a.account) == REWARD
 
 
-def test_finalize_by_anyone_before_scoring_is_complete_reverts(market, organizer, create, players):
-    other = create()
-    p, q = players(other, 2, first=3)
-    p.commit()
-    q.commit()
-    at(deadlines(market, other)[0])
-    p.reveal()
-    q.reveal()
-    market.revealTestSet(other, TEST_CID, TEST_SALT, {"from": organizer})
-    at(deadlines(market, other)[1])
+def test_finalize_by_anyone_before_scoring_is_complete_reverts(market, organizer, competition_in):
+    other, (p, q) = competition_in(Phase.EVALUATION, n=2, first=3)
     market.postScores(other, [p.account], [5], {"from": organizer})
     with reverts("ScoringIncomplete", other, 1, 2):
         market.finalize(other, {"from": q.account})
 
 
-def test_settling_after_the_deadline_with_complete_scoring_pays_the_ranking(market, organizer, create, players):
-    cid, (a, b) = _run(market, organizer, create, players, [9, 4], prize_bps=(10_000,))
+def test_settling_after_the_deadline_with_complete_scoring_pays_the_ranking(market, organizer, competition_in):
+    cid, (a, b) = competition_in(Phase.EVALUATION, scores=[9, 4], prize_bps=(10_000,))
     at(deadlines(market, cid)[2])  # the organizer scored everything but never finalized
     tx = market.settleWithoutEvaluation(cid, {"from": a.account})
     assert "Finalized" in tx.events and "SettledWithoutEvaluation" not in tx.events
     assert market.balanceOf(b.account) == REWARD and market.balanceOf(a.account) == 0
-    assert market.phase(cid) == 5
+    assert market.phase(cid) == Phase.FINALIZED
 
 
 def test_finalize_before_the_reveal_deadline_reverts(market, organizer, create):
@@ -115,23 +83,23 @@ def test_finalize_before_the_reveal_deadline_reverts(market, organizer, create):
         market.finalize(cid, {"from": organizer})
 
 
-def test_finalize_at_the_evaluation_deadline_reverts(market, organizer, create, players):
-    cid, _ = _run(market, organizer, create, players, [1])
+def test_finalize_at_the_evaluation_deadline_reverts(market, organizer, competition_in):
+    cid, _ = competition_in(Phase.EVALUATION, scores=[1])
     ev = deadlines(market, cid)[2]
     at(ev)
     with reverts("EvaluationClosed", cid, ev):
         market.finalize(cid, {"from": organizer})
 
 
-def test_finalize_twice_reverts(market, organizer, create, players):
-    cid, _ = _run(market, organizer, create, players, [1])
+def test_finalize_twice_reverts(market, organizer, competition_in):
+    cid, _ = competition_in(Phase.EVALUATION, scores=[1])
     market.finalize(cid, {"from": organizer})
     with reverts("AlreadySettled", cid):
         market.finalize(cid, {"from": organizer})
 
 
-def test_nothing_changes_after_settlement(market, organizer, create, players):
-    cid, (a, b) = _run(market, organizer, create, players, [1, 2], reveal={0})
+def test_nothing_changes_after_settlement(market, organizer, competition_in):
+    cid, (a, b) = competition_in(Phase.EVALUATION, scores=[1, 2], reveal={0})
     market.finalize(cid, {"from": organizer})
     with reverts("AlreadySettled", cid):
         market.postScores(cid, [b.account], [0], {"from": organizer})
@@ -141,8 +109,8 @@ def test_nothing_changes_after_settlement(market, organizer, create, players):
         market.settleWithoutEvaluation(cid, {"from": b.account})
 
 
-def test_forfeited_deposits_reach_the_prize_pool(market, organizer, create, players):
-    cid, (a, b, c) = _run(market, organizer, create, players, [5, 6, 7], reveal={0}, deposit=DEPOSIT)
+def test_forfeited_deposits_reach_the_prize_pool(market, organizer, competition_in):
+    cid, (a, b, c) = competition_in(Phase.EVALUATION, scores=[5, 6, 7], reveal={0}, deposit=DEPOSIT)
     # a revealed (deposit back) and wins the reward plus b's and c's forfeited deposits.
     tx = market.finalize(cid, {"from": organizer})
     assert tx.events["Finalized"]["pool"] == REWARD + 2 * DEPOSIT
@@ -160,15 +128,9 @@ def test_refund_includes_forfeited_deposits(market, organizer, create, players):
     assert market.balanceOf(organizer) == REWARD + 2 * DEPOSIT
 
 
-def test_organizer_vanishing_pays_the_revealed_participants(market, organizer, create, players):
+def test_organizer_vanishing_pays_the_revealed_participants(market, organizer, competition_in):
     reward = 10**18 + 1  # odd: the dust goes to the organizer, nothing is stuck
-    cid = create(reward=reward, deposit=DEPOSIT)
-    a, b, c = players(cid, 3)
-    for p in (a, b, c):
-        p.commit(value=DEPOSIT)
-    at(deadlines(market, cid)[0])
-    a.reveal()
-    b.reveal()
+    cid, (a, b, c) = competition_in(Phase.REVEAL, reveal={0, 1}, reward=reward, deposit=DEPOSIT)
     ev = deadlines(market, cid)[2]
     at(ev - 1)
     with reverts("EvaluationStillOpen", cid, ev):
@@ -187,7 +149,7 @@ def test_organizer_vanishing_pays_the_revealed_participants(market, organizer, c
     assert market.balanceOf(b.account) == DEPOSIT + pool // 2
     assert market.balanceOf(organizer) == pool % 2
     assert totals(market) == (0, reward + 3 * DEPOSIT)
-    assert market.phase(cid) == 7
+    assert market.phase(cid) == Phase.FALLBACK
 
 
 def test_claim_before_fallback_reverts(market, create):
@@ -202,7 +164,7 @@ def test_settle_without_reveals_refunds_the_organizer(market, organizer, create,
     at(deadlines(market, cid)[2])
     market.settleWithoutEvaluation(cid, {"from": accounts[5]})
     assert market.balanceOf(organizer) == REWARD
-    assert market.phase(cid) == 6
+    assert market.phase(cid) == Phase.REFUNDED
 
 
 def test_zero_submissions_never_lock_funds(market, organizer, create):
@@ -227,9 +189,8 @@ def test_withdraw_pays_and_zeroes_the_balance(market, organizer, create):
 
 
 def _contract_player(market, attacker, cid, n):
-    p = Player(market, attacker, cid, n)
-    p.commit = lambda value=0: attacker.commit(cid, model_commitment(market, p.cid, p.sha, p.salt, attacker, cid),
-                                               {"from": accounts[n], "value": value})
+    p = Player(market, attacker, cid, n)  # the commitment is bound to the attacker contract, which sends it
+    p.commit = lambda value=0: attacker.commit(cid, p.commitment, {"from": accounts[n], "value": value})
     p.reveal = lambda: attacker.reveal(cid, p.cid, p.sha, p.salt, {"from": accounts[n]})
     return p
 

@@ -19,15 +19,13 @@ from brownie import ForecastMarket, accounts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from market_helpers import TEST_CID, TEST_SALT, Player, sealed_test_set
-from scripts.chaintime import now, set_next_block_time
+from forecast_market.chain import now, set_next_block_time
+from forecast_market.protocol import CompetitionParams, Phase, Status, test_set_commitment
 
-DAY = 24 * 3600
+from market_helpers import DAY, TEST_CID, TEST_SALT, Player
+
 DEPOSIT = 10**15
 SPLITS = [(10_000,), (6000, 4000), (5000, 3000, 2000)]
-NONE, COMMITTED, REVEALED, SCORED, CLAIMED = range(5)
-SUBMISSION, REVEAL, EVALUATION, EXPIRED = 1, 2, 3, 4
-FINALIZED, REFUNDED, FALLBACK, CANCELLED = 5, 6, 7, 8
 N_ACCOUNTS = 5
 
 
@@ -36,12 +34,12 @@ def _mix(i: int, tag: str, x: int) -> int:
 
 
 class Comp:
-    def __init__(self, cid, organizer, reward, split, sub_end):
-        self.id, self.organizer, self.reward, self.split = cid, organizer, reward, split
-        self.ends = (sub_end, sub_end + DAY, sub_end + 2 * DAY)
+    def __init__(self, cid, organizer, reward, params: CompetitionParams):
+        self.id, self.organizer, self.reward, self.split = cid, organizer, reward, params.prizeBps
+        self.ends = (params.submissionEnd, params.revealEnd, params.evaluationEnd)
         self.players = {}  # address -> Player
-        self.status = {}  # address -> NONE..CLAIMED
-        self.outcome = 0
+        self.status = {}  # address -> Status
+        self.outcome = Phase.NONE  # a terminal Phase once settled
         self.test_revealed = False
         self.frozen = None
 
@@ -63,10 +61,11 @@ class MarketMachine:
         self.log = []
 
     # ---------------------------------------------------------------- model helpers
-    def phase(self, c: Comp) -> int:
+    def phase(self, c: Comp) -> Phase:
         if c.outcome:
             return c.outcome
-        return next((p for p, end in zip((SUBMISSION, REVEAL, EVALUATION), c.ends) if self.t < end), EXPIRED)
+        clock = zip((Phase.SUBMISSION, Phase.REVEAL, Phase.EVALUATION), c.ends, strict=True)
+        return next((p for p, end in clock if self.t < end), Phase.EXPIRED)
 
     def tick(self):
         set_next_block_time(self.t)
@@ -79,18 +78,19 @@ class MarketMachine:
     def rules(self):
         return {
             "create": (lambda: len(self.comps) < 2, None, self.create),
-            "commit": (None, lambda c: self.phase(c) == SUBMISSION, self.commit),
-            "reveal": (None, lambda c: self.phase(c) == REVEAL and COMMITTED in c.status.values(), self.reveal),
+            "commit": (None, lambda c: self.phase(c) == Phase.SUBMISSION, self.commit),
+            "reveal": (None, lambda c: self.phase(c) == Phase.REVEAL and Status.COMMITTED in c.status.values(),
+                       self.reveal),
             "advance": (lambda: True, None, self.advance),
-            "reveal_test_set": (None, lambda c: self.phase(c) in (REVEAL, EVALUATION) and not c.test_revealed,
-                                self.reveal_test_set),
-            "post_scores": (None, lambda c: self.phase(c) == EVALUATION and c.test_revealed
-                            and REVEALED in c.status.values(), self.post_scores),
-            "finalize": (None, lambda c: self.phase(c) == EVALUATION and REVEALED not in c.status.values(),
-                         self.finalize),
-            "settle": (None, lambda c: self.phase(c) == EXPIRED, self.settle_without_evaluation),
-            "claim": (None, lambda c: c.outcome == FALLBACK
-                      and any(s in (REVEALED, SCORED) for s in c.status.values()), self.claim),
+            "reveal_test_set": (None, lambda c: self.phase(c) in (Phase.REVEAL, Phase.EVALUATION)
+                                and not c.test_revealed, self.reveal_test_set),
+            "post_scores": (None, lambda c: self.phase(c) == Phase.EVALUATION and c.test_revealed
+                            and Status.REVEALED in c.status.values(), self.post_scores),
+            "finalize": (None, lambda c: self.phase(c) == Phase.EVALUATION
+                         and Status.REVEALED not in c.status.values(), self.finalize),
+            "settle": (None, lambda c: self.phase(c) == Phase.EXPIRED, self.settle_without_evaluation),
+            "claim": (None, lambda c: c.outcome == Phase.FALLBACK
+                      and any(s in (Status.REVEALED, Status.SCORED) for s in c.status.values()), self.claim),
             # only a competition nobody joined within its first day: cancelling fresh ones
             # would end most programs before anything else happens
             "cancel": (None, lambda c: not c.outcome and not c.players and self.t >= c.ends[0] - DAY, self.cancel),
@@ -123,33 +123,34 @@ class MarketMachine:
     def create(self, _, a, b):
         organizer = self.accounts[a % N_ACCOUNTS]
         reward, split = 1 + b % 10**18, SPLITS[a % 3]
-        sub_end = self.t + 2 * DAY
-        params = ("QmData", "y", 8, 1, 0, False, 0, sub_end, sub_end + DAY, sub_end + 2 * DAY,
-                  list(split), DEPOSIT, sealed_test_set())
+        params = CompetitionParams.starting(
+            self.t, submission_s=2 * DAY, reveal_s=DAY, evaluation_s=DAY,
+            dataCid="QmData", target="y", sequenceLength=8, horizon=1, metric=0, higherIsBetter=False, minScore=0,
+            prizeBps=split, entryDeposit=DEPOSIT, testCommitment=test_set_commitment(TEST_CID, TEST_SALT))
         self.tick()
-        tx = self.market.createCompetition(params, {"from": organizer, "value": reward})
-        self.comps.append(Comp(tx.return_value, organizer, reward, split, sub_end))
+        tx = self.market.createCompetition(params.as_tuple(), {"from": organizer, "value": reward})
+        self.comps.append(Comp(tx.return_value, organizer, reward, params))
         self.put_in += reward
 
     def commit(self, c, a, b):
         acct = self.accounts[b % N_ACCOUNTS]
-        status = c.status.get(acct.address, NONE)
-        if status not in (NONE, COMMITTED):
+        status = c.status.get(acct.address, Status.NONE)
+        if status not in (Status.NONE, Status.COMMITTED):
             return
         p = c.players.get(acct.address) or Player(self.market, acct, c.id, b % N_ACCOUNTS + 1)
         p.salt = (a % 2**256).to_bytes(32, "big")
         self.tick()
-        p.commit(value=DEPOSIT if status == NONE else 0)
+        p.commit(value=DEPOSIT if status == Status.NONE else 0)
         c.players[acct.address] = p
-        c.status[acct.address] = COMMITTED
-        self.put_in += DEPOSIT if status == NONE else 0
+        c.status[acct.address] = Status.COMMITTED
+        self.put_in += DEPOSIT if status == Status.NONE else 0
 
     def reveal(self, c, a, b):
-        waiting = [x for x, s in c.status.items() if s == COMMITTED]
+        waiting = [x for x, s in c.status.items() if s == Status.COMMITTED]
         who = waiting[b % len(waiting)]
         self.tick()
         c.players[who].reveal()
-        c.status[who] = REVEALED
+        c.status[who] = Status.REVEALED
 
     def advance(self, _, a, b):
         self.t += (3600, DAY // 2, DAY)[b % 3]
@@ -160,37 +161,37 @@ class MarketMachine:
         c.test_revealed = True
 
     def post_scores(self, c, a, b):
-        todo = [x for x, s in c.status.items() if s == REVEALED][: 1 + b % 3]
+        todo = [x for x, s in c.status.items() if s == Status.REVEALED][: 1 + b % 3]
         scores = [(a >> (8 * i)) % 7 - 3 for i in range(len(todo))]  # small range: ties happen
         self.tick()
         self.market.postScores(c.id, todo, scores, {"from": c.organizer})
         for x in todo:
-            c.status[x] = SCORED
+            c.status[x] = Status.SCORED
 
     def finalize(self, c, a, b):
         self.tick()
         self.market.finalize(c.id, {"from": c.organizer})
-        c.outcome = FINALIZED if self.market.competition(c.id)["winnerCount"] else REFUNDED
+        c.outcome = Phase.FINALIZED if self.market.competition(c.id)["winnerCount"] else Phase.REFUNDED
 
     def settle_without_evaluation(self, c, a, b):
         self.tick()
         self.market.settleWithoutEvaluation(c.id, {"from": self.accounts[b % N_ACCOUNTS]})
-        if REVEALED not in c.status.values():  # scoring complete (or nothing revealed): the ranking pays
-            c.outcome = FINALIZED if self.market.competition(c.id)["winnerCount"] else REFUNDED
+        if Status.REVEALED not in c.status.values():  # scoring complete (or nothing revealed): the ranking pays
+            c.outcome = Phase.FINALIZED if self.market.competition(c.id)["winnerCount"] else Phase.REFUNDED
         else:
-            c.outcome = FALLBACK
+            c.outcome = Phase.FALLBACK
 
     def claim(self, c, a, b):
-        waiting = [x for x, s in c.status.items() if s in (REVEALED, SCORED)]
+        waiting = [x for x, s in c.status.items() if s in (Status.REVEALED, Status.SCORED)]
         who = waiting[b % len(waiting)]
         self.tick()
         self.market.claimFallbackShare(c.id, who, {"from": self.accounts[a % N_ACCOUNTS]})
-        c.status[who] = CLAIMED
+        c.status[who] = Status.CLAIMED
 
     def cancel(self, c, a, b):
         self.tick()
         self.market.cancel(c.id, {"from": c.organizer})
-        c.outcome = CANCELLED
+        c.outcome = Phase.CANCELLED
 
     def withdraw(self, _, a, b):
         owed = self.owed_accounts()
@@ -216,21 +217,21 @@ class MarketMachine:
             # exactly one terminal outcome, reached once, as the model expects
             assert int(state["outcome"]) == c.outcome
             assert state["participants"] == len(c.players)
-            assert state["revealCount"] == sum(1 for s in c.status.values() if s >= REVEALED)
+            assert state["revealCount"] == sum(1 for s in c.status.values() if s >= Status.REVEALED)
             for x, s in c.status.items():
                 assert self.market.submission(c.id, x)["status"] == s
             # escrow per competition: what it still owes
             pool = c.reward + (state["participants"] - state["revealCount"]) * DEPOSIT
             if not c.outcome:
                 expected_escrow += pool
-            elif c.outcome == FALLBACK:
-                unclaimed = sum(1 for s in c.status.values() if s in (REVEALED, SCORED))
+            elif c.outcome == Phase.FALLBACK:
+                unclaimed = sum(1 for s in c.status.values() if s in (Status.REVEALED, Status.SCORED))
                 expected_escrow += pool // state["revealCount"] * unclaimed
             # winners are revealed submitters, best first (lower is better here), at most k
             ranks = self.market.ranking(c.id)
             assert len(ranks) <= len(c.split)
             for r in ranks:
-                assert c.status[r["participant"]] in (SCORED, CLAIMED)
+                assert c.status[r["participant"]] in (Status.SCORED, Status.CLAIMED)
             keys = [(r["score"], r["order"]) for r in ranks]
             assert keys == sorted(keys)
             # nothing changes after settlement
@@ -260,4 +261,4 @@ def test_random_programs_keep_the_money_invariants(steps):
         m.check_invariants()
     if os.environ.get("FM_STATEFUL_STATS"):
         with open(os.environ["FM_STATEFUL_STATS"], "a") as fh:
-            fh.write(" ".join([str(c.outcome) for c in m.comps] + m.log) + "\n")
+            fh.write(" ".join([str(int(c.outcome)) for c in m.comps] + m.log) + "\n")

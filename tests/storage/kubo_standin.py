@@ -46,7 +46,7 @@ class KuboStandIn:
         host, port = self._server.server_address[:2]
         return f"/ip4/{host}/tcp/{port}"
 
-    def __enter__(self) -> "KuboStandIn":
+    def __enter__(self) -> KuboStandIn:
         self._thread.start()
         return self
 

@@ -11,7 +11,6 @@ from ipfs_store import KuboRPC, StorageError
 from .conftest import LIVE_API
 from .kubo_standin import KuboStandIn
 
-
 # ipfshttpclient 0.7.0 passes urllib3 2.x a deprecated argument; ipfs_store silences this at
 # import, but pytest resets warning filters after collection.
 pytestmark = pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")
