@@ -13,7 +13,7 @@ from .artifacts import fetch_folder
 from .chain import competition, posted_scores
 from .errors import ChainError
 from .protocol import SCORE_SCALE, SCORING_LIMITS, qualifies, ranked, show_score
-from .scoring import Row, score_revealed
+from .scoring import Budget, Row, score_revealed
 from .settings import settings
 
 
@@ -47,8 +47,8 @@ def verify(market, comp_id: int, *, work_dir: str | Path | None = None, toleranc
         raise ChainError(f"competition {comp_id} has not revealed its test set yet: nothing to verify")
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "verify")
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
-    rows = ranked(score_revealed(market, comp, test_dir, work, timeout_s=timeout_s, memory_mb=memory_mb),
-                  comp["higherIsBetter"])
+    budget = Budget(timeout_s=timeout_s, memory_mb=memory_mb)
+    rows = ranked(score_revealed(market, comp, test_dir, work, budget=budget), comp["higherIsBetter"])
     posted = posted_scores(market, comp_id)
     allowed = int(round(tolerance * SCORE_SCALE))
     checks = []

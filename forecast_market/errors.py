@@ -24,3 +24,13 @@ class ArtifactError(AppError, ValueError):
 
 class SettingsError(AppError, ValueError):
     """An environment variable or option has a value that cannot be used."""
+
+
+#: Longest error or reason line shown to a user (part of it may come from a stranger's bytes).
+MAX_LINE = 300
+
+
+def one_line(text: object, limit: int = MAX_LINE) -> str:
+    """``text`` on one line, at most ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -3,19 +3,25 @@
 Shared by the organizer's evaluation and anyone's audit: both must compute the same numbers
 from the same inputs. Bundles are fetched by the CID revealed on chain and checked against the
 sha256 committed on chain before they are read; ``ml_models`` scores them in separate,
-resource-limited processes, so a hostile bundle fails alone.
+resource-limited processes, several at a time, so a hostile bundle fails alone.
+
+Nothing a participant controls can stop the run: any failure of one submission (fetch, size,
+names, digest, load, predict, metric, overflow, timeout, memory) becomes that submission's failed
+row with its reason. With a ``deadline``, whatever is not finished by then fails with that reason,
+so the organizer can still post every score before the evaluation window closes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ipfs_store import IntegrityError, StorageError
-
-from .artifacts import fetch_bundle, fetch_folder
+from .artifacts import fetch_bundle, fetch_folder, write_json
 from .chain import revealed_submissions
-from .errors import ArtifactError
-from .protocol import SCORING_LIMITS, clamp_score, failure_score
+from .errors import ArtifactError, one_line
+from .protocol import SCORE_SCALE, SCORING_LIMITS, clamp_score, failure_score, is_failure
 
 
 @dataclass
@@ -32,6 +38,24 @@ class Row:
     reason: str = ""
     predictions: list[float] | None = field(default=None, repr=False)
 
+    def fail(self, reason: str) -> Row:
+        self.ok, self.reason = False, one_line(reason)
+        return self
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How scoring may spend time: per-bundle limits, parallel workers, and an overall deadline
+    (``time.monotonic()`` seconds; None: none)."""
+
+    timeout_s: float = SCORING_LIMITS.timeout_s
+    memory_mb: int = SCORING_LIMITS.memory_mb
+    workers: int = max(1, min(4, os.cpu_count() or 1))
+    deadline: float | None = None
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
 
 def load_data(comp: dict, test_dir: Path, work_dir: Path):
     """(train_df, test_df, schema): training data by the CID on chain, the test bundle from ``test_dir``."""
@@ -45,41 +69,83 @@ def load_data(comp: dict, test_dir: Path, work_dir: Path):
     return train_df, test_df, schema
 
 
-def _fetch_revealed(market, comp: dict, work_dir: Path) -> tuple[list[Row], list[tuple[Row, Path]]]:
-    """A row per revealed submission (failed until scored) and the bundles that could be fetched."""
-    worst = failure_score(comp["higherIsBetter"])
-    rows, fetched = [], []
-    for sub in revealed_submissions(market, comp["id"]):
-        row = Row(sub["participant"], sub["modelCid"], sub["modelSha256"], sub["order"], score_int=worst)
-        on_chain = bytes(market.modelDigest(comp["id"], sub["participant"])).hex()
-        if on_chain != sub["modelSha256"]:
-            row.reason = "the digest in the Revealed event differs from the one stored on chain"
-        else:
-            dest = work_dir / "bundles" / sub["participant"].lower()
-            try:
-                fetched.append((row, fetch_bundle(sub["modelCid"], sub["modelSha256"], dest)))
-            except IntegrityError as exc:
-                row.reason = f"bundle refused: {exc}"
-            except StorageError as exc:
-                row.reason = f"bundle not retrievable: {exc}"
-        rows.append(row)
-    return rows, fetched
-
-
-def score_revealed(market, comp: dict, test_dir: Path, work_dir: Path, *,
-                   timeout_s: float = SCORING_LIMITS.timeout_s, memory_mb: int = SCORING_LIMITS.memory_mb) -> list[Row]:
-    """Every revealed submission of ``comp`` scored on the test bundle in ``test_dir``."""
+def _score_one(row: Row, work_dir: Path, data: tuple, metric: int, budget: Budget) -> Row:
+    """Fetch, check and score one submission (on a copy of ``row``, returned); every failure is
+    the row's, never the caller's."""
     from ml_models import score_bundles
 
-    train_df, test_df, schema = load_data(comp, test_dir, work_dir)
-    rows, fetched = _fetch_revealed(market, comp, work_dir)
-    if fetched:
-        results = score_bundles([d for _, d in fetched], train_df, test_df, schema, comp["metric"],
-                                timeout_s=timeout_s, memory_mb=memory_mb)
-        for (row, _), res in zip(fetched, results, strict=True):
-            if res.ok:
-                row.ok, row.score, row.predictions = True, res.score, res.predictions
-                row.score_int = clamp_score(res.score_int)
-            else:
-                row.reason = res.reason
+    row = replace(row)
+    try:
+        bundle = fetch_bundle(row.model_cid, row.model_sha256, work_dir / "bundles" / row.participant.lower())
+    except Exception as exc:  # noqa: BLE001 -- a stranger's CID and bytes: any failure is this row's
+        return row.fail(f"bundle not retrievable or refused: {exc}")
+    remaining = budget.remaining()
+    if remaining is not None and remaining <= 1:
+        return row.fail("not scored before the evaluator's deadline")
+    timeout = budget.timeout_s if remaining is None else min(budget.timeout_s, remaining)
+    try:
+        (res,) = score_bundles([bundle], *data, metric, timeout_s=timeout, memory_mb=budget.memory_mb)
+    except Exception as exc:  # noqa: BLE001 -- the run goes on whatever one bundle does
+        return row.fail(f"scoring failed: {exc}")
+    if not res.ok:
+        return row.fail(res.reason)
+    row.ok, row.score, row.predictions = True, res.score, res.predictions
+    row.score_int = clamp_score(res.score_int)
+    return row
+
+
+def _run_pool(rows: list[Row], work_dir: Path, data: tuple, metric: int, budget: Budget) -> None:
+    """Score ``rows`` in place, ``budget.workers`` at a time; unfinished at the deadline: failed."""
+    if not rows:
+        return
+    pool = ThreadPoolExecutor(max_workers=budget.workers, thread_name_prefix="score")
+    futures: dict[Future, Row] = {pool.submit(_score_one, r, work_dir, data, metric, budget): r for r in rows}
+    pending = set(futures)
+    while pending:
+        remaining = budget.remaining()
+        done, pending = wait(pending, timeout=None if remaining is None else max(0.0, remaining),
+                             return_when=FIRST_COMPLETED)
+        for fut in done:
+            scored = fut.result()
+            futures[fut].__dict__.update(scored.__dict__)
+        if not done and remaining is not None and remaining <= 0:
+            break
+    for fut in pending:  # past the deadline: the worker threads end on their own (shorter) timeouts
+        fut.cancel()
+        futures[fut].fail("not scored before the evaluator's deadline")
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def score_revealed(market, comp: dict, test_dir: Path, work_dir: Path, *, budget: Budget | None = None,
+                   known: dict[str, int] | None = None) -> list[Row]:
+    """Every revealed submission of ``comp`` scored on the test bundle in ``test_dir``.
+
+    ``known``: scores already settled (posted on chain), by participant; those rows are not
+    scored again (an evaluation that stopped half-way resumes).
+    """
+    budget, known = budget or Budget(), known or {}
+    data = load_data(comp, test_dir, work_dir)
+    worst = failure_score(comp["higherIsBetter"])
+    rows, todo = [], []
+    for sub in revealed_submissions(market, comp["id"]):
+        row = Row(sub["participant"], sub["modelCid"], sub["modelSha256"], sub["order"], score_int=worst)
+        rows.append(row)
+        if sub["participant"] in known:
+            _from_chain(row, known[sub["participant"]])
+        else:
+            todo.append(row)
+    _run_pool(todo, work_dir, data, comp["metric"], budget)
     return rows
+
+
+def _from_chain(row: Row, score_int: int) -> None:
+    row.score_int = score_int
+    if is_failure(score_int):
+        row.fail("posted as failed")
+    else:
+        row.ok, row.score = True, score_int / SCORE_SCALE
+
+
+def save_rows(rows: list[Row], path: Path) -> Path:
+    """The scored rows as JSON (without predictions), for people and scripts."""
+    return write_json(path, {"rows": [asdict(r) | {"predictions": None} for r in rows]})

@@ -13,7 +13,8 @@ from .market import (
                      submission_status,
 )
 from .network import connect, get_account, is_local
-from .reverts import ERROR_TEXT, explain_revert, transact
+from .reverts import ERROR_TEXT, explain_revert
+from .tx import transact
 
 __all__ = [
     "ERROR_TEXT", "advance_past", "competition", "connect", "deploy_market", "deployment_file", "events",

@@ -49,7 +49,7 @@ def get_market(address: str | None = None):
 
     address = address or settings().market_address
     if address:
-        return ForecastMarket.at(address)
+        return ForecastMarket.at(_contract_address(address))
     if len(ForecastMarket) > 0:
         return ForecastMarket[-1]
     path = deployment_file()
@@ -59,6 +59,20 @@ def get_market(address: str | None = None):
 
     raise ChainError(f"no ForecastMarket known on '{network.show_active()}': deploy one with `market deploy` "
                      "(or `brownie run scripts/deploy.py`) or pass its address (--market / MARKET_ADDRESS)")
+
+
+def _contract_address(address: str) -> str:
+    """``address`` checksummed, if a contract is deployed there; else a ChainError saying what to check."""
+    from brownie import network, web3
+    from eth_utils import is_address, to_checksum_address
+
+    if not is_address(str(address)):
+        raise ChainError(f"{address!r} is not an address: write 0x followed by 40 hex digits (--market / MARKET_ADDRESS)")
+    address = to_checksum_address(str(address))
+    if not web3.eth.get_code(address):
+        raise ChainError(f"there is no contract at {address} on '{network.show_active()}': check --market / "
+                         "MARKET_ADDRESS and --network")
+    return address
 
 
 def competition(market, comp_id: int) -> dict:

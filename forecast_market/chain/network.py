@@ -29,6 +29,14 @@ def _check_live_settings(network_name: str) -> None:
         raise ChainError("SEPOLIA_RPC_URL is not set: put your Sepolia RPC URL in .env")
 
 
+def _check_known(network_name: str) -> None:
+    from brownie._config import CONFIG
+
+    if network_name not in CONFIG.networks:
+        raise ChainError(f"there is no brownie network named {network_name!r}: `brownie networks list` shows them "
+                         "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")
+
+
 def connect(network_name: str, *, allow_ephemeral: bool = False) -> None:
     """Load the brownie project and connect, unless this process is connected already.
 
@@ -40,6 +48,7 @@ def connect(network_name: str, *, allow_ephemeral: bool = False) -> None:
     if network.is_connected():
         return
     load_dotenv()
+    _check_known(network_name)
     if network_name not in LOCAL_NETWORKS:
         _check_live_settings(network_name)
     elif not allow_ephemeral and not port_open(*LOCAL_RPC):

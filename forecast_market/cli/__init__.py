@@ -16,6 +16,7 @@ import click
 from ..settings import settings
 from . import anyone, stages
 from .context import EXIT_MISMATCH, Ctx, on_chain, one_line_errors
+from .params import Address
 
 __all__ = ["EXIT_MISMATCH", "Ctx", "main", "on_chain", "one_line_errors"]
 
@@ -29,6 +30,7 @@ warnings.filterwarnings("ignore", message=r"Development network has a block heig
               help="A brownie network: `development` is the local anvil chain (start it with `market node`); "
                    "`sepolia-rpc` is Sepolia through SEPOLIA_RPC_URL; `brownie networks list` shows the rest.")
 @click.option("--market", default=lambda: settings().market_address, show_default="$MARKET_ADDRESS",
+              type=Address(),
               help="Address of the ForecastMarket contract. Default: the one `market deploy` recorded for "
                    "this network (deployments/<network>.json).")
 @click.option("--account", default=lambda: settings().account, show_default="$FM_ACCOUNT",

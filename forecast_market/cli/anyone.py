@@ -10,13 +10,14 @@ import click
 from ..protocol import SCORING_LIMITS
 from ..settings import LOCAL_RPC, ROOT, settings
 from .context import EXIT_MISMATCH, Ctx, on_chain
+from .params import COMPETITION_ID
 from .stages import work_dir_option
 
 
 @click.command()
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File where anvil keeps the chain between runs (default: <data dir>/anvil-state.json).")
-@click.option("--port", default=LOCAL_RPC[1], show_default=True)
+@click.option("--port", default=LOCAL_RPC[1], show_default=True, type=click.IntRange(1, 65535))
 def node(state, port):
     """Run a local anvil chain in the foreground; other commands attach to it.
 
@@ -41,7 +42,7 @@ def deploy(ctx: Ctx):
 
 
 @click.command()
-@click.argument("competition_id", type=int)
+@click.argument("competition_id", type=COMPETITION_ID)
 @on_chain
 def status(ctx: Ctx, competition_id):
     """Anyone: phase, deadlines, submissions, ranking and balances of a competition."""
@@ -51,8 +52,8 @@ def status(ctx: Ctx, competition_id):
 
 
 @click.command()
-@click.argument("competition_id", type=int)
-@click.option("--tolerance", default=1e-5, show_default=True,
+@click.argument("competition_id", type=COMPETITION_ID)
+@click.option("--tolerance", default=1e-5, show_default=True, type=click.FloatRange(min=0),
               help="Largest difference (metric units) still counted as a match; floating point can differ "
                    "across CPUs.")
 @work_dir_option
@@ -68,10 +69,10 @@ def verify(ctx: Ctx, competition_id, tolerance, work_dir):
 
 
 @click.command()
-@click.option("--seconds", type=int, default=None, help="Move the clock forward this much.")
+@click.option("--seconds", type=click.IntRange(min=1), default=None, help="Move the clock forward this much.")
 @click.option("--to", "to", type=click.Choice(["reveal", "evaluation", "expiry"]), default=None,
               help="Move the clock to the start of a competition's phase.")
-@click.option("--competition", "comp_id", type=int, default=1, show_default=True)
+@click.option("--competition", "comp_id", type=COMPETITION_ID, default=1, show_default=True)
 @on_chain
 def advance(ctx: Ctx, seconds, to, comp_id):
     """Local chains only: move block time forward (past a deadline)."""

@@ -58,16 +58,17 @@ def one_line_errors() -> Iterator[None]:
     from ml_models import MLError
 
     from ..chain import explain_revert
-    from ..errors import AppError
+    from ..errors import AppError, one_line
 
     try:
         yield
     except (AppError, StorageError, MLError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(one_line(exc)) from exc
     except VirtualMachineError as exc:
-        raise click.ClickException(explain_revert(exc.revert_msg)) from exc
+        raise click.ClickException(one_line(explain_revert(exc.revert_msg))) from exc
     except ConnectionError as exc:
-        raise click.ClickException(f"cannot reach the chain: {exc}; check --network and the RPC URL in .env") from exc
+        raise click.ClickException(one_line(f"cannot reach the chain: {exc}; check --network and the RPC URL "
+                                            "in .env")) from exc
 
 
 def on_chain(f: Callable | None = None, *, ephemeral: bool = False) -> Callable:

@@ -2,7 +2,10 @@
 scores, finalize.
 
 Needs the organizer's test-set record (saved at initialization). Each step is skipped when the
-chain shows it done already, so a run that stopped half-way can simply be repeated.
+chain shows it done already, so a run that stopped half-way can simply be repeated: scores
+already on chain are not computed again. Scoring stops ``margin_s`` seconds (chain time) before
+the evaluation deadline; whatever is unfinished then is posted as failed, so a flood of slow
+bogus entries cannot push the organizer past the deadline into the fallback.
 """
 from __future__ import annotations
 
@@ -10,15 +13,17 @@ from pathlib import Path
 
 from .. import plots
 from ..artifacts import fetch_folder, publish_folder
-from ..chain import competition, posted_scores, transact
+from ..chain import competition, now, posted_scores, transact
 from ..errors import ArtifactError, ChainError
 from ..protocol import SCORING_LIMITS, Phase, ranked
-from ..scoring import Row, score_revealed
+from ..scoring import Budget, Row, save_rows, score_revealed
 from ..settings import settings
 from .initialization import load_test_set_record
 
 #: Scores posted per transaction.
 BATCH = 20
+#: Default time (chain seconds) kept free before the evaluation deadline for posting and finalizing.
+MARGIN_S = 600
 
 
 def reveal_test_set(market, organizer, comp: dict) -> dict:
@@ -35,9 +40,8 @@ def reveal_test_set(market, organizer, comp: dict) -> dict:
     return competition(market, comp["id"])
 
 
-def post_scores(market, organizer, comp_id: int, rows: list[Row]) -> list[Row]:
-    """Post every score not on chain yet, in batches; returns the rows posted now."""
-    done = posted_scores(market, comp_id)
+def post_scores(market, organizer, comp_id: int, rows: list[Row], done: dict[str, int]) -> list[Row]:
+    """Post every score not on chain yet (``done``: posted already), in batches; returns the rows posted now."""
     todo = [r for r in rows if r.participant not in done]
     for i in range(0, len(todo), BATCH):
         batch = todo[i:i + BATCH]
@@ -55,24 +59,43 @@ def _figures(rows: list[Row], comp: dict, test_dir: Path, work: Path, names: dic
             "forecasts": plots.forecasts(rows, test_df, schema.target, work / "forecasts.png", names)}
 
 
+def _budget(comp: dict, timeout_s: float, memory_mb: int, margin_s: float, workers: int | None) -> Budget:
+    """Scoring must end ``margin_s`` before the evaluation deadline (chain time, mapped onto this clock)."""
+    import time
+
+    left = comp["evaluationEnd"] - now() - margin_s
+    if left <= 0:
+        raise ChainError(f"competition {comp['id']} closes scoring at {comp['evaluationEnd']}, less than the "
+                         f"{margin_s:g} s margin from now: post at once with a smaller --margin, or let it settle")
+    extra = {"workers": workers} if workers else {}
+    return Budget(timeout_s=timeout_s, memory_mb=memory_mb, deadline=time.monotonic() + left, **extra)
+
+
 def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = None,
              timeout_s: float = SCORING_LIMITS.timeout_s, memory_mb: int = SCORING_LIMITS.memory_mb,
-             finalize: bool = True, names: dict[str, str] | None = None) -> dict:
-    """Reveal the test set (Reveal phase); then (Evaluation phase) score, post and finalize.
+             margin_s: float = MARGIN_S, workers: int | None = None, finalize: bool = True,
+             names: dict[str, str] | None = None) -> dict:
+    """In the Evaluation phase: reveal the test set, score what is not scored yet, post, finalize.
     Returns ``{"comp", "rows", "figures"}``; rows are ranked best first."""
     comp = competition(market, comp_id)
+    if comp["phase"] == Phase.REVEAL and not comp["testRevealed"]:
+        print(f"competition {comp_id} is still in its Reveal phase: the test set is revealed and scoring opens "
+              f"at {comp['revealEnd']}, when reveals close; run this again then")
+        return {"comp": comp, "rows": []}
     if comp["phase"] not in (Phase.REVEAL, Phase.EVALUATION):
-        raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: evaluation needs the Reveal "
-                         f"phase (to reveal the test set) or the Evaluation phase")
+        raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: evaluation needs the "
+                         f"Evaluation phase")
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "organizer")
     comp = reveal_test_set(market, organizer, comp)
     if comp["phase"] != Phase.EVALUATION:
         print(f"test set revealed; scoring opens at {comp['revealEnd']} when reveals close")
         return {"comp": comp, "rows": []}
+    budget = _budget(comp, timeout_s, memory_mb, margin_s, workers)
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
-    rows = ranked(score_revealed(market, comp, test_dir, work, timeout_s=timeout_s, memory_mb=memory_mb),
-                  comp["higherIsBetter"])
-    todo = post_scores(market, organizer, comp_id, rows)
+    done = posted_scores(market, comp_id)
+    rows = ranked(score_revealed(market, comp, test_dir, work, budget=budget, known=done), comp["higherIsBetter"])
+    save_rows(rows, work / "scores.json")
+    todo = post_scores(market, organizer, comp_id, rows, done)
     if finalize:
         transact(market.finalize, comp_id, sender=organizer)
     figures = _figures(rows, comp, test_dir, work, names)

@@ -7,13 +7,23 @@ in the local keystore *before* the transaction is sent.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..artifacts import new_salt
 from ..chain import now, transact
+from ..errors import SettingsError
 from ..keystore import Keystore
-from ..protocol import HOUR, CompetitionParams, any_score_qualifies, score_from_units, test_set_commitment
+from ..protocol import (
+    HOUR,
+    INT64_MAX,
+    SCORE_SCALE,
+    CompetitionParams,
+    any_score_qualifies,
+    score_from_units,
+    test_set_commitment,
+)
 
 
 @dataclass(frozen=True)
@@ -32,13 +42,20 @@ class Terms:
 DEFAULTS = Terms()
 
 
+def _checked_min_score(value: float) -> float:
+    if not math.isfinite(value) or abs(value) * SCORE_SCALE >= INT64_MAX:
+        raise SettingsError(f"the minimum score {value!r} is not a finite number within ±{INT64_MAX // SCORE_SCALE:,} "
+                            "(scores are stored as int64 with 6 decimals)")
+    return value
+
+
 def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> CompetitionParams:
     from ml_models import get_metric
 
     metric_id, metric = get_metric(terms.metric)
     schema = info["schema"]
     minimum = (any_score_qualifies(metric.higher_is_better) if terms.min_score is None
-               else score_from_units(terms.min_score))
+               else score_from_units(_checked_min_score(terms.min_score)))
     return CompetitionParams.starting(
         start, submission_s=terms.submission_s, reveal_s=terms.reveal_s, evaluation_s=terms.evaluation_s,
         dataCid=info["data_cid"], target=schema["target"], sequenceLength=schema["sequence_length"],

@@ -35,8 +35,8 @@ def test_full_lifecycle_pays_the_best_model_and_verifies(market, new_competition
         transact(market.reveal, cid, rnn.model_cid, bytes.fromhex(rnn.model_sha256), bytes.fromhex(salt),
                  sender=accounts[3])
 
-    evaluate(market, accounts[0], cid, work_dir=tmp_path / "org")  # reveals the test set only
-    assert competition(market, cid)["testRevealed"]
+    early = evaluate(market, accounts[0], cid, work_dir=tmp_path / "org")  # reveals still open: nothing to do
+    assert early["rows"] == [] and not competition(market, cid)["testRevealed"]
     mine_at(comp["revealEnd"])
     result = evaluate(market, accounts[0], cid, work_dir=tmp_path / "org")
     rows = result["rows"]
