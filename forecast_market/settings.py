@@ -17,6 +17,7 @@ SEPOLIA_RPC_URL     the RPC URL behind the ``sepolia-rpc`` network
 ETHERSCAN_TOKEN     only to publish the contract's source (read by brownie)
 IPFS_API            a Kubo RPC multiaddr; empty = the embedded node (read by ``ipfs_store``)
 FM_IPFS_MAX_BYTES   download size limit (read by ``ipfs_store``)
+FM_IPFS_TIMEOUT_S   overall deadline of one download (read by ``ipfs_store``)
 OPTUNA_STORAGE      Optuna storage URL for shared tuning (default: SQLite in the work folder)
 ==================  ======================================================================
 """

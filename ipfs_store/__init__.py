@@ -5,16 +5,27 @@
         cid = store.add_folder("bundle/")
         digest = sha256_tree("bundle/")          # what the chain records beside the CID
         store.get_verified(cid, "downloaded/", digest)
+
+Every fetch lists the whole tree first and refuses it, before writing a byte, if a name is
+unsafe, if it is deeper than MAX_DEPTH levels, holds more than MAX_ENTRIES entries or more than
+`max_bytes`; it gives up after `timeout_s` seconds (DEFAULT_TIMEOUT_S) and leaves nothing behind.
 """
 from .base import DEFAULT_MAX_BYTES, Storage, check_cid
 from .digest import sha256_file, sha256_path, sha256_tree
 from .embedded import EmbeddedKubo
 from .errors import IntegrityError, StorageError, TooLargeError
 from .rpc import KuboRPC
+from .rules import DEFAULT_TIMEOUT_S, MAX_DEPTH, MAX_ENTRIES, MAX_NAME_BYTES, MAX_PATH_BYTES
 from .settings import default_data_dir, default_repo_path, open_storage
+from .tree import check_tree, path_size, remove_tree
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_TIMEOUT_S",
+    "MAX_DEPTH",
+    "MAX_ENTRIES",
+    "MAX_NAME_BYTES",
+    "MAX_PATH_BYTES",
     "EmbeddedKubo",
     "IntegrityError",
     "KuboRPC",
@@ -22,9 +33,12 @@ __all__ = [
     "StorageError",
     "TooLargeError",
     "check_cid",
+    "check_tree",
     "default_data_dir",
     "default_repo_path",
     "open_storage",
+    "path_size",
+    "remove_tree",
     "sha256_file",
     "sha256_path",
     "sha256_tree",

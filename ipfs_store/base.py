@@ -1,21 +1,29 @@
 """The storage interface every backend implements, with the shared download logic.
 
-Backends only know how to add content and how to write one CID's content to a path that
-does not exist yet (`_fetch`). Size limits, atomic placement and digest checks live here,
-once, so both backends behave the same.
+Backends only know how to add content and how to describe a CID (`_stat`, `_list`, `_read`).
+The download plan and its rules (`fetch`, `rules`), the deadline, atomic placement and digest
+checks live here, once, so both backends behave the same.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from .digest import path_size, sha256_path
-from .errors import IntegrityError, StorageError, TooLargeError
+from . import fetch
+from .digest import sha256_path
+from .errors import IntegrityError, StorageError
+from .fetch import FetchGuard, Link
+from .rules import DEFAULT_TIMEOUT_S, Deadline, too_large
+from .tree import path_size, remove_tree
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT_S", "Storage", "check_cid", "too_large"]
 
 MiB = 1 << 20
 DEFAULT_MAX_BYTES = 200 * MiB
@@ -46,8 +54,9 @@ class Storage(ABC):
     added like `ipfs add -r --hidden`. Use as a context manager, or call `close()`.
     """
 
-    def __init__(self, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     # --- what a backend implements -------------------------------------------------------
 
@@ -60,6 +69,8 @@ class Storage(ABC):
         """Add a directory tree as one UnixFS folder; return the folder's CID.
 
         Hidden entries are included; symlinks and special files are refused (StorageError).
+        Anything else is published as it is, even a tree that every fetch will refuse (too
+        deep, clashing names...): call `check_tree(path)` first to be told.
         """
 
     def folder_cid(self, path: PathLike) -> str:
@@ -76,32 +87,53 @@ class Storage(ABC):
         """Add `data` as a file; return its CID."""
 
     @abstractmethod
-    def pin(self, cid: str) -> None:
-        """Keep `cid` (recursively) on the node so garbage collection never drops it."""
+    def pin(self, cid: str, *, timeout_s: float | None = None) -> None:
+        """Keep `cid` (recursively) on the node so garbage collection never drops it; give up
+        with StorageError after `timeout_s` (default: this storage's `timeout_s`)."""
 
     @abstractmethod
     def close(self) -> None:
         """Release the node or connection. Safe to call twice."""
 
     @abstractmethod
-    def _fetch(self, cid: str, dest: Path, max_bytes: int) -> None:
-        """Write the content of `cid` (file or folder) at `dest`, which does not exist.
+    def _stat(self, cid: str, guard: FetchGuard) -> tuple[str, int]:
+        """(kind, size) of the root `cid`: ("file", bytes), ("dir", 0), or another kind (refused)."""
 
-        Refuse with TooLargeError before writing when the size is known in advance.
-        """
+    @abstractmethod
+    def _list(self, cid: Any, guard: FetchGuard) -> Iterable[Link]:
+        """The entries of folder `cid`, as named in its DAG (the caller checks the names)."""
+
+    @abstractmethod
+    def _read(self, cid: Any, guard: FetchGuard) -> Iterable[bytes]:
+        """The bytes of file `cid`, in pieces of bounded size; call `guard.check()` between them."""
+
+    def _fetch(self, cid: str, dest: Path, max_bytes: int, guard: FetchGuard) -> None:
+        """Write the content of `cid` (file or folder) at `dest`, which does not exist: plan the
+        whole tree (refusing bad names, depth, count or size before writing), then write it."""
+        entries = fetch.plan(self, cid, max_bytes, guard)
+        fetch.write(self, cid, entries, dest, max_bytes, guard)
 
     # --- shared behaviour ----------------------------------------------------------------
 
     def get(
-        self, cid: str, dest: PathLike, *, max_bytes: int | None = None, overwrite: bool = False
+        self,
+        cid: str,
+        dest: PathLike,
+        *,
+        max_bytes: int | None = None,
+        overwrite: bool = False,
+        timeout_s: float | None = None,
     ) -> Path:
         """Download `cid` (a file or a folder) to `dest` and return `dest` as a Path.
 
-        The content is written to a hidden temporary path beside `dest` and renamed into
-        place only when complete, so a failure leaves nothing at `dest`. Content larger than
-        `max_bytes` (default: this storage's `max_bytes`) raises TooLargeError.
+        The whole tree is listed first and refused, before a byte is written, if an entry name
+        is unsafe, if it is deeper than 32 levels, holds more than 10,000 entries, or more than
+        `max_bytes` (default: this storage's `max_bytes`; TooLargeError). The content is written
+        to a private temporary folder beside `dest` and renamed into place only when complete,
+        so a failure leaves nothing behind. A fetch that takes longer than `timeout_s` (default:
+        this storage's `timeout_s`, 300 s) raises StorageError.
         """
-        return self._get(cid, dest, max_bytes, overwrite, expected_sha256=None)
+        return self._get(cid, dest, max_bytes, overwrite, None, timeout_s)
 
     def get_verified(
         self,
@@ -111,6 +143,7 @@ class Storage(ABC):
         *,
         max_bytes: int | None = None,
         overwrite: bool = False,
+        timeout_s: float | None = None,
     ) -> Path:
         """Like `get`, but only place the content at `dest` if its digest matches.
 
@@ -123,13 +156,14 @@ class Storage(ABC):
                 f"expected digest {expected_sha256_hex!r} is not 64 hex characters; pass the "
                 "bundle's sha256 as recorded on chain"
             )
-        return self._get(cid, dest, max_bytes, overwrite, expected_sha256=expected)
+        return self._get(cid, dest, max_bytes, overwrite, expected, timeout_s)
 
-    def cat(self, cid: str, *, max_bytes: int | None = None) -> bytes:
-        """Return the bytes of the file `cid` (TooLargeError over `max_bytes`)."""
+    def cat(self, cid: str, *, max_bytes: int | None = None, timeout_s: float | None = None) -> bytes:
+        """Return the bytes of the file `cid` (TooLargeError over `max_bytes`; StorageError
+        after `timeout_s`)."""
         limit = self.max_bytes if max_bytes is None else max_bytes
         with tempfile.TemporaryDirectory(prefix="fm-ipfs-cat-") as tmp:
-            out = self._get(cid, Path(tmp, "content"), limit, False, None)
+            out = self._get(cid, Path(tmp, "content"), limit, False, None, timeout_s)
             if out.is_dir():
                 raise StorageError(f"{cid} is a folder, not a file; use get() to download it")
             return out.read_bytes()
@@ -141,9 +175,11 @@ class Storage(ABC):
         max_bytes: int | None,
         overwrite: bool,
         expected_sha256: str | None,
+        timeout_s: float | None = None,
     ) -> Path:
         check_cid(cid)
         limit = self.max_bytes if max_bytes is None else max_bytes
+        guard = FetchGuard(Deadline(self.timeout_s if timeout_s is None else timeout_s, f"fetching {cid}"), cid)
         dest = Path(dest)
         if (dest.exists() or dest.is_symlink()) and not overwrite:
             raise StorageError(
@@ -151,30 +187,26 @@ class Storage(ABC):
                 "or pass overwrite=True"
             )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+        # private (mode 0700), beside `dest` so the final rename stays on one file system
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name[:100]}.", suffix=".partial", dir=dest.parent))
         try:
             staged = staging / "content"
-            self._fetch(cid, staged, limit)
+            guard.run(lambda: self._fetch(cid, staged, limit, guard))
             if not (staged.exists() or staged.is_symlink()):
                 raise StorageError(f"the IPFS node returned nothing for {cid}; try again")
             size = path_size(staged)
             if size > limit:
                 raise too_large(cid, size, limit)
             if expected_sha256 is not None:
-                actual = sha256_path(staged)
-                if actual != expected_sha256:
-                    raise IntegrityError(
-                        f"content of {cid} has sha256 {actual}, but {expected_sha256} was "
-                        "expected; the download was deleted. Do not use this CID: check that "
-                        "the CID and digest come from the same on-chain record, and report "
-                        "the mismatch to whoever published it"
-                    )
+                _check_digest(cid, staged, expected_sha256)
             if overwrite and (dest.exists() or dest.is_symlink()):
                 os.replace(dest, staging / "old")
             os.replace(staged, dest)
             return dest
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            guard.cancel()  # the worker, if still running, writes nothing more
+            with contextlib.suppress(OSError, StorageError):
+                remove_tree(staging)
 
     def __enter__(self) -> Storage:
         return self
@@ -188,10 +220,10 @@ class Storage(ABC):
         self.close()
 
 
-def too_large(cid: str, size: int, limit: int) -> TooLargeError:
-    """The TooLargeError for `cid` of `size` bytes against `limit`."""
-    return TooLargeError(
-        f"{cid} holds {size:,} bytes, more than the {limit:,}-byte limit; nothing was kept. "
-        "If you trust this content, raise the limit (max_bytes=..., or FM_IPFS_MAX_BYTES "
-        "in the environment)"
-    )
+def _check_digest(cid: str, staged: Path, expected_sha256: str) -> None:
+    actual = sha256_path(staged)
+    if actual != expected_sha256:
+        raise IntegrityError(
+            f"content of {cid} has sha256 {actual}, expected {expected_sha256}; deleted it. "
+            "Do not use this CID; check that CID and digest come from one on-chain record"
+        )

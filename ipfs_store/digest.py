@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
 
-from .errors import StorageError
+from .tree import path_size, tree_entries
+
+__all__ = ["path_size", "sha256_file", "sha256_path", "sha256_tree", "tree_entries"]
 
 _BLOCK = 1 << 20
 
@@ -22,35 +23,6 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         while block := f.read(_BLOCK):
             h.update(block)
     return h.hexdigest()
-
-
-def tree_entries(folder: str | os.PathLike[str]) -> list[tuple[str, bool]]:
-    """Every entry below `folder` as (relative POSIX path, is_dir), sorted by UTF-8 path bytes.
-
-    Raises StorageError for anything that is not a regular file or a directory (symlinks,
-    sockets, devices): a bundle must be plain files so that its digest, its CID and what a
-    downloader gets are all the same thing.
-    """
-    root = Path(folder)
-    if not root.is_dir() or root.is_symlink():
-        raise StorageError(f"{root} is not a folder; pass the bundle's directory")
-    entries: list[tuple[str, bool]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            full = Path(dirpath, name)
-            mode = full.lstat().st_mode
-            rel = full.relative_to(root).as_posix()
-            if stat.S_ISDIR(mode):
-                entries.append((rel, True))
-            elif stat.S_ISREG(mode):
-                entries.append((rel, False))
-            else:
-                raise StorageError(
-                    f"{full} is not a regular file or folder (symlink or special file); "
-                    "replace it with a real file or remove it from the bundle"
-                )
-    entries.sort(key=lambda e: e[0].encode("utf-8", "surrogateescape"))
-    return entries
 
 
 def sha256_tree(folder: str | os.PathLike[str]) -> str:
@@ -69,7 +41,8 @@ def sha256_tree(folder: str | os.PathLike[str]) -> str:
 
     Names are NUL-terminated and the file digest has a fixed length, so the encoding is
     unambiguous. File names, content and empty directories count; timestamps and permission
-    bits do not. Symlinks and special files are refused (StorageError). The folder's own name
+    bits do not. Symlinks and special files are refused (StorageError), and so are folders
+    nested deeper than 32 levels or holding more than 10,000 entries (the bundle limits). The folder's own name
     does not count, so a bundle keeps its digest when it is downloaded under another name.
     An empty folder hashes to sha256(b"").
     """
@@ -88,13 +61,3 @@ def sha256_path(path: str | os.PathLike[str]) -> str:
     """sha256_file for a file, sha256_tree for a folder."""
     p = Path(path)
     return sha256_tree(p) if p.is_dir() and not p.is_symlink() else sha256_file(p)
-
-
-def path_size(path: str | os.PathLike[str]) -> int:
-    """Total bytes of a file, or of every file below a folder (symlinks are not followed)."""
-    p = Path(path)
-    if not p.is_dir() or p.is_symlink():
-        return p.lstat().st_size
-    return sum(
-        Path(d, f).lstat().st_size for d, _, files in os.walk(p) for f in files
-    )

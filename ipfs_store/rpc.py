@@ -5,26 +5,35 @@ so we construct `ipfshttpclient.Client` directly, which skips the version check;
 make (`add`, `cat`, `ls`, `files/stat`, `pin/add`, `version`) are stable across Kubo releases.
 
 Downloads walk the folder with `ls` and stream each file with `cat`, instead of `get`: the
-whole size is known (and refused if too large) before anything is written, entry names are
-checked before they become paths, and no tar archive from the network is ever extracted.
+whole tree (names, depth, entry count, size) is checked by the shared download plan before
+anything is written, and no tar archive from the network is ever extracted. Those reads use
+`requests` directly (through ipfshttpclient's address handling), one HTTP session per fetch,
+reading with `read1` so every piece that arrives is checked against the fetch's deadline: a
+node that drips bytes or stalls is cut off at `timeout_s`.
 """
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ipfshttpclient
+import requests
+import urllib3
 from ipfshttpclient import exceptions as rpc_errors
+from ipfshttpclient import requests_wrapper
+from ipfshttpclient.http_common import multiaddr_to_url_data
 
-from .base import CHUNK_SIZE, DEFAULT_MAX_BYTES, PathLike, Storage, check_cid, too_large
-from .digest import tree_entries
-from .errors import StorageError
+from .base import CHUNK_SIZE, DEFAULT_MAX_BYTES, PathLike, Storage, check_cid
+from .errors import StorageError, show
+from .fetch import FetchGuard, Link
+from .rules import DEFAULT_TIMEOUT_S
+from .tree import tree_entries
 
 # `ipfs add` defaults, spelled out so a node configured otherwise (Import.CidVersion=1,
 # raw leaves, another chunker) still produces the CIDs recorded on chain.
@@ -35,18 +44,12 @@ ADD_OPTIONS: dict[str, Any] = {
     "trickle": False,
     "pin": True,
 }
-_DIR, _FILE = 1, 2  # UnixFS types reported by `ls`
+_KINDS = {1: "dir", 5: "dir", 2: "file", 0: "file", 4: "symlink"}  # UnixFS types reported by `ls`
+MAX_JSON = 32 << 20  # largest `ls` / `files/stat` answer read (10,000 entries take ~2 MB)
+_PIECE = 1 << 16
 
 # ipfshttpclient 0.7.0 passes urllib3 an argument that urllib3 2.x only warns about.
 warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    rel: str  # relative POSIX path inside the download, "" for the root
-    cid: str
-    size: int
-    is_dir: bool
 
 
 class KuboRPC(Storage):
@@ -60,13 +63,16 @@ class KuboRPC(Storage):
         max_bytes: int = DEFAULT_MAX_BYTES,
         timeout: float = 120.0,
         auth: tuple[str, str] | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
-        super().__init__(max_bytes=max_bytes)
+        """`timeout` bounds each request's silences; `timeout_s` bounds a whole fetch."""
+        super().__init__(max_bytes=max_bytes, timeout_s=timeout_s)
         self.api = api
         self.timeout = timeout
         self._auth = auth
         self._client: Any = None
         self._closed = False
+        self._url, self._family = "", 0  # set by _session()
 
     def __repr__(self) -> str:
         return f"KuboRPC({self.api!r})"
@@ -142,7 +148,7 @@ class KuboRPC(Storage):
 
     def _add_folder(self, path: PathLike, *, only_hash: bool) -> str:
         p = Path(path)
-        tree_entries(p)  # symlinks would be skipped silently by the client: refuse them
+        tree_entries(p, bounded=False)  # the client would skip symlinks silently: refuse them
         name = os.path.basename(os.path.normpath(p))
         with self._errors(f"adding {p}"):
             added = self._rpc().add(str(p), recursive=True, only_hash=only_hash, **ADD_OPTIONS)
@@ -151,70 +157,130 @@ class KuboRPC(Storage):
                 return str(item["Hash"])
         raise StorageError(f"the IPFS node at {self.api} did not report a CID for folder {p}")
 
-    def pin(self, cid: str) -> None:
+    def pin(self, cid: str, *, timeout_s: float | None = None) -> None:
         check_cid(cid)
         with self._errors(f"pinning {cid}"):
-            self._rpc().pin.add(cid)
+            self._rpc().pin.add(cid, timeout=min(self.timeout, self.timeout_s if timeout_s is None else timeout_s))
 
-    # --- fetching ----------------------------------------------------------------------
+    # --- reading, for the shared download (Storage._fetch) -------------------------------
 
-    def _fetch(self, cid: str, dest: Path, max_bytes: int) -> None:
-        entries = self._plan(cid)
-        total = sum(e.size for e in entries if not e.is_dir)
-        if total > max_bytes:
-            raise too_large(cid, total, max_bytes)
-        written = 0
-        for e in entries:
-            target = dest / e.rel if e.rel else dest
-            if e.is_dir:
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                written = self._download_file(e.cid, target, written, max_bytes, root=cid)
+    def _stat(self, cid: str, guard: FetchGuard) -> tuple[str, int]:
+        stat = self._json(guard, "files/stat", f"/ipfs/{cid}", f"looking up {cid}")
+        kind = {"file": "file", "directory": "dir"}.get(stat.get("Type"), str(stat.get("Type"))[:20])
+        return kind, _int(stat.get("Size", 0), self.api) if kind == "file" else 0
 
-    def _plan(self, cid: str) -> list[_Entry]:
-        """Every entry under `cid`, parents before children, with file sizes."""
-        with self._errors(f"looking up {cid}"):
-            stat = self._rpc().files.stat(f"/ipfs/{cid}")
-        kind = stat["Type"]
-        if kind == "file":
-            return [_Entry("", cid, int(stat["Size"]), False)]
-        if kind != "directory":
-            raise StorageError(f"{cid} is a {kind}, not a file or folder; it cannot be downloaded")
-        entries = [_Entry("", cid, 0, True)]
-        pending = [entries[0]]
-        while pending:
-            folder = pending.pop()
-            with self._errors(f"listing {folder.cid}"):
-                links = self._rpc().ls(folder.cid)["Objects"][0]["Links"]
-            for link in links:
-                name = link["Name"]
-                if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name:
-                    raise StorageError(f"{cid} contains an unsafe entry name {name!r}; refusing it")
-                rel = f"{folder.rel}/{name}" if folder.rel else name
-                if link["Type"] == _DIR:
-                    entry = _Entry(rel, link["Hash"], 0, True)
-                    pending.append(entry)
-                elif link["Type"] == _FILE:
-                    entry = _Entry(rel, link["Hash"], int(link["Size"]), False)
-                else:
-                    raise StorageError(
-                        f"{cid} contains {rel!r} of UnixFS type {link['Type']} (e.g. a symlink); "
-                        "only files and folders are supported"
-                    )
-                entries.append(entry)
-        return entries
+    def _list(self, cid: Any, guard: FetchGuard) -> list[Link]:
+        answer = self._json(guard, "ls", cid, f"listing {cid}")
+        try:
+            links = answer["Objects"][0]["Links"] or []
+            return [self._link(link) for link in links]
+        except (KeyError, IndexError, TypeError, StorageError) as e:
+            raise StorageError(f"the IPFS node at {self.api} gave a malformed `ls` answer for {cid}; is it Kubo?") from e
 
-    def _download_file(self, cid: str, target: Path, written: int, limit: int, root: str) -> int:
-        """Stream file `cid` to `target`; return the running total of bytes written for
-        `root`, which may never exceed `limit` (the node may under-report sizes)."""
-        with self._errors(f"downloading {cid}"), open(target, "wb") as out:
-            with self._rpc().cat(cid, stream=True) as chunks:
-                for chunk in chunks:
-                    written += len(chunk)
-                    if written > limit:
-                        raise too_large(root, written, limit)
-                    out.write(chunk)
-        return written
+    def _link(self, link: dict[str, Any]) -> Link:
+        kind = _KINDS.get(link["Type"], f"UnixFS type {str(link['Type'])[:10]}")
+        return Link(str(link["Name"]), check_cid(link["Hash"]), kind, _int(link["Size"], self.api))
+
+    def _read(self, cid: Any, guard: FetchGuard) -> Iterator[bytes]:
+        return self._stream(guard, "cat", cid, f"downloading {cid}")
+
+    def _json(self, guard: FetchGuard, command: str, arg: str, doing: str) -> dict[str, Any]:
+        body = bytearray()
+        for piece in self._stream(guard, command, arg, doing):
+            body += piece
+            if len(body) > MAX_JSON:
+                raise StorageError(f"the IPFS node at {self.api} sent over {MAX_JSON >> 20} MiB while {doing}; refused")
+        try:
+            answer = json.loads(body)
+        except ValueError as e:
+            raise StorageError(f"the IPFS node at {self.api} sent no JSON while {doing}; is it a Kubo RPC API?") from e
+        if not isinstance(answer, dict):
+            raise StorageError(f"the IPFS node at {self.api} sent unexpected JSON while {doing}; is it Kubo?")
+        return answer
+
+    def _stream(self, guard: FetchGuard, command: str, arg: str, doing: str) -> Iterator[bytes]:
+        """POST /api/v0/`command`?arg=`arg`; yield the body as it arrives, within the deadline."""
+        with self._net_errors(guard, doing):
+            session = guard.resource("session", self._session)
+            guard.check(doing)
+            wait = min(self.timeout, guard.remaining())
+            response = session.post(
+                self._url + command, params={"arg": arg}, stream=True, timeout=(wait, wait), family=self._family
+            )
+        with contextlib.closing(response):
+            guard.interrupt = response.raw.shutdown
+            try:
+                if response.status_code != 200:
+                    raise self._node_failed(response, guard, doing)
+                yield from self._pieces(response, guard, doing)
+            finally:
+                guard.interrupt = None
+
+    def _pieces(self, response: requests.Response, guard: FetchGuard, doing: str) -> Iterator[bytes]:
+        """The body of `response` in pieces as they arrive; no single wait outlasts the deadline."""
+        while True:
+            guard.check(doing)
+            with self._net_errors(guard, doing):
+                sock = getattr(response.raw.connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(max(0.01, min(self.timeout, guard.remaining() + 0.01)))
+                piece = response.raw.read1(_PIECE)
+            if not piece:
+                return
+            yield piece
+
+    def _session(self) -> requests.Session:
+        if self._closed:
+            raise StorageError(f"{self!r} is closed; open a new KuboRPC")
+        try:
+            url, _, self._family, _ = multiaddr_to_url_data(self.api, "api/v0")
+        except rpc_errors.AddressError as e:
+            raise StorageError(
+                f"IPFS_API={self.api!r} is not a Kubo RPC address; use a multiaddr like "
+                "/ip4/127.0.0.1/tcp/5001, or unset IPFS_API to use the embedded node"
+            ) from e
+        self._url = url
+        session = requests_wrapper.Session()
+        session.auth = self._auth
+        return session
+
+    @contextlib.contextmanager
+    def _net_errors(self, guard: FetchGuard, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            if guard.deadline.expired():
+                raise guard.deadline.error(doing) from e
+            if isinstance(e, requests.ConnectionError) and not isinstance(e, requests.ReadTimeout):
+                raise StorageError(
+                    f"cannot reach the IPFS API at {self.api}: {_first_line(e)}; start your node "
+                    "or unset IPFS_API to use the embedded node"
+                ) from e
+            raise StorageError(
+                f"the IPFS API at {self.api} stopped answering while {doing} ({type(e).__name__}); "
+                "the content may have no reachable provider. Try again, or raise the timeout"
+            ) from e
+
+    def _node_failed(self, response: requests.Response, guard: FetchGuard, doing: str) -> StorageError:
+        body = b""
+        for piece in self._pieces(response, guard, doing):
+            body += piece
+            if len(body) > 65536:
+                break
+        try:
+            message = str(json.loads(body)["Message"])
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {response.status_code}"
+        return StorageError(
+            f"the IPFS node at {self.api} failed while {doing}: {show(message, 120)}; check the CID "
+            "and that the node is healthy, or unset IPFS_API to use the embedded node"
+        )
+
+
+def _int(value: Any, api: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise StorageError(f"the IPFS node at {api} reported a size {show(str(value), 30)}; is it Kubo?")
+    return int(value)
 
 
 def _first_line(e: Exception) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .base import DEFAULT_MAX_BYTES, PathLike, Storage
 from .errors import StorageError
+from .rules import DEFAULT_TIMEOUT_S
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -34,8 +35,9 @@ def open_storage(
     - otherwise: EmbeddedKubo, an offline node in this process with its repo at `repo_path`
       (default: default_repo_path(), i.e. $FM_DATA_DIR/ipfs).
 
-    FM_IPFS_MAX_BYTES (optional) overrides the 200 MiB download limit. Nothing is started or
-    contacted until the first call on the returned object.
+    FM_IPFS_MAX_BYTES (optional) overrides the 200 MiB download limit, FM_IPFS_TIMEOUT_S the
+    300 s deadline of each fetch or pin. Nothing is started or contacted until the first call on
+    the returned object.
     """
     from .embedded import EmbeddedKubo
     from .rpc import KuboRPC
@@ -48,7 +50,16 @@ def open_storage(
         raise StorageError(
             f"FM_IPFS_MAX_BYTES={raw_limit!r} is not a whole number of bytes; fix or unset it"
         ) from None
+    raw_timeout = env.get("FM_IPFS_TIMEOUT_S", "").strip()
+    try:
+        timeout_s = float(raw_timeout) if raw_timeout else DEFAULT_TIMEOUT_S
+        if not 0 < timeout_s < float("inf"):
+            raise ValueError
+    except ValueError:
+        raise StorageError(
+            f"FM_IPFS_TIMEOUT_S={raw_timeout!r} is not a positive number of seconds; fix or unset it"
+        ) from None
     api = env.get("IPFS_API", "").strip()
     if api:
-        return KuboRPC(api, max_bytes=max_bytes)
-    return EmbeddedKubo(repo_path or default_repo_path(env), max_bytes=max_bytes)
+        return KuboRPC(api, max_bytes=max_bytes, timeout_s=timeout_s)
+    return EmbeddedKubo(repo_path or default_repo_path(env), max_bytes=max_bytes, timeout_s=timeout_s)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from ipfs_store import EmbeddedKubo, KuboRPC, Storage
 
 from .kubo_standin import KuboStandIn
+from .unixfs_reference import dir_block, file_block, put_block
 
 LIVE_API = os.environ.get("FM_TEST_IPFS_API", "").strip()
 
@@ -64,3 +66,36 @@ def bundle(tmp_path: Path) -> Path:
     (root / ".meta").write_text("hidden entries count too\n")
     (root / "weights" / "w.npz").write_bytes(os.urandom(300 * 1024))
     return root
+
+
+@dataclass
+class Crafted:
+    """A backend plus the Kubo repo it reads from, where tests put hand-made (hostile) blocks."""
+
+    backend: str
+    store: Storage
+    repo: Path
+    standin: KuboStandIn | None = None
+
+    def put(self, block: bytes) -> str:
+        return put_block(self.repo, block)
+
+    def file(self, data: bytes = b"pwned\n") -> str:
+        return self.put(file_block(data))
+
+    def folder(self, entries: list[tuple[str | bytes, str]]) -> str:
+        return self.put(dir_block(entries))
+
+
+@pytest.fixture(params=["embedded", "rpc-standin"])
+def crafted(request: pytest.FixtureRequest) -> Iterator[Crafted]:
+    """Each backend in turn, with the repo behind it (the embedded node's own, or the stand-in's)."""
+    if request.param == "embedded":
+        node = request.getfixturevalue("embedded")
+        node.start()
+        yield Crafted("embedded", node, node.repo_path)
+    else:
+        standin = request.getfixturevalue("standin")
+        standin.node.start()
+        yield Crafted("rpc-standin", request.getfixturevalue("rpc"), standin.node.repo_path, standin)
+        standin.drip_s = standin.stall_s = None

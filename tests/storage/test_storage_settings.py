@@ -29,3 +29,11 @@ def test_size_limit_setting(tmp_path: Path) -> None:
     assert open_storage({"FM_IPFS_MAX_BYTES": "1024", "FM_DATA_DIR": str(tmp_path)}).max_bytes == 1024
     with pytest.raises(StorageError, match="FM_IPFS_MAX_BYTES='lots' is not a whole number"):
         open_storage({"FM_IPFS_MAX_BYTES": "lots"})
+
+
+def test_timeout_setting(tmp_path: Path) -> None:
+    assert open_storage({"FM_DATA_DIR": str(tmp_path)}).timeout_s == 300
+    assert open_storage({"FM_IPFS_TIMEOUT_S": "2.5", "IPFS_API": "/ip4/127.0.0.1/tcp/5001"}).timeout_s == 2.5
+    for bad in ("soon", "0", "-1", "inf", "nan"):
+        with pytest.raises(StorageError, match=f"FM_IPFS_TIMEOUT_S='{bad}' is not a positive number"):
+            open_storage({"FM_IPFS_TIMEOUT_S": bad})
