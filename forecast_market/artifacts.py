@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from ipfs_store import open_storage, sha256_tree
+from ipfs_store import check_tree, open_storage, path_size, sha256_tree
 
 from .errors import ArtifactError
 
@@ -35,8 +35,19 @@ def new_salt() -> bytes:
     return os.urandom(32)
 
 
+def check_downloadable(folder: Path) -> None:
+    """Refuse a folder that others could not fetch: names, depth or entries a fetch refuses
+    (StorageError), or more bytes than the download limit participants apply (ArtifactError)."""
+    check_tree(folder)
+    limit, size = store().max_bytes, path_size(folder)
+    if size > limit:
+        raise ArtifactError(f"{folder} holds {size:,} bytes, more than the {limit:,}-byte download limit "
+                            "(FM_IPFS_MAX_BYTES) that others apply: nobody could fetch it; make it smaller")
+
+
 def publish_folder(folder: Path) -> tuple[str, str]:
-    """Add a folder to IPFS; return (CID, sha256_tree hex)."""
+    """Add a folder to IPFS, once it is known that others can fetch it; return (CID, sha256_tree hex)."""
+    check_downloadable(folder)
     digest = sha256_tree(folder)
     return store().add_folder(folder), digest
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..artifacts import publish_folder, store, write_json
-from ..errors import ArtifactError
+from ..artifacts import check_downloadable, publish_folder, store, write_json
 
 DEFAULT_SOURCE = "statsmodels:co2"
 
@@ -31,17 +30,6 @@ class TaskOptions:
 DEFAULTS = TaskOptions()
 
 
-def _check_downloadable(folder: Path) -> None:
-    """Refuse a bundle larger than what participants and auditors will download."""
-    from ipfs_store.digest import path_size
-
-    limit, size = store().max_bytes, path_size(folder)
-    if size > limit:
-        raise ArtifactError(f"{folder} holds {size:,} bytes, more than the {limit:,}-byte download limit "
-                            "(FM_IPFS_MAX_BYTES) that participants apply: nobody could fetch it; use fewer rows "
-                            "or columns")
-
-
 def preprocess(source: str = DEFAULT_SOURCE, out_dir: str | Path = "out/dataset", **options) -> dict:
     """Fetch, clean, split and publish ``source``; ``options`` are :class:`TaskOptions` fields."""
     import pandas as pd
@@ -59,8 +47,7 @@ def preprocess(source: str = DEFAULT_SOURCE, out_dir: str | Path = "out/dataset"
     train_df = pd.concat([split.train, split.val])
     write_dataset_bundle(out / "train", train_df, schema, part="train")
     write_dataset_bundle(out / "test", split.test, schema, part="test")
-    for part in ("train", "test"):
-        _check_downloadable(out / part)
+    check_downloadable(out / "test")  # published at the test-set reveal; the training bundle is checked now
     data_cid, data_sha = publish_folder(out / "train")
     test_cid = store().folder_cid(out / "test")
     info = {"source": source, "data_cid": data_cid, "data_sha256": data_sha, "test_cid": test_cid,
