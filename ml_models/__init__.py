@@ -19,7 +19,8 @@ from typing import Any
 
 #: Submodule -> its ``__all__``, re-exported here (tests/ml/test_package.py checks that they agree).
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "errors": ("BaselineError", "BundleError", "DataError", "MLError", "MetricError", "ScoringError", "SpecError"),
+    "errors": ("MAX_MESSAGE", "BaselineError", "BundleError", "DataError", "MLError", "MetricError", "ScoringError",
+               "SpecError", "clip_message"),
     "data": ("DATE_COLUMN", "SOURCES", "CleaningReport", "PriceAPIClient", "Schema", "SeriesScaler", "Split",
              "clean_series", "context_and_targets", "load_series", "make_windows", "read_dataset_bundle",
              "split_by_time", "write_dataset_bundle"),
@@ -29,7 +30,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
              "walk_forward_folds"),
     "bundle": ("BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleLimits", "load_bundle", "read_bundle_spec", "save_bundle"),
     "metrics": ("METRICS", "SCORE_SCALE", "Metric", "directional_accuracy", "get_metric", "mae", "mase", "rmse",
-                "smape", "to_score_int"),
+                "score_fits", "smape", "to_score_int"),
     "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"),
     "baselines": ("arima_forecasts", "ets_forecasts", "fourier_terms"),
 }

@@ -17,10 +17,18 @@ strictly (size limit, no duplicate keys, no NaN, whitelisted fields and values),
 network with :func:`~ml_models.model.build_model`, reads the safetensors header itself and checks
 every tensor's name, dtype (F32), shape and byte range against the rebuilt network before reading
 any data, then checks that every value is finite.
+
+Every malformed input is a :class:`~ml_models.errors.BundleError` with a one-line message of at most
+:data:`~ml_models.errors.MAX_MESSAGE` characters: JSON is parsed by
+:func:`~ml_models._strict_json.loads_strict` (size, nesting, integer digits, float range, duplicate
+keys), every field's type is checked before it is used, the spec's ranges (and the parameter count
+it implies) are checked before any network is built, and anything unforeseen raised while loading
+is turned into a ``BundleError`` naming its type.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -33,8 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from ._strict_json import loads_strict
 from .data import SeriesScaler
-from .errors import BundleError, DataError, SpecError
+from .errors import BundleError, DataError, MLError, SpecError, clip_message
 from .model import Forecaster, build_model, weight_names
 from .spec import ModelSpec
 
@@ -48,6 +57,7 @@ _TOP_KEYS = {"format", "format_version", "kind", "spec", "preprocessing", "data"
 _PRE_KEYS = {"feature_columns", "target", "scaler"}
 _SCALER_KEYS = {"columns", "target", "horizon", "mean_", "scale_", "delta_scale_"}
 _MAX_NAME = 128
+_MAX_DEPTH = 8  # spec.json nests 4 levels (document, preprocessing, scaler, mean_), a safetensors header 3
 
 
 @dataclass(frozen=True)
@@ -130,41 +140,55 @@ def _check_folder(folder: Path, limits: BundleLimits) -> dict[str, int]:
     return sizes
 
 
-def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise BundleError(f"duplicate key {k[:_MAX_NAME]!r} in {SPEC_FILE}")
-        out[k] = v
-    return out
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _no_constants(name: str) -> Any:
-    raise BundleError(f"{SPEC_FILE} contains {name}; only finite numbers are allowed")
+def _names(items: Any) -> list[str]:
+    """At most five names, each cut short, for a message."""
+    return [str(n)[:40] for n in sorted(items)[:5]]
 
 
+def _guarded(what: str) -> Any:
+    """Decorator: anything but a ``BundleError`` raised inside becomes one (a stranger's file must never crash the caller)."""
+
+    def wrap(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except BundleError as exc:
+                msg = clip_message(exc)
+                if msg == str(exc):
+                    raise
+                raise BundleError(msg) from None
+            except (MLError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+                    RecursionError, OSError) as exc:
+                raise BundleError(clip_message(f"{what}: {type(exc).__name__}: {exc}")) from None
+
+        return inner
+
+    return wrap
+
+
+@_guarded("malformed bundle")
 def read_bundle_spec(folder: str | Path, limits: BundleLimits = _DEFAULT_LIMITS) -> dict[str, Any]:
     """Check the folder and parse ``spec.json`` strictly; returns the document (no network built)."""
     folder = Path(folder)
     sizes = _check_folder(folder, limits)
     raw = _read_limited(folder / SPEC_FILE, limits.max_spec_bytes)
-    try:
-        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_strict_object, parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BundleError(f"{SPEC_FILE} is not valid UTF-8 JSON: {exc}") from exc
+    doc = loads_strict(raw, what=SPEC_FILE, error=BundleError, max_bytes=limits.max_spec_bytes, max_depth=_MAX_DEPTH)
     if not isinstance(doc, dict):
         raise BundleError(f"{SPEC_FILE} must be a JSON object")
     if doc.get("format") != BUNDLE_FORMAT or doc.get("format_version") != BUNDLE_VERSION:
         raise BundleError(f"{SPEC_FILE} is not a {BUNDLE_FORMAT} version {BUNDLE_VERSION} document; write it with save_bundle()")
-    unknown = sorted(str(k)[:_MAX_NAME] for k in set(doc) - _TOP_KEYS)
+    unknown = _names(set(doc) - _TOP_KEYS)
     if unknown or set(doc) != _TOP_KEYS:
         raise BundleError(f"{SPEC_FILE} keys must be exactly {sorted(_TOP_KEYS)}; unknown {unknown}, missing {sorted(_TOP_KEYS - set(doc))}")
     try:
         spec = ModelSpec.from_dict(doc["spec"])
-    except SpecError as exc:
-        raise BundleError(f"invalid model spec: {exc}") from exc
-    except TypeError as exc:
-        raise BundleError(f"invalid model spec: {exc}") from exc
+    except (SpecError, TypeError) as exc:
+        raise BundleError(clip_message(f"invalid model spec: {exc}")) from None
     if doc["kind"] != spec.kind:
         raise BundleError(f"kind {str(doc['kind'])[:_MAX_NAME]!r} differs from spec kind {spec.kind!r}")
     pre = doc["preprocessing"]
@@ -181,26 +205,36 @@ def read_bundle_spec(folder: str | Path, limits: BundleLimits = _DEFAULT_LIMITS)
             isinstance(k, str) and isinstance(v, str) and len(k) <= _MAX_NAME and len(v) <= 256 for k, v in data.items()):
         raise BundleError("data must map at most 16 names to dataset ids (strings of at most 256 characters)")
     tensors = doc["tensors"]
-    if not isinstance(tensors, list) or not all(isinstance(t, str) for t in tensors):
-        raise BundleError("tensors must be a list of tensor names")
+    if not isinstance(tensors, list) or len(tensors) > 64 or not all(isinstance(t, str) and len(t) <= _MAX_NAME for t in tensors):
+        raise BundleError("tensors must be a list of at most 64 tensor names")
     if spec.kind == "rnn":
-        sc = pre["scaler"]
-        if not isinstance(sc, dict) or set(sc) != _SCALER_KEYS:
-            raise BundleError(f"an rnn bundle needs preprocessing.scaler with keys {sorted(_SCALER_KEYS)}")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in list(sc["mean_"]) + list(sc["scale_"]) + [sc["delta_scale_"]]):
-            raise BundleError("scaler statistics must be numbers")
-        try:
-            scaler = SeriesScaler.from_dict(sc)
-        except (DataError, TypeError, ValueError, KeyError) as exc:
-            raise BundleError(f"invalid scaler statistics: {exc}") from exc
-        if scaler.columns != cols or scaler.target != pre["target"] or scaler.horizon != spec.horizon:
-            raise BundleError("scaler columns/target/horizon do not match the feature columns and spec")
+        _check_scaler(pre["scaler"], cols, spec.horizon)
         if WEIGHTS_FILE not in sizes:
             raise BundleError(f"an rnn bundle needs {WEIGHTS_FILE}; save it with save_bundle()")
     else:
         if pre["scaler"] is not None or tensors or WEIGHTS_FILE in sizes:
             raise BundleError(f"a {spec.kind} bundle has no weights and no scaler; remove {WEIGHTS_FILE} and the scaler")
     return doc
+
+
+def _check_scaler(sc: Any, cols: list[str], horizon: int) -> SeriesScaler:
+    """The scaler of an rnn bundle, every field's type checked before it is used."""
+    if not isinstance(sc, dict) or set(sc) != _SCALER_KEYS:
+        raise BundleError(f"an rnn bundle needs preprocessing.scaler with keys {sorted(_SCALER_KEYS)}")
+    for key in ("mean_", "scale_"):
+        v = sc[key]
+        if not isinstance(v, list) or len(v) != len(cols) or not all(_is_number(x) for x in v):
+            raise BundleError(f"invalid scaler statistics: preprocessing.scaler.{key} must be a list of {len(cols)} "
+                              f"number(s), one per feature column; got {type(v).__name__}")
+    if not _is_number(sc["delta_scale_"]):
+        raise BundleError(f"invalid scaler statistics: delta_scale_ must be a number; got {type(sc['delta_scale_']).__name__}")
+    if sc["columns"] != cols or sc["target"] != cols[0] or sc["horizon"] != horizon \
+            or not isinstance(sc["horizon"], int) or isinstance(sc["horizon"], bool):
+        raise BundleError("scaler columns/target/horizon do not match the feature columns and spec")
+    try:
+        return SeriesScaler.from_dict(sc)
+    except (DataError, TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise BundleError(clip_message(f"invalid scaler statistics: {exc}")) from None
 
 
 def _read_limited(path: Path, limit: int) -> bytes:
@@ -221,9 +255,10 @@ def _read_safetensors(path: Path, expected: dict[str, tuple[int, ...]], limits: 
     if hlen > limits.max_header_bytes or 8 + hlen > len(raw):
         raise BundleError(f"{WEIGHTS_FILE} is not a safetensors file (header length {hlen} is impossible)")
     try:
-        header = json.loads(raw[8 : 8 + hlen].decode("utf-8"), object_pairs_hook=_strict_object, parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BundleError(f"{WEIGHTS_FILE} has no valid safetensors header ({exc}); save weights with save_bundle()") from exc
+        header = loads_strict(raw[8 : 8 + hlen], what="the header", error=BundleError, max_bytes=limits.max_header_bytes,
+                              max_depth=_MAX_DEPTH)
+    except BundleError as exc:
+        raise BundleError(clip_message(f"{WEIGHTS_FILE} has no valid safetensors header ({exc}); save weights with save_bundle()")) from None
     if not isinstance(header, dict):
         raise BundleError(f"{WEIGHTS_FILE} header is not a JSON object")
     meta = header.pop("__metadata__", None)
@@ -231,7 +266,7 @@ def _read_safetensors(path: Path, expected: dict[str, tuple[int, ...]], limits: 
         raise BundleError(f"{WEIGHTS_FILE} metadata must map strings to strings")
     names = set(header)
     if names != set(expected):
-        extra, missing = sorted(names - set(expected))[:5], sorted(set(expected) - names)[:5]
+        extra, missing = _names(names - set(expected)), _names(set(expected) - names)
         raise BundleError(f"tensor names do not match the network the spec describes: unexpected {extra}, missing {missing}")
     data = raw[8 + hlen :]
     spans = []
@@ -268,6 +303,7 @@ def _read_safetensors(path: Path, expected: dict[str, tuple[int, ...]], limits: 
     return out
 
 
+@_guarded("malformed bundle")
 def load_bundle(folder: str | Path, limits: BundleLimits = _DEFAULT_LIMITS) -> Forecaster:
     """Load an untrusted bundle into a :class:`Forecaster`, or raise :class:`BundleError`."""
     folder = Path(folder)
@@ -277,14 +313,16 @@ def load_bundle(folder: str | Path, limits: BundleLimits = _DEFAULT_LIMITS) -> F
     fc = Forecaster(spec=spec, feature_columns=list(pre["feature_columns"]), target=pre["target"], data_cids=dict(doc["data"]))
     if spec.kind != "rnn":
         return fc
-    model = build_model(spec, len(fc.feature_columns))
-    n_params = sum(int(np.prod(w.shape)) for w in model.weights)
+    n_params = spec.parameter_count(len(fc.feature_columns))  # refused before anything is allocated
     if n_params > limits.max_parameters:
         raise BundleError(f"the network has {n_params} parameters; the limit is {limits.max_parameters}")
+    model = build_model(spec, len(fc.feature_columns))
+    if sum(int(np.prod(w.shape)) for w in model.weights) != n_params:
+        raise BundleError("the network built from the spec does not have the parameters the spec implies")
     names = weight_names(model)
     expected = {n: tuple(int(d) for d in w.shape) for n, w in zip(names, model.weights, strict=True)}
     if doc["tensors"] != names:
-        raise BundleError(f"spec.json lists tensors {doc['tensors'][:6]!r:.200} but the network has {names}")
+        raise BundleError(clip_message(f"spec.json lists tensors {_names(doc['tensors'])} but the network has {names}"))
     arrays = _read_safetensors(folder / WEIGHTS_FILE, expected, limits)
     model.set_weights([arrays[n] for n in names])
     fc.scaler = SeriesScaler.from_dict(pre["scaler"])

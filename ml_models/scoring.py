@@ -10,8 +10,13 @@ defaults are :data:`DEFAULT_LIMITS`). The
 worker loads the bundle with :func:`~ml_models.bundle.load_bundle` (no code is ever deserialised),
 forecasts exactly the test rows with one TensorFlow thread (bit-identical from run to run on the
 same machine) and writes its predictions as JSON. The parent computes the metric itself from
-those predictions, so a bundle that crashes, hangs, exhausts memory, is invalid or predicts NaN
-gets ``ok=False`` and a reason, and never stops the run.
+those predictions, so a bundle that crashes, hangs, exhausts memory, is invalid, predicts NaN,
+or predicts values so large that the metric overflows float64 or its score does not fit int64
+(:func:`~ml_models.metrics.score_fits`) gets ``ok=False`` and a one-line reason of at most
+:data:`~ml_models.errors.MAX_MESSAGE` characters, and never stops the run. Only problems that are
+not about a bundle raise :class:`~ml_models.errors.ScoringError`: columns that differ from the
+schema, an empty test set, a metric that cannot be computed on the test set even for perfect
+forecasts, a worker command that cannot be started.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._strict_json import loads_strict
 from .data import Schema, read_dataset_bundle, write_dataset_bundle
-from .errors import ScoringError
+from .errors import MLError, ScoringError, clip_message
 from .metrics import get_metric, to_score_int
 
 __all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"]
@@ -50,7 +56,9 @@ _WORKER_ENV = {
     "MKL_NUM_THREADS": "1",
     "PYTHONHASHSEED": "0",
 }
-_MAX_RESULT_BYTES = 256 * 1024 * 1024
+_RESULT_BYTES_BASE = 64 * 1024  # a worker's result: this much, plus _RESULT_BYTES_PER_ROW per test row
+_RESULT_BYTES_PER_ROW = 32  # repr of a float64 is at most 24 characters, then ", "
+_STDERR_TAIL = 64 * 1024  # the end of a failed worker's stderr, where its error is
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,8 @@ DEFAULT_LIMITS = ScoringLimits()
 
 @dataclass
 class ScoreResult:
-    """Outcome for one bundle: ``ok`` with ``score`` (and ``score_int`` = :func:`~ml_models.metrics.to_score_int` of it), or a reason."""
+    """Outcome for one bundle: ``ok`` with ``score`` (and ``score_int`` = :func:`~ml_models.metrics.to_score_int` of it),
+    or a one-line ``reason`` of at most :data:`~ml_models.errors.MAX_MESSAGE` characters."""
 
     bundle: str
     ok: bool
@@ -146,13 +155,18 @@ def score_bundles(
     seconds of wall-clock time and ``memory_mb`` MB of address space (defaults:
     :data:`DEFAULT_LIMITS`). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to
     wrap the worker in a sandbox such as bwrap); it receives ``--bundle --data --out``.
+
+    Nothing a participant controls makes this raise: every failure of one bundle is its failed
+    result with a one-line reason. :class:`ScoringError` is only for problems with the data, the
+    metric or the worker command (see the module docstring).
     """
     mid, m = get_metric(metric)
     schema.validate()
     if list(train_df.columns) != schema.columns or list(test_df.columns) != schema.columns:
-        raise ScoringError(f"train/test columns must be the schema columns {schema.columns}")
+        raise ScoringError(clip_message(f"train/test columns must be the schema columns {schema.columns}"))
     if len(test_df) == 0:
         raise ScoringError("the test set is empty; nothing to score")
+    _check_metric_on_actuals(train_df, test_df, schema, mid)
     cmd = list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring"]
     results: list[ScoreResult] = []
     with tempfile.TemporaryDirectory(prefix="score-") as tmp:
@@ -164,19 +178,41 @@ def score_bundles(
             res = ScoreResult(bundle=str(bdir), ok=False, metric=m.name, higher_is_better=m.higher_is_better)
             out = Path(tmp) / f"result-{i}.json"
             t0 = time.monotonic()
-            code, stderr = _run_worker(cmd + ["--bundle", str(bdir), "--data", str(data_dir), "--out", str(out)],
-                                       Path(tmp), ScoringLimits(timeout_s, memory_mb))
-            if code is None:
-                res.reason = f"timed out after {timeout_s:g} s"
-            elif code != 0:
-                res.reason = _describe_exit(code, stderr, memory_mb)
+            if "\0" in str(bdir):  # not a path a process can be given
+                res.reason = "the bundle path holds a NUL byte"
             else:
-                _read_worker_result(out, res, train_df, test_df, schema, mid)
+                code, stderr = _run_worker(cmd + ["--bundle", str(bdir), "--data", str(data_dir), "--out", str(out)],
+                                           Path(tmp), ScoringLimits(timeout_s, memory_mb))
+                _judge(res, code, stderr, out, ScoringLimits(timeout_s, memory_mb), (train_df, test_df, schema, mid))
             res.seconds = time.monotonic() - t0
             if not keep_predictions:
                 res.predictions = None
             results.append(res)
     return results
+
+
+def _check_metric_on_actuals(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema, mid: int) -> None:
+    """The metric must have a score for perfect forecasts, else no bundle could be scored: not a bundle's fault."""
+    try:
+        to_score_int(score_predictions(test_df[schema.target].to_numpy("float64"), train_df, test_df, schema, mid))
+    except ValueError as exc:  # MetricError
+        raise ScoringError(clip_message(f"the metric cannot be computed on this data even for perfect forecasts: {exc}")) from None
+
+
+def _judge(res: ScoreResult, code: int | None, stderr: str, out: Path, limits: ScoringLimits,
+           data: tuple[pd.DataFrame, pd.DataFrame, Schema, int]) -> None:
+    """Fill ``res`` from a finished worker; anything that goes wrong here is this bundle's failed row."""
+    try:
+        if code is None:
+            res.reason = f"timed out after {limits.timeout_s:g} s"
+        elif code != 0:
+            res.reason = _describe_exit(code, stderr, limits.memory_mb)
+        else:
+            _read_worker_result(out, res, *data)
+    except Exception as exc:  # a last resort: one bundle's failure must never stop the run
+        res.ok, res.score, res.score_int, res.predictions = False, None, None, None
+        res.reason = f"cannot score: {type(exc).__name__}: {exc}"
+    res.reason = clip_message(res.reason) if not res.ok else ""
 
 
 def _worker_env() -> dict[str, str]:
@@ -187,10 +223,13 @@ def _worker_env() -> dict[str, str]:
 
 def _run_worker(argv: list[str], cwd: Path, limits: ScoringLimits) -> tuple[int | None, str]:
     """Run one worker under ``limits``; return ``(exit code, stderr)``, or ``(None, "")`` when it timed out."""
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_worker_env(), cwd=cwd,
-        start_new_session=True, preexec_fn=_limits(limits.memory_mb, int(math.ceil(limits.timeout_s)) + 5),
-    )
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_worker_env(), cwd=cwd,
+            start_new_session=True, preexec_fn=_limits(limits.memory_mb, int(math.ceil(limits.timeout_s)) + 5),
+        )
+    except (OSError, subprocess.SubprocessError) as exc:  # not a bundle's fault: the scorer cannot run at all
+        raise ScoringError(clip_message(f"cannot start the scoring worker {argv[0]!r}: {exc}")) from None
     try:
         _, err = proc.communicate(timeout=limits.timeout_s)
     except subprocess.TimeoutExpired:
@@ -199,7 +238,7 @@ def _run_worker(argv: list[str], cwd: Path, limits: ScoringLimits) -> tuple[int 
         return None, ""
     finally:
         _kill_group(proc)
-    return proc.returncode, err.decode("utf-8", "replace")
+    return proc.returncode, err[-_STDERR_TAIL:].decode("utf-8", "replace")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -211,16 +250,19 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, test_df: pd.DataFrame,
                         schema: Schema, mid: int) -> None:
+    limit = _RESULT_BYTES_BASE + _RESULT_BYTES_PER_ROW * len(test_df)
     try:
-        if out.stat().st_size > _MAX_RESULT_BYTES:
-            res.reason = "worker wrote no readable result (result file too large)"
-            return
-        doc = json.loads(out.read_text())
-    except (OSError, ValueError) as exc:
-        res.reason = f"worker wrote no readable result ({exc})"
+        with open(out, "rb") as f:
+            raw = f.read(limit + 1)
+        if len(raw) > limit:
+            raise ScoringError(f"the result is larger than the limit of {limit} bytes for {len(test_df)} test rows")
+        doc = loads_strict(raw, what="the result", error=ScoringError, max_bytes=limit, max_depth=2)
+    except (OSError, MLError) as exc:
+        res.reason = f"worker wrote no readable result ({exc.strerror if isinstance(exc, OSError) else exc})"
         return
-    if not isinstance(doc, dict) or not doc.get("ok"):
-        res.reason = str(doc.get("reason", "worker reported failure") if isinstance(doc, dict) else "malformed result")[:500]
+    if not isinstance(doc, dict) or doc.get("ok") is not True:
+        reason = doc.get("reason") if isinstance(doc, dict) else None
+        res.reason = reason if isinstance(reason, str) and reason else "worker reported a failure without a reason"
         return
     preds = doc.get("predictions")
     if not isinstance(preds, list) or len(preds) != len(test_df) or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in preds):
@@ -232,10 +274,11 @@ def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, tes
         return
     try:
         score = score_predictions(arr, train_df, test_df, schema, mid)
+        score_int = to_score_int(score)  # MetricError when it does not fit int64
     except ValueError as exc:  # MetricError, or numpy refusing the arrays: this bundle's row, never the run
         res.reason = f"cannot score: {exc}"
         return
-    res.ok, res.score, res.score_int, res.predictions = True, score, to_score_int(score), arr.tolist()
+    res.ok, res.score, res.score_int, res.predictions = True, score, score_int, arr.tolist()
 
 
 # ----------------------------------------------------------------------------------------- worker
@@ -243,27 +286,57 @@ def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, tes
 
 def _worker(bundle: str, data: str, out: str) -> int:
     def write(doc: dict[str, Any]) -> int:
+        if "reason" in doc:
+            doc["reason"] = clip_message(doc["reason"])
         Path(out).write_text(json.dumps(doc, allow_nan=True))
         return 0
 
-    from .bundle import load_bundle
-    from .errors import BundleError, DataError, SpecError
+    from .errors import DataError
 
     try:
         train_df, schema = read_dataset_bundle(data, part="train")
         test_df, _ = read_dataset_bundle(data, part="test")
     except DataError as exc:
         return write({"ok": False, "reason": f"cannot read the test data: {exc}"})
+    fc, reason = _load_fitting(bundle, train_df, schema)
+    if fc is None:
+        return write({"ok": False, "reason": reason})
+    if fc.spec.kind == "rnn":
+        from ._keras import set_deterministic
+
+        set_deterministic(0, single_thread=True)
+    frame = pd.concat([train_df, test_df])
+    try:
+        preds = fc.predict_targets(frame, len(test_df))
+        preds = np.asarray(preds, dtype="float64").reshape(-1)
+    except MemoryError:
+        raise  # the parent reports the memory limit
+    except Exception as exc:  # DataError, SpecError, or whatever the network raised: this bundle's failure
+        return write({"ok": False, "reason": f"prediction failed: {type(exc).__name__}: {exc}"})
+    if not np.isfinite(preds).all():
+        return write({"ok": False, "reason": f"predictions contain {int((~np.isfinite(preds)).sum())} NaN or infinite value(s)"})
+    return write({"ok": True, "predictions": preds.tolist()})
+
+
+def _load_fitting(bundle: str, train_df: pd.DataFrame, schema: Schema) -> tuple[Any, str]:
+    """``(forecaster, "")`` for a bundle that loads and fits the competition, else ``(None, reason)``."""
+    from .bundle import load_bundle
+    from .errors import BundleError
+
     try:
         fc = load_bundle(bundle)
     except BundleError as exc:
-        return write({"ok": False, "reason": f"invalid bundle: {exc}"})
+        return None, f"invalid bundle: {exc}"
+    except MemoryError:
+        raise
+    except Exception as exc:  # load_bundle turns every foreseen problem into BundleError; this is the last resort
+        return None, f"invalid bundle: {type(exc).__name__}: {exc}"
     s = fc.spec
     problems = []
     if fc.target != schema.target:
-        problems.append(f"target {fc.target!r} is not the competition's target {schema.target!r}")
+        problems.append(f"target {fc.target[:40]!r} is not the competition's target {schema.target!r}")
     if not set(fc.feature_columns) <= set(schema.columns):
-        problems.append(f"feature columns {sorted(set(fc.feature_columns) - set(schema.columns))} are not in the data")
+        problems.append(f"feature columns {sorted(c[:40] for c in set(fc.feature_columns) - set(schema.columns))[:5]} are not in the data")
     if s.horizon != schema.horizon:
         problems.append(f"horizon {s.horizon} is not the competition's horizon {schema.horizon}")
     if s.task != schema.task:
@@ -271,20 +344,8 @@ def _worker(bundle: str, data: str, out: str) -> int:
     if s.sequence_length + s.horizon - 1 > len(train_df):
         problems.append(f"sequence_length {s.sequence_length} needs more context than the {len(train_df)} training rows")
     if problems:
-        return write({"ok": False, "reason": "bundle does not fit the competition: " + "; ".join(problems)})
-    if s.kind == "rnn":
-        from ._keras import set_deterministic
-
-        set_deterministic(0, single_thread=True)
-    frame = pd.concat([train_df, test_df])
-    try:
-        preds = fc.predict_targets(frame, len(test_df))
-    except (DataError, SpecError, ValueError) as exc:
-        return write({"ok": False, "reason": f"prediction failed: {exc}"})
-    preds = np.asarray(preds, dtype="float64").reshape(-1)
-    if not np.isfinite(preds).all():
-        return write({"ok": False, "reason": f"predictions contain {int((~np.isfinite(preds)).sum())} NaN or infinite value(s)"})
-    return write({"ok": True, "predictions": preds.tolist()})
+        return None, "bundle does not fit the competition: " + "; ".join(problems)
+    return fc, ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,6 +47,18 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "target_transform": TARGET_TRANSFORMS,
 }
 _MAX_STR = 64
+_CELL_GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+
+
+def _show(v: Any) -> str:
+    """A short repr of a value from a stranger's spec (a huge int or a long list never prints whole)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**18:
+        return f"an integer of {len(str(abs(v))) if v.bit_length() < 10_000 else 'thousands of'} digits"
+    try:
+        text = repr(v)
+    except (ValueError, RecursionError):
+        return f"<a {type(v).__name__}>"
+    return text if len(text) <= _MAX_STR else text[:_MAX_STR] + "..."
 
 
 @dataclass
@@ -100,12 +112,12 @@ class ModelSpec:
             lo, hi = _RANGES[f.name]
             if f.type in ("int", int):
                 if not isinstance(v, int) or isinstance(v, bool):
-                    raise SpecError(f"{f.name} must be an integer in [{lo:g}, {hi:g}]; got {v!r:.{_MAX_STR}}")
+                    raise SpecError(f"{f.name} must be an integer in [{lo:g}, {hi:g}]; got {_show(v)}")
             else:
-                if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                    raise SpecError(f"{f.name} must be a finite number in [{lo:g}, {hi:g}]; got {v!r:.{_MAX_STR}}")
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not _finite(v):
+                    raise SpecError(f"{f.name} must be a finite number in [{lo:g}, {hi:g}]; got {_show(v)}")
             if not lo <= v <= hi:
-                raise SpecError(f"{f.name}={v!r} is out of range; allowed [{lo:g}, {hi:g}]")
+                raise SpecError(f"{f.name}={_show(v)} is out of range; allowed [{lo:g}, {hi:g}]")
         if self.kind == "seasonal_naive":
             need = self.seasonal_lag() - self.horizon + 1
             if self.sequence_length < need:
@@ -114,6 +126,25 @@ class ModelSpec:
                     f"{self.seasonal_lag()} rows from the target; set sequence_length >= {need}"
                 )
         return self
+
+    def parameter_count(self, n_features: int) -> int:
+        """Weights in the network :func:`~ml_models.model.build_model` makes for this (validated) spec, without building it.
+
+        Keras 3 cells: LSTM ``4u(f + u + 1)``, GRU ``3u(f + u + 2)`` (``reset_after``: two bias rows),
+        SimpleRNN ``u(f + u + 1)``; Dense ``(in + 1) * out``. Baselines have none.
+        """
+        if self.kind != "rnn":
+            return 0
+        gates, u = _CELL_GATES[self.cell], self.units
+        bias = 2 if self.cell == "GRU" else 1
+        total, width = 0, int(n_features)
+        for _ in range(self.layers):
+            total += gates * u * (width + u + bias)
+            width = u
+        if self.dense_units > 0:
+            total += (width + 1) * self.dense_units
+            width = self.dense_units
+        return total + width + 1
 
     def seasonal_lag(self) -> int:
         """Rows between a target and the value a seasonal naive forecast copies (a multiple of season >= horizon)."""
@@ -139,16 +170,28 @@ class ModelSpec:
         values = dict(d)
         for name in ("dropout", "learning_rate", "validation_fraction"):
             if isinstance(values.get(name), int) and not isinstance(values.get(name), bool):
-                values[name] = float(values[name])
+                try:
+                    values[name] = float(values[name])
+                except OverflowError:
+                    raise SpecError(f"{name}={_show(values[name])} is out of range") from None
         return cls(**values).validate()
 
     @classmethod
     def from_json(cls, text: str) -> ModelSpec:
         try:
             return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"model spec is not valid JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, or Python's int-string limit
+            if isinstance(exc, SpecError):
+                raise
+            raise SpecError(f"model spec is not valid JSON: {str(exc)[:200]}") from None
 
     def replace(self, **changes: Any) -> ModelSpec:
         """A validated copy with some fields changed."""
         return ModelSpec.from_dict({**self.to_dict(), **changes})
+
+
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int beyond float64's range is finite, and out of every range above
+        return True

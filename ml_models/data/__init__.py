@@ -1,6 +1,7 @@
 """Time-series data, in the order it is used.
 
 - :mod:`~ml_models.data.sources`: load a raw series (offline datasets, local CSV, HTTP price API);
+- :mod:`~ml_models.data.csvfile`: read a CSV that may come from a stranger, with one-line errors;
 - :mod:`~ml_models.data.cleaning`: validate it and put it on a regular grid, filling short gaps;
 - :mod:`~ml_models.data.dataset`: split it by time, describe it (``Schema``), write and read dataset bundles;
 - :mod:`~ml_models.data.windows`: scale it (train rows only) and cut it into windows (the convention is there).

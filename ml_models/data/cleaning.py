@@ -96,12 +96,17 @@ def _as_float(s: pd.Series, name: str) -> pd.Series:
         if bad.any():
             first = bad[bad].index[0]
             raise DataError(
-                f"column {name!r} has {int(bad.sum())} non-numeric value(s), first {s[first]!r} at {first}; "
+                f"column {name!r} has {int(bad.sum())} non-numeric value(s), first {_short(s[first])} at {first}; "
                 "fix or remove them (empty cells count as missing and are interpolated)"
             )
         s = num
     s = s.astype("float64")
     return s.where(np.isfinite(s), np.nan)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """The repr of a cell, cut to ``limit`` characters of its text (a cell may be 4096 characters long)."""
+    return repr(value) if len(str(value)) <= limit else repr(str(value)[:limit]) + "..."
 
 
 def _on_grid(out: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -10,14 +10,17 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import DataError
+from .._strict_json import loads_strict
+from ..errors import DataError, clip_message
 from .cleaning import CleaningReport, clean_series
+from .csvfile import capped
 from .sources import DATE_COLUMN, _load_csv
 
 __all__ = ["Schema", "Split", "read_dataset_bundle", "split_by_time", "write_dataset_bundle"]
 
 TASKS = ("regression", "direction")
 SCHEMA_VERSION = 1
+MAX_SCHEMA_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -91,15 +94,21 @@ class Schema:
     def validate(self) -> Schema:
         """Check field types and values; return self. Raises :class:`DataError`."""
         if not isinstance(self.columns, list) or not self.columns or not all(isinstance(c, str) and c for c in self.columns):
-            raise DataError(f"schema columns {self.columns!r} must be a non-empty list of names")
-        if self.target not in self.columns:
-            raise DataError(f"schema target {self.target!r} is not among columns {self.columns}")
-        if self.task not in TASKS:
-            raise DataError(f"schema task {self.task!r} unknown; expected one of {TASKS}")
+            raise DataError(clip_message(f"schema columns {self.columns!r:.200} must be a non-empty list of names"))
+        if not isinstance(self.target, str) or self.target not in self.columns:
+            raise DataError(clip_message(f"schema target {self.target!r:.80} is not among columns {self.columns}"))
+        if not isinstance(self.task, str) or self.task not in TASKS:
+            raise DataError(f"schema task {self.task!r:.40} unknown; expected one of {TASKS}")
         for name in ("sequence_length", "horizon", "season"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise DataError(f"schema {name}={v!r} must be a positive integer")
+        if not isinstance(self.frequency, str) or not 0 < len(self.frequency) <= 32:
+            raise DataError("schema frequency must be a pandas offset alias such as 'D' or 'W-SAT'")
+        for name in ("n_train", "n_test", "filled_rows", "dropped_rows"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise DataError(f"schema {name} must be a non-negative integer")
         if self.version != SCHEMA_VERSION:
             raise DataError(f"schema version {self.version!r} unsupported; this code reads version {SCHEMA_VERSION}")
         return self
@@ -115,20 +124,19 @@ class Schema:
         if not isinstance(d, Mapping):
             raise DataError("schema must be a JSON object")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
+        unknown = sorted(str(k)[:40] for k in set(d) - known)
         if unknown:
-            raise DataError(f"unknown schema field(s) {unknown}; allowed: {sorted(known)}")
+            raise DataError(clip_message(f"unknown schema field(s) {unknown[:5]}; allowed: {sorted(known)}"))
         try:
             return cls(**dict(d)).validate()
         except TypeError as exc:
             raise DataError(f"schema is incomplete: {exc}") from exc
 
     @classmethod
-    def from_json(cls, text: str) -> Schema:
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"schema.json is not valid JSON: {exc}") from exc
+    def from_json(cls, text: str | bytes) -> Schema:
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+        with capped():
+            return cls.from_dict(loads_strict(raw, what="schema.json", error=DataError, max_bytes=MAX_SCHEMA_BYTES, max_depth=4))
 
     @classmethod
     def from_split(cls, split: Split, *, target: str, frequency: str, sequence_length: int, horizon: int,
@@ -170,11 +178,16 @@ def write_dataset_bundle(folder: str | Path, df: pd.DataFrame, schema: Schema, *
 
 def read_dataset_bundle(folder: str | Path, *, part: str | None = None) -> tuple[pd.DataFrame, Schema]:
     """Read a dataset bundle written by :func:`write_dataset_bundle`; checks it against its schema."""
-    folder = Path(folder)
+    with capped():
+        return _read_dataset_bundle(Path(folder), part)
+
+
+def _read_dataset_bundle(folder: Path, part: str | None) -> tuple[pd.DataFrame, Schema]:
     sp = folder / "schema.json"
     if not sp.is_file():
         raise DataError(f"{folder} has no schema.json; is it a dataset bundle?")
-    schema = Schema.from_json(sp.read_text())
+    with open(sp, "rb") as f:
+        schema = Schema.from_json(f.read(MAX_SCHEMA_BYTES + 1))
     if part is None:
         present = [p for p, f in _BUNDLE_FILES.items() if (folder / f).is_file()]
         if len(present) != 1:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, clip_message
+from .csvfile import capped, read_csv_frame
 
 __all__ = ["DATE_COLUMN", "SOURCES", "PriceAPIClient", "load_series"]
 
@@ -155,26 +156,33 @@ def load_series(
 
 
 def _load_csv(path: Path, date_column: str | None) -> pd.DataFrame:
-    """Read a local CSV with a date column onto a sorted date index (dataset bundles are read with it too)."""
+    """Read a local CSV with a date column onto a sorted date index (dataset bundles are read with it too).
+
+    The file is checked by :func:`~ml_models.data.csvfile.read_csv_frame`; every error is a one-line
+    :class:`DataError` of at most ``MAX_MESSAGE`` characters.
+    """
+    with capped():
+        return _csv_on_dates(path, date_column)
+
+
+def _csv_on_dates(path: Path, date_column: str | None) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"CSV file {str(path)!r} does not exist; give an existing path as 'csv:/path/file.csv'")
-    try:
-        df = pd.read_csv(path, comment=None)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"cannot parse CSV {str(path)!r}: {exc}; give a comma-separated file with a header row") from exc
+    df = read_csv_frame(path)
     if df.shape[1] < 2:
         raise DataError(f"CSV {str(path)!r} has {df.shape[1]} column(s); it needs a date column and at least one value column")
     if date_column is None:
-        lower = {c.lower(): c for c in df.columns}
+        lower = {str(c).lower(): c for c in df.columns}
         date_column = next((lower[k] for k in ("date", "time", "timestamp", "datetime") if k in lower), df.columns[0])
     if date_column not in df.columns:
         raise DataError(f"date column {date_column!r} not in CSV {str(path)!r}; available columns: {list(df.columns)}")
     try:
         idx = pd.to_datetime(df[date_column], utc=False)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"column {date_column!r} of {str(path)!r} does not parse as dates ({exc}); pass date_column= naming the date column") from exc
-    if getattr(idx.dt, "tz", None) is not None:
-        idx = idx.dt.tz_convert("UTC").dt.tz_localize(None)
+        if getattr(idx.dt, "tz", None) is not None:
+            idx = idx.dt.tz_convert("UTC").dt.tz_localize(None)
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        raise DataError(f"column {date_column!r} of {str(path)!r} does not parse as dates ({clip_message(exc, 120)}); "
+                        "pass date_column= naming the date column") from None
     out = df.drop(columns=[date_column])
     out.index = pd.DatetimeIndex(idx, name=DATE_COLUMN)
     return out.sort_index(kind="stable")

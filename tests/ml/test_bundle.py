@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ml_models.bundle import BundleLimits, load_bundle, save_bundle
-from ml_models.errors import BundleError
+from ml_models.errors import MAX_MESSAGE, BundleError
 from ml_models.model import train
 from ml_models.spec import ModelSpec
 
@@ -193,3 +193,131 @@ def test_duplicate_keys_and_nan_in_spec_are_refused(bundle_copy):
     (bundle_copy / "spec.json").write_text(text.replace('"dropout": 0.0', '"dropout": NaN'))
     with pytest.raises(BundleError, match="contains NaN"):
         load_bundle(bundle_copy)
+
+
+# ------------------------------------------------------------------ malformed JSON: always a BundleError, one short line
+
+
+def _spec_text(folder, old, new):
+    text = (folder / "spec.json").read_text()
+    assert old in text, old
+    (folder / "spec.json").write_bytes(text.replace(old, new, 1).encode("utf-8", "surrogateescape"))
+
+
+def _refused(folder, message, limits=None):
+    with pytest.raises(BundleError, match=message) as info:
+        load_bundle(folder, *(limits,) if limits else ())
+    assert len(str(info.value)) <= MAX_MESSAGE and "\n" not in str(info.value), str(info.value)[:400]
+    return str(info.value)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('"units": 6', '"units": ' + "9" * 5000, "spec.json holds an integer of 5000 digits; at most 20 are allowed"),
+    ('"units": 6', '"units": -' + "9" * 30, "spec.json holds an integer of 30 digits"),
+    ('"dropout": 0.0', '"dropout": 1e999', r"spec.json holds 1e999, beyond the range of float64"),
+    ('"dropout": 0.0', '"dropout": -Infinity', "spec.json contains -Infinity; only finite numbers"),
+    ('"dropout": 0.0', '"dropout": 0.' + "0" * 100, "a number literal of 102 characters"),
+    ('"seed": 1', '"seed": ' + "[" * 5000 + "]" * 5000, "spec.json nests too deeply to parse"),
+    ('"seed": 1', '"seed": ' + "[" * 20 + "]" * 20, "spec.json nests 22 levels deep; at most 8"),
+    ('"seed": 1', '"seed": 1, "seed": 2', "duplicate key 'seed' in spec.json"),
+    ('"cell": "LSTM"', '"cell": "' + "A" * 60_000 + '"', r"unknown cell 'AAAA.*\.\.\.'"),
+    ('"cell": "LSTM"', '"cell": "\udcff"', "spec.json is not UTF-8"),
+    ('"cell": "LSTM"', '"cell": "LSTM"' + "," * 3, "spec.json is not valid JSON: Expecting"),
+    ('"units": 6', '"units": ' + ", ".join(["1"] * 5000).join("[]"), r"units must be an integer in \[4, 512\]; got \[1, 1"),
+    ('"units": 6', '"units": 1e3', r"units must be an integer in \[4, 512\]; got 1000.0"),
+    ('"units": 6', '"units": {"a": [1]}', r"units must be an integer"),
+])
+def test_malformed_spec_json_is_a_bundle_error(bundle_copy, old, new, message):
+    _spec_text(bundle_copy, old, new)
+    _refused(bundle_copy, message)
+
+
+def test_a_hundred_thousand_digit_integer_is_refused_at_any_size_limit(bundle_copy):
+    _spec_text(bundle_copy, '"units": 6', '"units": ' + "9" * 100_000)
+    _refused(bundle_copy, r"spec.json is 1010\d\d bytes; the limit is 65536")
+    _refused(bundle_copy, "spec.json holds an integer of 100000 digits", BundleLimits(max_spec_bytes=200_000))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["preprocessing"]["scaler"].update(mean_=5.0), r"scaler.mean_ must be a list of 2 number\(s\).*got float"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_="ab"), r"scaler.mean_ must be a list .* got str"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_={"y": 1, "x": 2}), r"scaler.mean_ must be a list .* got dict"),
+    (lambda d: d["preprocessing"]["scaler"].update(scale_=[1.0]), r"scaler.scale_ must be a list of 2"),
+    (lambda d: d["preprocessing"]["scaler"].update(scale_=[1.0, None]), r"scaler.scale_ must be a list of 2"),
+    (lambda d: d["preprocessing"]["scaler"].update(delta_scale_=[1.0]), r"delta_scale_ must be a number; got list"),
+    (lambda d: d["preprocessing"]["scaler"].update(delta_scale_=-1.0), r"invalid scaler statistics: .*non-positive"),
+    (lambda d: d["preprocessing"]["scaler"].update(horizon="2"), r"scaler columns/target/horizon do not match"),
+    (lambda d: d["preprocessing"]["scaler"].update(columns="yx"), r"scaler columns/target/horizon do not match"),
+    (lambda d: d["preprocessing"].update(scaler=[1, 2]), r"needs preprocessing.scaler with keys"),
+    (lambda d: d["preprocessing"].update(feature_columns={"y": 1}), r"feature_columns must be 1-256 distinct"),
+    (lambda d: d["preprocessing"].update(feature_columns=["y", "x" * 10_000]), r"feature_columns must be 1-256"),
+    (lambda d: d.update(preprocessing=5), r"preprocessing must have exactly the keys"),
+    (lambda d: d.update(spec=[]), r"a model spec must be a JSON object, got list"),
+    (lambda d: d.update(data=[1]), r"data must map at most 16 names"),
+    (lambda d: d.update(tensors="rnn_0.0.kernel"), r"tensors must be a list of at most 64 tensor names"),
+    (lambda d: d.update(tensors=[1, 2]), r"tensors must be a list"),
+    (lambda d: d.update(tensors=["x" * 1000] * 6), r"tensors must be a list"),
+    (lambda d: d.update(kind={"a": [1]}), r"kind \"{'a': \[1\]}\" differs from spec kind 'rnn'"),
+    (lambda d: d.update({"x" * 20_000: 1}), r"unknown \['xxxx"),
+])
+def test_wrong_json_types_are_bundle_errors(bundle_copy, edit, message):
+    _edit_spec(bundle_copy, edit)
+    _refused(bundle_copy, message)
+
+
+def _write_header(folder, header_bytes: bytes, keep_data: bool = True):
+    raw = (folder / "weights.safetensors").read_bytes()
+    (hlen,) = struct.unpack("<Q", raw[:8])
+    data = raw[8 + hlen:] if keep_data else b""
+    (folder / "weights.safetensors").write_bytes(struct.pack("<Q", len(header_bytes)) + header_bytes + data)
+
+
+def _header(folder):
+    raw = (folder / "weights.safetensors").read_bytes()
+    (hlen,) = struct.unpack("<Q", raw[:8])
+    return json.loads(raw[8:8 + hlen])
+
+
+def _with_entry(field, value_json: str):
+    """A header whose entry ``field`` of tensor output.1.bias is the JSON text ``value_json``."""
+    def make(header):
+        header["output.1.bias"][field] = "@@"
+        return json.dumps(header).replace('"@@"', value_json, 1).encode()
+    return make
+
+
+@pytest.mark.parametrize("make, message", [
+    (_with_entry("data_offsets", "[0, " + "9" * 100_000 + "]"), "the header holds an integer of 100000 digits"),
+    (_with_entry("data_offsets", '["0", "4"]'), "tensor 'output.1.bias' has malformed data_offsets"),
+    (_with_entry("data_offsets", "[0, 1e999]"), "the header holds 1e999, beyond the range of float64"),
+    (_with_entry("data_offsets", "[0, NaN]"), "the header contains NaN"),
+    (_with_entry("shape", "1"), r"tensor 'output.1.bias' has shape 1; the network needs \[1\]"),
+    (_with_entry("shape", "[[[[[[[[[1]]]]]]]]]"), "the header nests 11 levels deep"),
+    (_with_entry("shape", "[" * 100_000 + "]" * 100_000), "the header nests too deeply to parse"),
+    (_with_entry("shape", "[" + ", ".join(["1"] * 50_000) + "]"), r"tensor 'output.1.bias' has shape \[1, 1"),
+    (_with_entry("dtype", '["F32"]'), r"tensor 'output.1.bias' has dtype \"\['F32'\]\"; only F32"),
+    (_with_entry("dtype", '"' + "F" * 500_000 + '"'), r"has dtype 'FFFFFFFFFFFFFFFF'; only F32"),
+    (lambda h: json.dumps([h]).encode(), "header is not a JSON object"),
+    (lambda h: json.dumps({**h, "__metadata__": {"a": {"b": 1}}}).encode(), "metadata must map strings to strings"),
+    (lambda h: json.dumps({**h, "y" * 500_000: {}}).encode(), r"unexpected \['yyyyy+'\], missing \[\]"),
+    (lambda h: json.dumps(h).encode()[:-1] + b', "a": 1, "a": 2}', "duplicate key 'a' in the header"),
+    (lambda h: b"\xff" + json.dumps(h).encode(), "the header is not UTF-8"),
+])
+def test_malformed_safetensors_headers_are_bundle_errors(bundle_copy, make, message):
+    _write_header(bundle_copy, make(_header(bundle_copy)))
+    _refused(bundle_copy, message)
+
+
+def test_absurd_specs_are_refused_before_a_network_is_built(bundle_copy, monkeypatch):
+    import ml_models.bundle as bundle_module
+
+    def no_build(*_a, **_k):
+        raise AssertionError("build_model must not run for a refused spec")
+
+    monkeypatch.setattr(bundle_module, "build_model", no_build)
+    for field, value in (("units", 10**9), ("layers", 10**6), ("sequence_length", 10**7), ("dense_units", 2**40)):
+        _edit_spec(bundle_copy, lambda d, f=field, v=value: d["spec"].update({f: v}))
+        _refused(bundle_copy, f"invalid model spec: {field}={value} is out of range")
+        _edit_spec(bundle_copy, lambda d, f=field: d["spec"].update({f: ModelSpec().to_dict()[f] if f != "units" else 6}))
+    _edit_spec(bundle_copy, lambda d: d["spec"].update(units=512, layers=4, dense_units=512))
+    _refused(bundle_copy, r"the network has 7615489 parameters; the limit is 1000000", BundleLimits(max_parameters=10**6))

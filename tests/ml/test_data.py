@@ -172,3 +172,78 @@ def test_no_test_value_is_used_before_it_is_predicted(kind, trained, split, sche
     tampered.iloc[j, :] += 100.0
     changed = np.flatnonzero(fc.forecast_test(split.train, tampered) != base)
     assert changed.size > 0 and changed.min() >= j + horizon  # row j is an input only for rows after it
+
+
+# ------------------------------------------------------------------ CSVs from strangers: one short line per problem
+
+GOOD_CSV = b"date,y,x\n2024-01-01,1.5,3\n2024-01-02,2.5,2\n2024-01-03,3.5,1\n"
+HOSTILE_CSV = {  # name -> (file bytes, words of the error)
+    "huge_cell": (b"date,y,x\n2024-01-01," + b"9" * 20_000_000 + b",3\n", "line 2 has a cell of more than 4096 characters"),
+    "long_cell": (b"date,y,x\n2024-01-01,1,3\n2024-01-02," + b"7" * 5000 + b",3\n", "line 3 has a cell of 5000 characters"),
+    "huge_header": (b"date,y," + b"x" * 100_000 + b"\n2024-01-01,1,3\n", "line 1 has a cell of 100000 characters"),
+    "nul": (GOOD_CSV.replace(b"2.5", b"2\x005"), "holds a NUL byte on line 3; it is not a text file"),
+    "latin1": (GOOD_CSV.replace(b"x\n", b"\xe9\n"), "is not UTF-8: byte 0xe9 on line 1; save it as UTF-8"),
+    "ragged_long": (GOOD_CSV.replace(b"2.5,2", b"2.5,2,9,9"), "line 3 has 5 field(s) but the header has 3"),
+    "ragged_short": (GOOD_CSV.replace(b"2.5,2", b"2.5"), "line 3 has 2 field(s) but the header has 3"),
+    "open_quote": (GOOD_CSV.replace(b"2.5", b'"2.5'), "field(s) but the header has 3"),
+    "duplicate_header": (GOOD_CSV.replace(b"x\n", b"y\n"), r"duplicate column name(s) ['y']"),
+    "empty": (b"", "is empty; give a comma-separated file with a header row"),
+    "blank_lines": (b"\n\n\n", "is empty"),
+    "bad_dates": (b"date,y,x\n" + b"z" * 4000 + b",1,2\n", "column 'date' of"),
+    "text_value": (b"date,y,x\n2024-01-01,1,3\n2024-01-02," + b"w" * 4000 + b",3\n2024-01-03,1,1\n",
+                   "column 'y' has 1 non-numeric value(s), first 'wwww"),
+}
+
+
+def _one_short_line(exc_info) -> str:
+    msg = str(exc_info.value)
+    assert len(msg) <= 300 and "\n" not in msg, msg[:400]
+    return msg
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CSV))
+def test_hostile_csv_sources_fail_with_one_short_line(name, tmp_path):
+    data, words = HOSTILE_CSV[name]
+    p = tmp_path / "s.csv"
+    p.write_bytes(data)
+    with pytest.raises(DataError) as info:
+        df = load_series(f"csv:{p}")
+        clean_series(df, target="y", columns=["y", "x"])  # values are checked when cleaned
+    assert words in _one_short_line(info), str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(set(HOSTILE_CSV) - {"text_value"}))  # that one is 3 rows, not 192
+def test_hostile_dataset_bundles_fail_with_one_short_line(name, split, schema, tmp_path):
+    write_dataset_bundle(tmp_path, split.train, schema)
+    data, words = HOSTILE_CSV[name]
+    (tmp_path / "train.csv").write_bytes(data)
+    with pytest.raises(DataError) as info:
+        read_dataset_bundle(tmp_path)
+    assert words in _one_short_line(info), str(info.value)
+
+
+def test_csv_with_a_byte_order_mark_and_blank_lines_reads_as_before(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + GOOD_CSV.replace(b"2.5,2\n", b"2.5,2\n\n"))
+    df = load_series(f"csv:{p}")
+    assert list(df.columns) == ["y", "x"] and df["y"].tolist() == [1.5, 2.5, 3.5]
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"columns": ["y"], "target": "y", "frequency": "D", "sequence_length": ' + "9" * 100_000 + ', "horizon": 1}',
+     "schema.json holds an integer of 100000 digits"),
+    ('{"columns": ["y"], "target": "y", "frequency": "D", "sequence_length": NaN, "horizon": 1}', "contains NaN"),
+    ('[1, 2]', "schema must be a JSON object"),
+    ('{"columns": "y", "target": "y", "frequency": "D", "sequence_length": 1, "horizon": 1}', "must be a non-empty list"),
+    ('{"columns": ["y"], "target": ["y"], "frequency": "D", "sequence_length": 1, "horizon": 1}', "is not among columns"),
+    ('{"columns": ["y"], "target": "y", "frequency": 5, "sequence_length": 1, "horizon": 1}', "frequency must be a pandas"),
+    ('{"columns": ["y"], "target": "y", "frequency": "D", "sequence_length": 1, "horizon": 1, "n_test": "2"}',
+     "n_test must be a non-negative integer"),
+    ('{"columns": ["y"], "target": "y", "frequency": "D", "sequence_length": 1, "horizon": 1, "' + "k" * 10_000 + '": 1}',
+     "unknown schema field(s) ['kkkk"),
+    ('{"columns": ["y"]' + ', "columns": ["y"]' + "}", "duplicate key 'columns' in schema.json"),
+])
+def test_hostile_schema_json_is_a_short_data_error(text, words):
+    with pytest.raises(DataError) as info:
+        Schema.from_json(text)
+    assert words in _one_short_line(info)

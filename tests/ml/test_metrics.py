@@ -6,7 +6,19 @@ import math
 
 import pytest
 
-from ml_models.metrics import METRICS, directional_accuracy, get_metric, mae, mase, rmse, smape, to_score_int
+from ml_models.errors import MetricError
+from ml_models.metrics import (
+    METRICS,
+    SCORE_SCALE,
+    directional_accuracy,
+    get_metric,
+    mae,
+    mase,
+    rmse,
+    score_fits,
+    smape,
+    to_score_int,
+)
 
 Y = [1.0, 2.0, 4.0, 3.0]
 P = [2.0, 2.0, 2.0, 3.0]
@@ -53,3 +65,51 @@ def test_nan_predictions_cannot_be_scored_and_score_ints_round():
     with pytest.raises(ValueError, match="finite"):
         rmse(Y, [1.0, float("nan"), 1.0, 1.0])
     assert to_score_int(1.2345674) == 1234567 and to_score_int(0.5) == 500000
+
+
+def test_scores_must_fit_int64_clear_of_the_failure_sentinels():
+    limit = (2**63 - 1) / SCORE_SCALE  # about 9.22e12
+    for ok in (0.0, -0.0, 1.5, -1.5, 9.2e12, -9.2e12, 10**12, 0.1234565):
+        assert score_fits(ok) and abs(to_score_int(ok)) < 2**63 - 1, ok
+    assert to_score_int(-9.2e12) == -9_200_000_000_000_000_000
+    for bad in (limit, -limit, 1e13, -1e13, 1e300, 10**400, 10**5000, float("inf"), float("-inf"), float("nan")):
+        assert not score_fits(bad), bad
+        with pytest.raises(MetricError, match="does not fit a signed 64-bit integer|non-finite score"):
+            to_score_int(bad)
+    for not_a_number in ("1.0", None, True, [1.0], b"1"):
+        assert not score_fits(not_a_number)
+        with pytest.raises(MetricError):
+            to_score_int(not_a_number)
+
+
+@pytest.mark.parametrize("fn, y, p, kwargs, message", [
+    (rmse, [0.0, 1.0], [1e200, 1e200], {}, "rmse overflows float64"),
+    (rmse, [0.0], [1.7e308], {}, "rmse overflows float64"),
+    (mae, [-1.7e308, -1.7e308], [1.7e308, 1.7e308], {}, "mae overflows float64"),
+    (mae, [0.0, 0.0], [1.7e308, 1.7e308], {}, "mae overflows float64"),  # the sum, not any one term
+    (mase, [0.0, 0.0], [1e300, 1e300], {"y_train": [0.0, 1e-300, 0.0]}, "mase is not finite"),
+    (mase, [0.0], [1.0], {"y_train": [-1.7e308, 1.7e308]}, "mase overflows float64"),
+    (smape, [1.7e308], [1.7e308], {}, "smape overflows float64"),
+    (smape, [-1.7e308], [1.7e308], {}, "smape overflows float64"),
+])
+def test_overflowing_metrics_raise_metric_error(fn, y, p, kwargs, message):
+    with pytest.raises(MetricError, match=message):
+        fn(y, p, **kwargs)
+
+
+def test_bounded_metrics_of_huge_forecasts_are_scores():
+    assert smape([1.0, 2.0], [1e300, -1e300]) == 200.0
+    assert directional_accuracy([1.0, 0.0], [1.7e308, -1.7e308], y_origin=[0.0, 1.0]) == 1.0
+
+
+@pytest.mark.parametrize("bad", [["a", 1.0], [10**400, 1.0], [[1.0, 2.0], [3.0]], [{}, 1.0], object()])
+def test_values_that_are_not_float64_numbers_raise_metric_error(bad):
+    for fn in (rmse, mae, smape):
+        with pytest.raises(MetricError):
+            fn(bad, [1.0, 2.0])
+        with pytest.raises(MetricError):
+            fn([1.0, 2.0], bad)
+    with pytest.raises(MetricError):
+        mase([1.0, 2.0], [1.0, 2.0], y_train=bad)
+    with pytest.raises(MetricError, match="integer season"):
+        mase([1.0], [1.0], y_train=[1.0, 2.0, 3.0], season=1.5)

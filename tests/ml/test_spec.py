@@ -84,3 +84,25 @@ def test_direction_task_trains_a_sigmoid_classifier(split, schema):
     p = fc.forecast_test(split.train, split.test)
     assert p.shape == (len(split.test),) and ((p > 0) & (p < 1)).all()
     assert fc.model.layers[-1].get_config()["activation"] == "sigmoid"
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+def test_parameter_count_is_known_before_the_network_is_built(cell):
+    for layers, units, dense, features in ((1, 4, 0, 1), (2, 5, 3, 2), (3, 7, 0, 4)):
+        spec = ModelSpec(cell=cell, layers=layers, units=units, dense_units=dense)
+        assert spec.parameter_count(features) == build_model(spec, features).count_params()
+    assert ModelSpec(kind="naive").parameter_count(3) == 0
+
+
+@pytest.mark.parametrize("value, message", [
+    (10**5000, r"units=an integer of thousands of digits is out of range"),
+    (10**30, r"units=an integer of 31 digits is out of range"),
+    (1e300, r"units must be an integer in \[4, 512\]; got 1e\+300"),
+    ([1] * 10_000, r"units must be an integer in \[4, 512\]; got \[1, 1, .*\.\.\.$"),
+], ids=["5000-digits", "31-digits", "1e300", "long-list"])
+def test_huge_values_are_refused_with_short_messages(value, message):
+    with pytest.raises(SpecError, match=message) as info:
+        ModelSpec.from_dict({"units": value})
+    assert len(str(info.value)) < 200
+    with pytest.raises(SpecError, match="dropout=an integer of 401 digits is out of range"):
+        ModelSpec.from_dict({"dropout": 10**400})
