@@ -29,7 +29,8 @@ def record_deployment(market) -> Path:
     path = deployment_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"network": network.show_active(), "chain_id": network.chain.id,
-                                "ForecastMarket": market.address}, indent=2) + "\n")
+                                "ForecastMarket": market.address, "block": market.tx.block_number},
+                               indent=2) + "\n")
     return path
 
 
@@ -96,11 +97,36 @@ def submission_status(market, comp_id: int, participant: str) -> Status:
     return Status(int(market.submission(comp_id, participant)["status"]))
 
 
-def events(market, name: str, comp_id: int) -> list[dict]:
-    """All ``name`` events of competition ``comp_id``, oldest first (from the chain's logs)."""
+#: Blocks per ``eth_getLogs`` request: hosted RPC providers cap the range of one query.
+LOG_CHUNK = 5_000
+
+
+def deployment_block(market) -> int:
+    """The block the market was deployed in, when known (this process deployed it, or the deployment
+    record has it); else 0."""
+    tx = getattr(market, "tx", None)
+    if tx is not None and getattr(tx, "block_number", None) is not None:
+        return int(tx.block_number)
+    path = deployment_file()
+    if path.is_file():
+        record = json.loads(path.read_text())
+        if str(record.get("ForecastMarket", "")).lower() == market.address.lower():
+            return int(record.get("block", 0))
+    return 0
+
+
+def events(market, name: str, comp_id: int, *, chunk: int = LOG_CHUNK) -> list[dict]:
+    """All ``name`` events of competition ``comp_id``, oldest first, queried from the market's
+    deployment block in ranges of ``chunk`` blocks."""
+    from brownie import web3
+
     event = getattr(market.events, name)
-    logs = event.get_logs(from_block=0, argument_filters={"id": comp_id})
-    return [dict(log["args"]) | {"blockNumber": log["blockNumber"]} for log in logs]
+    start, end = deployment_block(market), web3.eth.block_number
+    out = []
+    for low in range(start, end + 1, chunk):
+        logs = event.get_logs(from_block=low, to_block=min(end, low + chunk - 1), argument_filters={"id": comp_id})
+        out += [dict(log["args"]) | {"blockNumber": log["blockNumber"]} for log in logs]
+    return out
 
 
 def revealed_submissions(market, comp_id: int) -> list[dict]:

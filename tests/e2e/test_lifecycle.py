@@ -115,3 +115,14 @@ def test_lost_salt_gives_a_clear_error_and_sends_nothing(market, new_competition
     shutil.move(tmp_path / "backup.json", sub.keystore_path)  # restoring the file is enough
     reveal(market, accounts[8], cid)
     assert submission_status(market, cid, accounts[8]) == Status.REVEALED
+
+
+def test_events_are_read_in_block_ranges_from_the_deployment(market, new_competition):
+    from forecast_market.chain import events
+    from forecast_market.chain.market import deployment_block
+
+    cid = new_competition()
+    submit(market, accounts[9], cid, "naive")
+    whole = events(market, "Committed", cid)
+    assert len(whole) == 1 and deployment_block(market) == market.tx.block_number > 0
+    assert events(market, "Committed", cid, chunk=1) == whole == events(market, "Committed", cid, chunk=3)
