@@ -1,43 +1,58 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IForecastMarket} from "../interfaces/IForecastMarket.sol";
 
 /**
  * @title ForecastMarket
  * @notice Many forecasting competitions in one contract: rewards in escrow, sealed model
  * submissions (commit-reveal), a hidden test set committed at creation, scores posted by the
- * organizer and ranked on chain, pull payments. See {IForecastMarket} for the protocol.
+ * organizer and ranked on chain, entry deposits held to settlement, pull payments. See
+ * {IForecastMarket} for the protocol and its money rules.
  *
- * @dev Gas design (targets: create <= 300k, commit <= 70k, reveal <= 70k, <= 30k per posted
- * score; constant in the number of submissions):
+ * @dev Gas design (constant in the number of submissions; nothing loops over them):
  * - a commitment writes one new storage slot: the first 24 bytes of the commitment hash, the
  *   commit order and the status share a word. 192 bits keep the commitment binding (a
- *   collision costs ~2^96 hash evaluations) and hiding (the salt is 256 bits);
- * - model CIDs live in {Revealed} events; storage keeps the model's sha256 for clients;
- * - only the top k (k <= 3) scores are kept, updated on each posted score; nothing loops over
- *   all submissions: fallback shares are claimed one by one.
- * Money: every wei sent in is either escrowed for a competition (a running one, or unclaimed
- * fallback shares) or owed to an account (`_escrowed + _owed`), tracked in storage, never read
- * from `address(this).balance`.
+ *   collision costs ~2^96 hash evaluations) and hiding (the salt is 256 bits). Storing all 32
+ *   bytes would cost a second new slot (~22k gas) per entry, so {Committed} carries the 24
+ *   bytes that are checked;
+ * - the revealed model (CID and sha256) lives only in the {Revealed} event;
+ * - the first word of a competition holds the deadlines {commit} and {reveal} check, the
+ *   counters they bump, the outcome and the deposit, so each of {commit}, {reveal} and
+ *   {claim} reads and writes one word of the competition;
+ * - only the top k (k <= 3) scores are kept, updated on each posted score; winners are paid
+ *   (prize and deposit) at settlement, everybody else claims one by one, and
+ *   {claimAndWithdraw} pays a claim out directly without writing a balance;
+ * - the reentrancy guard lives in transient storage (EIP-1153).
+ * Money: every wei sent in is either escrowed for a competition (a running one, or what a
+ * settled one still owes to claims or to a pending refund) or owed to an account
+ * (`_escrowed + _owed`, one storage word), tracked in storage, never read from
+ * `address(this).balance`.
  */
-contract ForecastMarket is IForecastMarket, ReentrancyGuard {
+contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     uint16 private constant BPS = 10_000;
     uint8 private constant MAX_WINNERS = 3;
-    /// @notice Shortest reveal window and shortest evaluation window, in seconds.
-    /// @dev A one-second reveal window would let an organizer collect every deposit as forfeited.
-    uint64 public constant MIN_WINDOW = 1 hours;
 
-    // `_escrowed` and `_count` share a slot: creating a competition writes both.
-    uint128 private _escrowed; // rewards and deposits of unsettled competitions, unclaimed fallback shares
+    /// @inheritdoc IForecastMarket
+    uint64 public constant MIN_WINDOW = 1 hours;
+    /// @inheritdoc IForecastMarket
+    uint64 public constant MAX_WINDOW = 90 days;
+    /// @inheritdoc IForecastMarket
+    uint64 public constant CHALLENGE_PERIOD = 3 days;
+
+    // One word: creating a competition writes the count and the escrow together, and crediting
+    // an account moves wei from escrow to owed with a single write. 96 bits hold 79 billion ether,
+    // more than exists: no sum of wei held by the contract can overflow them.
     uint64 private _count; // competitions created; ids are 1.._count
-    uint256 private _owed; // credited to accounts, not yet withdrawn
+    uint96 private _escrowed; // rewards and deposits of unsettled competitions, unclaimed settlement amounts
+    uint96 private _owed; // credited to accounts, not yet withdrawn
 
     mapping(uint256 id => Competition) private _competitions;
     mapping(uint256 id => mapping(address participant => Submission)) private _submissions;
-    mapping(uint256 id => mapping(address participant => bytes32)) private _modelDigests;
-    mapping(uint256 id => Rank[MAX_WINNERS]) private _rankings;
+    // A rank packed in one word (participant | score << 160 | order << 224), so that shifting the
+    // ranking moves whole words.
+    mapping(uint256 id => uint256[MAX_WINNERS]) private _rankings;
     mapping(address account => uint256) private _balances;
 
     // ================================================================== organizer
@@ -45,18 +60,14 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     /// @inheritdoc IForecastMarket
     function createCompetition(CompetitionParams calldata p) external payable returns (uint256 id) {
         if (msg.value == 0) revert EmptyReward();
-        if (msg.value > type(uint128).max) revert RewardTooLarge(msg.value);
-        if (
-            p.submissionEnd <= block.timestamp ||
-            p.revealEnd < p.submissionEnd + MIN_WINDOW ||
-            p.evaluationEnd < p.revealEnd + MIN_WINDOW
-        ) revert InvalidDeadlines(p.submissionEnd, p.revealEnd, p.evaluationEnd, block.timestamp);
+        if (msg.value > type(uint96).max) revert RewardTooLarge(msg.value);
+        _checkDeadlines(p.submissionEnd, p.revealEnd, p.evaluationEnd);
         if (bytes(p.dataCid).length == 0 || bytes(p.target).length == 0 || p.sequenceLength == 0 || p.horizon == 0) {
             revert InvalidTask();
         }
         uint256 k = p.prizeBps.length;
         if (k == 0 || k > MAX_WINNERS) revert InvalidPrizeSplit();
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < k; ++i) {
             if (p.prizeBps[i] == 0) revert InvalidPrizeSplit();
             total += p.prizeBps[i];
@@ -65,23 +76,25 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
 
         id = ++_count;
         Competition storage c = _competitions[id];
-        c.organizer = msg.sender;
-        c.submissionEnd = p.submissionEnd;
-        c.revealEnd = p.revealEnd;
-        c.evaluationEnd = p.evaluationEnd;
-        c.reward = uint128(msg.value);
+        // The deadlines fit 40 bits: _checkDeadlines bounds them by now + 3 * MAX_WINDOW, and a
+        // block timestamp reaches 2^40 s only in the year 36812.
+        c.submissionEnd = uint40(p.submissionEnd);
+        c.revealEnd = uint40(p.revealEnd);
         c.entryDeposit = p.entryDeposit;
+        c.organizer = msg.sender;
+        c.evaluationEnd = uint40(p.evaluationEnd);
+        c.prizeCount = uint8(k);
+        c.metric = p.metric;
+        c.higherIsBetter = p.higherIsBetter;
+        c.reward = uint128(msg.value);
         c.minScore = p.minScore;
         c.sequenceLength = p.sequenceLength;
         c.horizon = p.horizon;
-        c.metric = p.metric;
-        c.higherIsBetter = p.higherIsBetter;
-        c.prizeCount = uint8(k);
         for (uint256 i; i < k; ++i) c.prizeBps[i] = p.prizeBps[i];
         c.testCommitment = p.testCommitment;
         c.dataCid = p.dataCid;
         c.target = p.target;
-        _escrowed += uint128(msg.value);
+        _escrowed += uint96(msg.value);
         emit CompetitionCreated(id, msg.sender, msg.value, p.dataCid, p.submissionEnd, p.revealEnd, p.evaluationEnd);
     }
 
@@ -99,7 +112,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     function revealTestSet(uint256 id, string calldata testCid, bytes32 salt) external {
         Competition storage c = _running(id);
         if (msg.sender != c.organizer) revert NotOrganizer(id, msg.sender);
-        if (block.timestamp < c.submissionEnd) revert RevealNotOpen(id, c.submissionEnd);
+        if (block.timestamp < c.revealEnd) revert TestSetRevealNotOpen(id, c.revealEnd);
         if (block.timestamp >= c.evaluationEnd) revert EvaluationClosed(id, c.evaluationEnd);
         if (c.testRevealed) revert TestSetAlreadyRevealed(id);
         if (keccak256(abi.encode(testCid, salt)) != c.testCommitment) revert TestSetMismatch(id);
@@ -116,13 +129,20 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         if (!c.testRevealed) revert TestSetNotRevealed(id);
         if (participants.length != scores.length) revert LengthMismatch(participants.length, scores.length);
 
-        uint8 filled = c.winnerCount;
+        Scoring memory sc = Scoring({
+            higher: c.higherIsBetter,
+            minScore: c.minScore,
+            k: c.prizeCount,
+            filled: c.winnerCount,
+            failed: 0
+        });
         for (uint256 i; i < participants.length; ++i) {
-            filled = _score(id, c, participants[i], scores[i], filled);
+            _score(id, sc, participants[i], scores[i]);
         }
         // At most type(uint32).max submissions can be revealed, and each is scored once.
         c.scoredCount += uint32(participants.length);
-        c.winnerCount = filled;
+        if (sc.failed != 0) c.failedCount += sc.failed;
+        c.winnerCount = sc.filled;
     }
 
     /// @inheritdoc IForecastMarket
@@ -131,6 +151,16 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         _requireEvaluationWindow(id, c);
         if (c.scoredCount != c.revealCount) revert ScoringIncomplete(id, c.scoredCount, c.revealCount);
         _settleByRanking(id, c);
+    }
+
+    /// @inheritdoc IForecastMarket
+    function claimRefund(uint256 id) external {
+        Competition storage c = _existing(id);
+        if (!c.refundPending) revert NoRefundPending(id);
+        uint64 refundableAt = c.evaluationEnd + CHALLENGE_PERIOD;
+        if (block.timestamp < refundableAt) revert RefundNotYetClaimable(id, refundableAt);
+        c.refundPending = false;
+        _release(id, c.organizer, _organizerRefund(c));
     }
 
     // ================================================================== participants
@@ -143,15 +173,16 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         if (s.status == Status.None) {
             if (msg.value != c.entryDeposit) revert WrongDeposit(c.entryDeposit, msg.value);
             c.participants += 1;
-            if (msg.value != 0) _escrowed += uint128(msg.value);
+            if (msg.value != 0) _escrowed += uint96(msg.value); // msg.value == entryDeposit < 2^72
         } else if (msg.value != 0) {
             revert WrongDeposit(0, msg.value); // the deposit is paid once, with the first commitment
         }
         uint32 order = ++c.orderCount;
-        s.seal = bytes24(commitment);
+        bytes24 seal = bytes24(commitment);
+        s.seal = seal;
         s.order = order;
         s.status = Status.Committed;
-        emit Committed(id, msg.sender, commitment, order);
+        emit Committed(id, msg.sender, seal, order);
     }
 
     /// @inheritdoc IForecastMarket
@@ -169,55 +200,56 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         }
         s.seal = bytes24(0);
         s.status = Status.Revealed;
-        _modelDigests[id][msg.sender] = modelSha256;
         c.revealCount += 1;
         emit Revealed(id, msg.sender, modelCid, modelSha256);
-        uint256 deposit = c.entryDeposit;
-        if (deposit != 0) {
-            _escrowed -= uint128(deposit);
-            _credit(msg.sender, id, deposit);
-        }
     }
 
     /// @inheritdoc IForecastMarket
     function settleWithoutEvaluation(uint256 id) external {
         Competition storage c = _running(id);
         if (block.timestamp < c.evaluationEnd) revert EvaluationStillOpen(id, c.evaluationEnd);
-        uint32 revealed = c.revealCount;
         // Scoring finished but nobody finalized: the posted ranking decides, as finalize would.
-        // (Also the refund path when nobody revealed.)
-        if (c.scoredCount == revealed) {
+        // (Also the refund path when nobody revealed, or when every revealed entry failed.)
+        if (c.scoredCount == c.revealCount) {
             _settleByRanking(id, c);
             return;
         }
-        uint256 pool = _pool(c);
+        // Some revealed entry is unscored, so it is not Failed: eligible >= 1.
+        uint32 eligible = c.revealCount - c.failedCount;
+        uint256 pool = _fallbackPool(c, eligible);
         c.outcome = Phase.Fallback;
-        emit SettledWithoutEvaluation(id, revealed, pool);
-        // Each revealed participant claims pool / revealed; the remainder (< revealed wei)
-        // goes to the organizer now, so nothing is left behind.
-        uint256 dust = pool % revealed;
+        emit SettledWithoutEvaluation(id, eligible, pool);
+        // Each eligible entry claims pool / eligible (plus its deposit); the remainder
+        // (< eligible wei) goes to the organizer now, so nothing is left behind.
+        uint256 dust = pool % eligible;
         if (dust != 0) _release(id, c.organizer, dust);
     }
 
     /// @inheritdoc IForecastMarket
-    function claimFallbackShare(uint256 id, address participant) external {
-        Competition storage c = _existing(id);
-        if (c.outcome != Phase.Fallback) revert NotFallback(id);
-        Submission storage s = _submissions[id][participant];
-        if (s.status != Status.Revealed && s.status != Status.Scored) revert NothingToClaim(id, participant);
-        s.status = Status.Claimed;
-        _release(id, participant, _pool(c) / c.revealCount);
+    function claim(uint256 id, address participant) external {
+        uint256 amount = _claim(id, participant);
+        _escrowed -= uint96(amount); // amount <= what this competition still escrows <= _escrowed
+        _credit(participant, id, amount);
+    }
+
+    /// @inheritdoc IForecastMarket
+    function claimAndWithdraw(uint256 id) external nonReentrant {
+        uint256 amount = _claim(id, msg.sender);
+        _escrowed -= uint96(amount); // amount <= what this competition still escrows <= _escrowed
+        emit Credited(msg.sender, id, amount);
+        emit Withdrawn(msg.sender, msg.sender, amount);
+        _send(payable(msg.sender), amount);
     }
 
     /// @inheritdoc IForecastMarket
     function withdraw() external nonReentrant {
-        uint256 amount = _balances[msg.sender];
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _balances[msg.sender] = 0;
-        _owed -= amount;
-        emit Withdrawn(msg.sender, amount);
-        (bool ok, ) = payable(msg.sender).call{value: amount}("");
-        if (!ok) revert TransferFailed(msg.sender, amount);
+        _withdraw(payable(msg.sender));
+    }
+
+    /// @inheritdoc IForecastMarket
+    function withdrawTo(address payable to) external nonReentrant {
+        if (to == address(0)) revert WithdrawToZeroAddress();
+        _withdraw(to);
     }
 
     // ================================================================== views
@@ -235,7 +267,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     /// @inheritdoc IForecastMarket
     function phase(uint256 id) external view returns (Phase) {
         Competition storage c = _competitions[id];
-        if (c.organizer == address(0)) return Phase.None;
+        if (c.submissionEnd == 0) return Phase.None;
         if (c.outcome != Phase.None) return c.outcome;
         if (block.timestamp < c.submissionEnd) return Phase.Submission;
         if (block.timestamp < c.revealEnd) return Phase.Reveal;
@@ -250,16 +282,13 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
     }
 
     /// @inheritdoc IForecastMarket
-    function modelDigest(uint256 id, address participant) external view returns (bytes32) {
-        _existing(id);
-        return _modelDigests[id][participant];
-    }
-
-    /// @inheritdoc IForecastMarket
     function ranking(uint256 id) external view returns (Rank[] memory ranks) {
         Competition storage c = _existing(id);
         ranks = new Rank[](c.winnerCount);
-        for (uint256 i; i < ranks.length; ++i) ranks[i] = _rankings[id][i];
+        for (uint256 i; i < ranks.length; ++i) {
+            uint256 word = _rankings[id][i];
+            ranks[i] = Rank(_participantOf(word), _scoreOf(word), _orderOf(word));
+        }
     }
 
     /// @inheritdoc IForecastMarket
@@ -285,6 +314,32 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
 
     // ================================================================== internal
 
+    /// @dev What {postScores} carries from one entry to the next (kept in memory: the stack is
+    /// too small for it).
+    struct Scoring {
+        bool higher;
+        int64 minScore;
+        uint8 k;
+        uint8 filled;
+        uint32 failed;
+    }
+
+    /// @dev Each window within [MIN_WINDOW, MAX_WINDOW] (the first only bounded above and after
+    /// now), in 256-bit arithmetic so that no deadline can overflow.
+    function _checkDeadlines(uint64 submissionEnd, uint64 revealEnd, uint64 evaluationEnd) private view {
+        uint256 sub = submissionEnd;
+        uint256 rev = revealEnd;
+        uint256 ev = evaluationEnd;
+        if (
+            sub <= block.timestamp ||
+            sub > block.timestamp + MAX_WINDOW ||
+            rev < sub + MIN_WINDOW ||
+            rev > sub + MAX_WINDOW ||
+            ev < rev + MIN_WINDOW ||
+            ev > rev + MAX_WINDOW
+        ) revert InvalidDeadlines(submissionEnd, revealEnd, evaluationEnd, block.timestamp);
+    }
+
     function _commitment(
         string calldata modelCid,
         bytes32 modelSha256,
@@ -295,9 +350,11 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         return keccak256(abi.encode(modelCid, modelSha256, salt, participant, id, address(this)));
     }
 
+    /// @dev A competition that exists (a created one has a nonzero `submissionEnd`, read from
+    /// the word {commit} and {reveal} need anyway).
     function _existing(uint256 id) private view returns (Competition storage c) {
         c = _competitions[id];
-        if (c.organizer == address(0)) revert UnknownCompetition(id);
+        if (c.submissionEnd == 0) revert UnknownCompetition(id);
     }
 
     /// @dev A competition that exists and is not settled: nothing changes after settlement.
@@ -311,92 +368,175 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuard {
         if (block.timestamp >= c.evaluationEnd) revert EvaluationClosed(id, c.evaluationEnd);
     }
 
-    /// @dev The reward plus the deposits of participants who never revealed.
-    function _pool(Competition storage c) private view returns (uint256) {
+    /// @dev The organizer's refund when nobody ranked: the reward plus the deposits of entries
+    /// that never revealed. Failed entries claim their own deposits back, so that declaring
+    /// failures never profits the organizer.
+    function _organizerRefund(Competition storage c) private view returns (uint256) {
         return uint256(c.reward) + uint256(c.participants - c.revealCount) * c.entryDeposit;
+    }
+
+    /// @dev The pool of a fallback shared by `eligible` entries: the reward plus the deposits
+    /// of everybody else (never revealed, or failed).
+    function _fallbackPool(Competition storage c, uint32 eligible) private view returns (uint256) {
+        return uint256(c.reward) + uint256(c.participants - eligible) * c.entryDeposit;
+    }
+
+    /// @dev What `participant` is owed in settled competition `id`; marks it Claimed. Winners
+    /// are already Claimed (paid at settlement); a Cancelled competition has no submissions.
+    function _claim(uint256 id, address participant) private returns (uint256 amount) {
+        Competition storage c = _existing(id);
+        Phase outcome = c.outcome;
+        if (outcome == Phase.None) revert NotSettled(id);
+        Submission storage s = _submissions[id][participant];
+        Status status = s.status;
+        if (outcome == Phase.Fallback) {
+            if (status == Status.Revealed || status == Status.Scored) {
+                uint32 eligible = c.revealCount - c.failedCount;
+                amount = c.entryDeposit + _fallbackPool(c, eligible) / eligible;
+            }
+        } else if (status == Status.Scored || (status == Status.Failed && outcome == Phase.Refunded)) {
+            amount = c.entryDeposit;
+        }
+        if (amount == 0) revert NothingToClaim(id, participant);
+        s.status = Status.Claimed;
+    }
+
+    /// @dev Pay out the caller's whole balance to `to`: balance zeroed before the transfer.
+    function _withdraw(address payable to) private {
+        uint256 amount = _balances[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _balances[msg.sender] = 0;
+        _owed -= uint96(amount); // a balance is part of _owed
+        emit Withdrawn(msg.sender, to, amount);
+        _send(to, amount);
+    }
+
+    /// @dev The only transfer of ether. `to` is the caller, or the recipient it named for its
+    /// own balance ({withdrawTo}); `amount` was taken off the books before the call.
+    function _send(address payable to, uint256 amount) private {
+        // slither-disable-next-line arbitrary-send-eth
+        (bool ok, ) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed(to, amount);
     }
 
     /// @dev Move `amount` of competition `id` from escrow to `account`'s balance.
     function _release(uint256 id, address account, uint256 amount) private {
-        _escrowed -= uint128(amount); // amount <= a competition's escrow <= _escrowed
+        _escrowed -= uint96(amount); // amount <= a competition's escrow <= _escrowed < 2^96
         _credit(account, id, amount);
     }
 
     function _credit(address account, uint256 id, uint256 amount) private {
         _balances[account] += amount;
-        _owed += amount;
+        _owed += uint96(amount); // everything owed was escrowed first: < 2^96
         emit Credited(account, id, amount);
     }
 
-    /// @dev Credit the ranked winners by the prize split, or refund the organizer when nobody
-    /// met the minimum. Shares of ranks nobody reached go back to the organizer; rounding dust
-    /// goes to rank 1, so the credits add up to the pool exactly.
+    /// @dev Settle by the ranking. Winners: the pool (reward plus the deposits of entries that
+    /// never revealed or failed) by the prize split renormalised over the ranks filled, so
+    /// shares of unfilled ranks go to the winners pro rata and never to the organizer; rounding
+    /// dust goes to rank 1, so the prizes add up to the pool exactly; each winner also gets its
+    /// own deposit and is marked Claimed. Nobody ranked: refund the organizer, at once if
+    /// nobody revealed, else after the challenge period.
     function _settleByRanking(uint256 id, Competition storage c) private {
-        uint256 pool = _pool(c);
         uint8 winners = c.winnerCount;
         if (winners == 0) {
             c.outcome = Phase.Refunded;
-            emit Refunded(id, c.organizer, pool);
-            _release(id, c.organizer, pool);
+            uint256 refund = _organizerRefund(c);
+            if (c.revealCount == 0) {
+                emit Refunded(id, c.organizer, refund, uint64(block.timestamp));
+                _release(id, c.organizer, refund);
+            } else {
+                c.refundPending = true;
+                emit Refunded(id, c.organizer, refund, c.evaluationEnd + CHALLENGE_PERIOD);
+            }
             return;
         }
+        uint256 deposit = c.entryDeposit;
+        uint256 pool = uint256(c.reward) +
+            uint256(c.participants - c.revealCount + c.failedCount) * deposit;
         c.outcome = Phase.Finalized;
         emit Finalized(id, winners, pool);
-        uint256 unawardedBps;
-        for (uint256 i = winners; i < c.prizeCount; ++i) unawardedBps += c.prizeBps[i];
-        uint256 toOrganizer = (pool * unawardedBps) / BPS;
-        uint256 toFirst = pool - toOrganizer;
-        Rank[MAX_WINNERS] storage ranks = _rankings[id];
-        _escrowed -= uint128(pool); // pool <= this competition's escrow <= _escrowed
+        uint256 filledBps = 0;
+        for (uint256 i; i < winners; ++i) filledBps += c.prizeBps[i];
+        uint256[MAX_WINNERS] storage ranks = _rankings[id];
+        // pool + the winners' deposits <= this competition's escrow <= _escrowed
+        _escrowed -= uint96(pool + winners * deposit);
+        uint256 toFirst = pool;
         for (uint256 i = 1; i < winners; ++i) {
-            uint256 share = (pool * c.prizeBps[i]) / BPS;
-            toFirst -= share; // the shares of ranks 2..k sum to at most pool - toOrganizer
-            _credit(ranks[i].participant, id, share);
+            uint256 prize = (pool * c.prizeBps[i]) / filledBps;
+            toFirst -= prize; // the prizes of ranks 2..k sum to at most pool
+            _payWinner(id, _participantOf(ranks[i]), prize + deposit);
         }
-        _credit(ranks[0].participant, id, toFirst);
-        if (toOrganizer != 0) _credit(c.organizer, id, toOrganizer);
+        _payWinner(id, _participantOf(ranks[0]), toFirst + deposit);
     }
 
-    /// @dev Mark `who`'s revealed submission scored and rank it if it meets the minimum.
-    function _score(
-        uint256 id,
-        Competition storage c,
-        address who,
-        int64 score,
-        uint8 filled
-    ) private returns (uint8) {
+    function _payWinner(uint256 id, address winner, uint256 amount) private {
+        _submissions[id][winner].status = Status.Claimed;
+        _credit(winner, id, amount);
+    }
+
+    /// @dev Mark `who`'s revealed submission Scored (or Failed, for the failure score) and rank
+    /// it if it meets the minimum. A failure is never ranked, whatever the minimum.
+    function _score(uint256 id, Scoring memory sc, address who, int64 score) private {
         Submission storage s = _submissions[id][who];
-        if (s.status != Status.Revealed) {
-            if (s.status == Status.Scored) revert AlreadyScored(id, who);
+        Status status = s.status;
+        if (status != Status.Revealed) {
+            if (status == Status.Scored || status == Status.Failed) revert AlreadyScored(id, who);
             revert NotRevealed(id, who);
+        }
+        if (score == (sc.higher ? type(int64).min : type(int64).max)) {
+            s.status = Status.Failed;
+            emit ScorePosted(id, who, score);
+            ++sc.failed;
+            return;
         }
         s.status = Status.Scored;
         emit ScorePosted(id, who, score);
-        bool higher = c.higherIsBetter;
-        if (higher ? score < c.minScore : score > c.minScore) return filled;
-        return _insert(_rankings[id], filled, c.prizeCount, Rank(who, score, s.order), higher);
+        if (sc.higher ? score < sc.minScore : score > sc.minScore) return;
+        sc.filled = _insert(_rankings[id], sc, score, s.order, _pack(who, score, s.order));
     }
 
-    /// @dev Insert `r` into the top-`k` list of `filled` entries, best first; ties go to the
-    /// lower commit order. Returns the new number of entries.
+    /// @dev Insert a rank (`score`, commit `order`, packed as `word`) into the top-k list of
+    /// `sc.filled` entries, best first; ties go to the lower commit order. Returns the new number
+    /// of entries.
     function _insert(
-        Rank[MAX_WINNERS] storage ranks,
-        uint8 filled,
-        uint8 k,
-        Rank memory r,
-        bool higher
+        uint256[MAX_WINNERS] storage ranks,
+        Scoring memory sc,
+        int64 score,
+        uint32 order,
+        uint256 word
     ) private returns (uint8) {
+        uint8 filled = sc.filled;
+        uint8 k = sc.k;
         uint256 pos = filled;
-        while (pos > 0 && _better(r, ranks[pos - 1], higher)) --pos;
+        while (pos > 0 && _better(score, order, ranks[pos - 1], sc.higher)) --pos;
         if (pos >= k) return filled; // not in the top k
         uint256 last = filled < k ? filled : k - 1;
         for (uint256 i = last; i > pos; --i) ranks[i] = ranks[i - 1];
-        ranks[pos] = r;
+        ranks[pos] = word;
         return filled < k ? filled + 1 : filled;
     }
 
-    function _better(Rank memory a, Rank storage b, bool higher) private view returns (bool) {
-        if (a.score != b.score) return higher ? a.score > b.score : a.score < b.score;
-        return a.order < b.order;
+    /// @dev Whether (`score`, `order`) ranks before the packed rank `other`.
+    function _better(int64 score, uint32 order, uint256 other, bool higher) private pure returns (bool) {
+        int64 otherScore = _scoreOf(other);
+        if (score != otherScore) return higher ? score > otherScore : score < otherScore;
+        return order < _orderOf(other);
+    }
+
+    function _pack(address participant, int64 score, uint32 order) private pure returns (uint256) {
+        return uint256(uint160(participant)) | (uint256(uint64(score)) << 160) | (uint256(order) << 224);
+    }
+
+    function _participantOf(uint256 word) private pure returns (address) {
+        return address(uint160(word));
+    }
+
+    function _scoreOf(uint256 word) private pure returns (int64) {
+        return int64(uint64(word >> 160));
+    }
+
+    function _orderOf(uint256 word) private pure returns (uint32) {
+        return uint32(word >> 224);
     }
 }

@@ -47,10 +47,11 @@ def _submissions(market, people: dict, comp_id: int, out: Path, opts: DemoOption
     print(f"carol: an RNN tuned with Optuna (TPE + pruning, {opts.tune_budget_s:.0f} s budget)")
     submit(market, people["carol"], comp_id, "tuned", work_dir=out / "carol", epochs=opts.epochs,
            trials=opts.tune_trials, budget_s=opts.tune_budget_s)
-    carol_commitment = market.events.Committed.get_logs(
-        from_block=0, argument_filters={"id": comp_id, "participant": people["carol"].address})[-1]["args"]["commitment"]
+    carol_seal = market.events.Committed.get_logs(
+        from_block=0, argument_filters={"id": comp_id, "participant": people["carol"].address})[-1]["args"]["seal"]
     print("mallory: the copycat replays carol's commitment (read from the Committed event)")
-    transact(market.commit, comp_id, carol_commitment, sender=people["mallory"], value=web3.to_wei("0.1", "ether"))
+    replay = bytes(carol_seal).ljust(32, b"\0")  # the contract keeps and checks the first 24 bytes
+    transact(market.commit, comp_id, replay, sender=people["mallory"], value=web3.to_wei("0.1", "ether"))
 
 
 def _reveals(market, people: dict, comp_id: int, out: Path) -> str:

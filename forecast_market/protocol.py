@@ -27,15 +27,23 @@ from ml_models.scoring import DEFAULT_LIMITS as SCORING_LIMITS
 from .errors import ArtifactError
 
 __all__ = [
-    "BPS", "HOUR", "INT64_MAX", "INT64_MIN", "MAX_WINNERS", "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",
+    "BPS", "CHALLENGE_PERIOD_S", "DAY", "HOUR", "INT64_MAX", "INT64_MIN", "MAX_WINDOW_S", "MAX_WINNERS",
+    "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",
     "CompetitionParams", "Phase", "Status", "any_score_qualifies", "clamp_score", "failure_score",
     "is_failure", "model_commitment", "qualifies", "ranked", "score_from_units", "show_score",
     "test_set_commitment", "to_bytes32", "to_score_int",
 ]
 
 HOUR = 3600
+DAY = 24 * HOUR
 #: Shortest reveal and evaluation windows the contract accepts (``ForecastMarket.MIN_WINDOW``).
 MIN_WINDOW_S = 1 * HOUR
+#: Longest window the contract accepts (``ForecastMarket.MAX_WINDOW``): from creation to the submission
+#: deadline, from there to the reveal deadline, and from there to the evaluation deadline.
+MAX_WINDOW_S = 90 * DAY
+#: How long posted scores stand before an organizer who ranked nobody can claim its refund, counted from
+#: the evaluation deadline (``ForecastMarket.CHALLENGE_PERIOD``).
+CHALLENGE_PERIOD_S = 3 * DAY
 #: Prize shares are in basis points summing to this.
 BPS = 10_000
 #: At most this many ranks are paid.
@@ -75,13 +83,17 @@ class Status(_SolidityEnum):
     COMMITTED = 1
     REVEALED = 2
     SCORED = 3
-    CLAIMED = 4
+    FAILED = 4  # posted with the failure score: forfeits its deposit unless the competition is refunded
+    CLAIMED = 5
 
 
 # ------------------------------------------------------------------------------------- scores
 
 def failure_score(higher_is_better: bool) -> int:
-    """The score posted for a bundle that cannot be scored: the worst int64 for the direction."""
+    """The score posted for a bundle that cannot be scored: the worst int64 for the direction.
+
+    The contract marks such a submission ``Status.FAILED``: never ranked, and its deposit is forfeited
+    unless nobody ranks (then it is returned)."""
     return INT64_MIN if higher_is_better else INT64_MAX
 
 

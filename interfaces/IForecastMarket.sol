@@ -9,25 +9,41 @@ pragma solidity 0.8.28;
  * contract ranks them and pays the best by pull payments.
  *
  * Time windows of a competition, enforced with `block.timestamp` (deadlines are seconds since
- * the Unix epoch; each window includes its start and excludes its end):
+ * the Unix epoch; each window includes its start and excludes its end; each window is at least
+ * MIN_WINDOW (1 hour, except the first) and at most MAX_WINDOW (90 days) long):
  *
  *     [created, submissionEnd)       commit (and replace) sealed submissions
  *     [submissionEnd, revealEnd)     reveal submissions
- *     [submissionEnd, evaluationEnd) the organizer may reveal the test set
- *     [revealEnd, evaluationEnd)     the organizer posts scores (after revealing the test set);
+ *     [revealEnd, evaluationEnd)     the organizer reveals the test set, then posts scores;
  *                                    anyone may finalize once every revealed submission is scored
  *     [evaluationEnd, ...)           anyone may settle without evaluation if not yet settled
+ *     [evaluationEnd + CHALLENGE_PERIOD, ...)
+ *                                    a refund the organizer earned by posting scores becomes
+ *                                    claimable ({claimRefund})
  *
  * The organizer may cancel at any time before settlement while nobody has committed.
  *
+ * Money. Every wei is escrowed for a competition or credited to an account, and leaves only by
+ * a pull payment ({withdraw}, {withdrawTo}, {claimAndWithdraw}). The entry deposit is held
+ * until settlement. It is returned to every entry that revealed and was not posted as failed,
+ * and forfeited by entries that never revealed and by failed entries (a score equal to the worst
+ * int64 for the direction means "failed to load or score"). The pool of a settled competition
+ * is its reward plus the forfeited deposits:
+ * - Finalized (somebody met the minimum score): the ranked winners share the pool by the prize
+ *   split renormalised over the ranks filled; each is credited its prize and its own deposit at
+ *   once; the other scored entries claim their deposits.
+ * - Refunded (nobody met the minimum, or nobody revealed): scored and failed entries claim their
+ *   deposits back; the organizer's refund (reward plus the deposits of entries that never
+ *   revealed) is claimable after the challenge period, or at once when nobody revealed.
+ * - Fallback (the organizer did not finish scoring by evaluationEnd): the revealed entries not
+ *   posted as failed share the pool equally and each claims its share plus its own deposit.
+ *
  * Units: amounts are in wei; scores and the minimum score are the metric's value x 1e6, as an
- * integer; prize shares are basis points (10000 = the whole pool). The pool of a competition is
- * its reward plus the entry deposits of participants who never revealed.
+ * integer; prize shares are basis points (10000 = the whole pool).
  *
  * Every function that takes a competition id reverts with {UnknownCompetition} for an id that was
  * never created, except {phase} (which returns `Phase.None`) and {commitmentFor}. Every function
- * that changes a competition reverts with {AlreadySettled} once it is settled, except
- * {claimFallbackShare}.
+ * that changes a running competition reverts with {AlreadySettled} once it is settled.
  */
 interface IForecastMarket {
     /// @notice Where a competition stands. `Submission`, `Reveal` and `Evaluation` follow from
@@ -39,18 +55,19 @@ interface IForecastMarket {
         Evaluation, // [revealEnd, evaluationEnd)
         Expired, // evaluation deadline passed and nothing settled yet: settleWithoutEvaluation
         Finalized, // winners credited by the prize split
-        Refunded, // nobody qualified (or nobody revealed): the organizer was refunded the pool
-        Fallback, // the organizer did not finish: revealed participants share the pool equally
+        Refunded, // nobody qualified (or nobody revealed): the organizer is refunded (maybe after the challenge period)
+        Fallback, // the organizer did not finish: revealed, non-failed entries share the pool equally
         Cancelled // the organizer cancelled before any commitment; the reward was credited back
     }
 
     /// @notice A participant's submission. `None` means no commitment.
     enum Status {
         None,
-        Committed,
-        Revealed,
-        Scored,
-        Claimed // fallback share credited
+        Committed, // sealed; forfeits its deposit if never revealed
+        Revealed, // opened; waiting for a score
+        Scored, // scored (whether or not it met the minimum)
+        Failed, // posted with the failure score: it failed to load or score; forfeits its deposit unless Refunded
+        Claimed // what it was owed at settlement is credited (winners: at finalize)
     }
 
     /// @notice What the organizer passes to {createCompetition}.
@@ -62,35 +79,40 @@ interface IForecastMarket {
         uint8 metric; // metric id (off-chain table: 0 RMSE, 1 MAE, 2 MASE, 3 sMAPE, 4 directional accuracy)
         bool higherIsBetter; // score direction of the metric
         int64 minScore; // a score must meet this (metric x 1e6) to win: >= if higherIsBetter, else <=
-        uint64 submissionEnd; // seconds since epoch; must be in the future
-        uint64 revealEnd; // seconds since epoch; at least MIN_WINDOW (1 hour) after submissionEnd
-        uint64 evaluationEnd; // seconds since epoch; at least MIN_WINDOW (1 hour) after revealEnd
+        uint64 submissionEnd; // seconds since epoch; in the future, at most MAX_WINDOW (90 days) ahead
+        uint64 revealEnd; // seconds since epoch; MIN_WINDOW (1 hour) to MAX_WINDOW (90 days) after submissionEnd
+        uint64 evaluationEnd; // seconds since epoch; MIN_WINDOW (1 hour) to MAX_WINDOW (90 days) after revealEnd
         uint16[] prizeBps; // share of the pool for rank 1..k, nonzero basis points summing to 10000, k <= 3
-        uint96 entryDeposit; // wei each participant locks at first commit; returned on reveal, else forfeited to the pool
+        uint72 entryDeposit; // wei each participant locks at first commit; held until settlement
         bytes32 testCommitment; // keccak256(abi.encode(testCid, salt))
     }
 
     /// @notice A competition as stored. Getter: {competition}.
+    /// @dev The first word holds everything {commit} and {reveal} read and write and what {claim}
+    /// reads outside a fallback, so each touches one word of the competition. Deadlines fit 40
+    /// bits because every window is at most MAX_WINDOW long.
     struct Competition {
-        address organizer;
-        uint64 submissionEnd; // seconds since epoch
-        uint32 orderCount; // commitments so far, replacements included: the commit-order counter
-        uint64 revealEnd; // seconds since epoch
-        uint64 evaluationEnd; // seconds since epoch
+        uint40 submissionEnd; // seconds since epoch (nonzero: the competition exists)
+        uint40 revealEnd; // seconds since epoch
         uint32 participants; // addresses that committed (each paid the entry deposit once)
-        uint32 revealCount;
-        uint32 scoredCount;
+        uint32 orderCount; // commitments so far, replacements included: the commit-order counter
+        uint32 revealCount; // submissions revealed
         Phase outcome; // None while running; a terminal phase once settled
-        bool testRevealed;
+        uint72 entryDeposit; // wei
+        address organizer;
+        uint40 evaluationEnd; // seconds since epoch
         uint8 winnerCount; // entries in the ranking
-        uint128 reward; // wei escrowed at creation
-        uint96 entryDeposit; // wei
-        int64 minScore; // metric x 1e6
-        uint32 sequenceLength;
-        uint32 horizon;
+        uint8 prizeCount; // k
         uint8 metric;
         bool higherIsBetter;
-        uint8 prizeCount; // k
+        bool testRevealed;
+        bool refundPending; // Refunded: the organizer's refund awaits {claimRefund}
+        uint128 reward; // wei escrowed at creation
+        int64 minScore; // metric x 1e6
+        uint32 scoredCount; // submissions scored, failures included
+        uint32 failedCount; // submissions posted with the failure score
+        uint32 sequenceLength;
+        uint32 horizon;
         uint16[3] prizeBps; // basis points; only the first k entries are used
         bytes32 testCommitment;
         string dataCid;
@@ -137,13 +159,16 @@ interface IForecastMarket {
     event CompetitionCancelled(uint256 indexed id);
 
     /// @notice Emitted by {commit} for every commitment, first or replacement.
-    /// @param commitment The full 32-byte commitment (storage keeps only its first 24 bytes).
+    /// @param seal The first 24 bytes of the commitment: exactly what is stored and checked at
+    /// the reveal (the last 8 bytes of the commitment are never used).
     /// @param order The commit order it was given (1-based, per competition); ties in the
     /// ranking go to the lower.
-    event Committed(uint256 indexed id, address indexed participant, bytes32 commitment, uint32 order);
+    event Committed(uint256 indexed id, address indexed participant, bytes24 seal, uint32 order);
 
     /// @notice Emitted by {reveal} when a participant opens its commitment.
-    /// @dev The model CID is recorded only here, not in storage; {modelDigest} keeps the sha256.
+    /// @dev The only record of the model: storage keeps neither the CID nor the digest. Clients
+    /// read the bundle's CID and sha256 from this event (the reveal checked both against the
+    /// commitment).
     /// @param modelCid IPFS CID of the submission bundle.
     /// @param modelSha256 sha256 digest of the submission bundle, as committed (the contract
     /// does not check it against the CID).
@@ -155,42 +180,53 @@ interface IForecastMarket {
 
     /// @notice Emitted by {postScores} once for each scored submission, whether or not the
     /// score meets the minimum and enters the ranking.
-    /// @param score The score, metric x 1e6.
+    /// @param score The score, metric x 1e6; the failure score (`type(int64).min` when higher is
+    /// better, `type(int64).max` when lower is better) marks the submission Failed.
     event ScorePosted(uint256 indexed id, address indexed participant, int64 score);
 
     /// @notice Emitted when a competition is settled by its ranking, by {finalize} or by
     /// {settleWithoutEvaluation} with complete scoring, and at least one score met the minimum.
-    /// @dev Followed by one {Credited} event per winner and, when fewer than k ranked and the
-    /// unawarded share is not zero, one for the organizer.
+    /// @dev Followed by one {Credited} event per winner: its prize plus its own deposit.
     /// @param winners Number of ranked winners (1..k).
-    /// @param pool The amount shared out, in wei: reward plus forfeited deposits.
+    /// @param pool The amount shared out by the prize split, in wei: reward plus the deposits
+    /// of entries that never revealed or failed (the winners' own deposits are not in it).
     event Finalized(uint256 indexed id, uint8 winners, uint256 pool);
 
     /// @notice Emitted when a competition is settled with nobody ranked (no reveal, or no score
-    /// met the minimum), by {finalize} or {settleWithoutEvaluation}: the pool goes back to the
-    /// organizer. Not emitted by {cancel}.
-    /// @dev Followed by a {Credited} event for the organizer.
-    /// @param amount The pool, in wei: reward plus forfeited deposits.
-    event Refunded(uint256 indexed id, address indexed organizer, uint256 amount);
+    /// met the minimum), by {finalize} or {settleWithoutEvaluation}. Not emitted by {cancel}.
+    /// @dev When nobody revealed, followed by a {Credited} event for the organizer
+    /// (`refundableAt` is then the block's timestamp). Otherwise the refund is escrowed until
+    /// `refundableAt`, then credited by {claimRefund}.
+    /// @param amount The organizer's refund, in wei: the reward plus the deposits of entries that
+    /// never revealed (failed entries get their own deposits back).
+    /// @param refundableAt When the refund is (or was) credited or claimable, seconds since
+    /// epoch: `evaluationEnd + CHALLENGE_PERIOD` when somebody revealed.
+    event Refunded(uint256 indexed id, address indexed organizer, uint256 amount, uint64 refundableAt);
 
     /// @notice Emitted by {settleWithoutEvaluation} when scoring was not complete at the
-    /// evaluation deadline: each revealed participant may then claim `pool / revealed` with
-    /// {claimFallbackShare}.
-    /// @dev Followed by a {Credited} event for the organizer when `pool % revealed` is not zero.
-    /// @param revealed Number of revealed submissions sharing the pool.
-    /// @param pool The amount shared, in wei: reward plus forfeited deposits.
-    event SettledWithoutEvaluation(uint256 indexed id, uint32 revealed, uint256 pool);
+    /// evaluation deadline: each eligible entry (revealed, not posted as failed) may then claim
+    /// `pool / eligible` plus its own deposit with {claim}.
+    /// @dev Followed by a {Credited} event for the organizer when `pool % eligible` is not zero.
+    /// @param eligible Number of entries sharing the pool (at least 1).
+    /// @param pool The amount shared, in wei: reward plus the deposits of entries that never
+    /// revealed or failed.
+    event SettledWithoutEvaluation(uint256 indexed id, uint32 eligible, uint256 pool);
 
-    /// @notice Emitted whenever wei is credited to an account's withdrawable balance: a deposit
-    /// returned on reveal, a prize, a refund, a cancelled reward, a fallback share or its dust.
-    /// @param account The account credited; it withdraws with {withdraw}.
+    /// @notice Emitted whenever wei of competition `id` is credited to an account: a prize (with
+    /// the winner's deposit), a returned deposit or fallback share ({claim}, {claimAndWithdraw}),
+    /// a refund, a cancelled reward, or fallback dust.
+    /// @param account The account credited; it withdraws with {withdraw} or {withdrawTo}
+    /// (after {claimAndWithdraw}, a {Withdrawn} event follows at once).
     /// @param id The competition the wei comes from.
     /// @param amount Wei credited.
     event Credited(address indexed account, uint256 indexed id, uint256 amount);
 
-    /// @notice Emitted by {withdraw} when an account takes its whole balance.
+    /// @notice Emitted by {withdraw}, {withdrawTo} and {claimAndWithdraw} when wei leaves the
+    /// contract.
+    /// @param account The account whose credit is paid out.
+    /// @param to The recipient (`account` itself except for {withdrawTo}).
     /// @param amount Wei sent.
-    event Withdrawn(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
     // ------------------------------------------------------------------ errors
 
@@ -198,10 +234,8 @@ interface IForecastMarket {
     error UnknownCompetition(uint256 id);
 
     /// @notice {createCompetition}: `submissionEnd` is not after `now_` (the block timestamp), or
-    /// the reveal or evaluation window is shorter than MIN_WINDOW (1 hour). All in seconds since
-    /// epoch.
-    /// @dev A `submissionEnd` or `revealEnd` within an hour of `type(uint64).max` reverts with an
-    /// arithmetic panic instead.
+    /// is more than MAX_WINDOW (90 days) after it, or the reveal or evaluation window is shorter
+    /// than MIN_WINDOW (1 hour) or longer than MAX_WINDOW. All in seconds since epoch.
     error InvalidDeadlines(uint64 submissionEnd, uint64 revealEnd, uint64 evaluationEnd, uint256 now_);
 
     /// @notice {createCompetition}: `prizeBps` is empty, has more than 3 entries, has a zero
@@ -215,7 +249,7 @@ interface IForecastMarket {
     /// @notice {createCompetition} was sent no wei.
     error EmptyReward();
 
-    /// @notice {createCompetition} was sent more than `type(uint128).max` wei.
+    /// @notice {createCompetition} was sent more than `type(uint96).max` wei (79 billion ether).
     /// @param reward The wei sent.
     error RewardTooLarge(uint256 reward);
 
@@ -227,7 +261,7 @@ interface IForecastMarket {
     /// @param deadline The competition's `submissionEnd`, seconds since epoch.
     error SubmissionClosed(uint256 id, uint64 deadline);
 
-    /// @notice {reveal} or {revealTestSet} before the submission deadline.
+    /// @notice {reveal} before the submission deadline.
     /// @param opensAt The competition's `submissionEnd`, seconds since epoch.
     error RevealNotOpen(uint256 id, uint64 opensAt);
 
@@ -250,6 +284,11 @@ interface IForecastMarket {
     /// @notice {reveal}: the commitment recomputed from the arguments and the sender does not
     /// match the stored one (see {commitmentFor}).
     error CommitmentMismatch(uint256 id, address participant);
+
+    /// @notice {revealTestSet} before the reveal deadline: the test set stays hidden while
+    /// participants may still choose whether to reveal.
+    /// @param opensAt The competition's `revealEnd`, seconds since epoch.
+    error TestSetRevealNotOpen(uint256 id, uint64 opensAt);
 
     /// @notice {revealTestSet} called a second time.
     error TestSetAlreadyRevealed(uint256 id);
@@ -277,12 +316,12 @@ interface IForecastMarket {
     /// @notice {postScores} names a `participant` who has no revealed submission.
     error NotRevealed(uint256 id, address participant);
 
-    /// @notice {postScores} names a `participant` already scored, in an earlier call or earlier
-    /// in the same batch.
+    /// @notice {postScores} names a `participant` already scored (or failed), in an earlier call
+    /// or earlier in the same batch.
     error AlreadyScored(uint256 id, address participant);
 
     /// @notice {finalize} while some revealed submissions have no score.
-    /// @param scored Submissions scored so far.
+    /// @param scored Submissions scored so far (failures included).
     /// @param revealed Submissions revealed.
     error ScoringIncomplete(uint256 id, uint32 scored, uint32 revealed);
 
@@ -295,22 +334,55 @@ interface IForecastMarket {
     /// @param deadline The competition's `evaluationEnd`, seconds since epoch.
     error EvaluationStillOpen(uint256 id, uint64 deadline);
 
-    /// @notice {claimFallbackShare} on a competition not settled by the fallback.
-    error NotFallback(uint256 id);
+    /// @notice {claim} or {claimAndWithdraw} on a competition that is not settled yet.
+    error NotSettled(uint256 id);
 
-    /// @notice {claimFallbackShare} for a `participant` who never revealed, or whose share was
-    /// already credited.
+    /// @notice {claim} or {claimAndWithdraw} for a `participant` owed nothing in competition
+    /// `id`: it never committed, never revealed, failed (unless the competition was refunded),
+    /// won (winners are credited at settlement), already claimed, or its deposit is zero.
     error NothingToClaim(uint256 id, address participant);
+
+    /// @notice {claimRefund} on a competition with no organizer refund waiting: not refunded,
+    /// refunded at once (nobody revealed), or already claimed.
+    error NoRefundPending(uint256 id);
+
+    /// @notice {claimRefund} before the posted scores stood through the challenge period.
+    /// @param refundableAt `evaluationEnd + CHALLENGE_PERIOD`, seconds since epoch.
+    error RefundNotYetClaimable(uint256 id, uint64 refundableAt);
 
     /// @notice {cancel} after somebody committed.
     /// @param commitments Number of addresses that committed (replacements not counted).
     error HasCommitments(uint256 id, uint32 commitments);
 
-    /// @notice {withdraw} by an `account` with a zero balance.
+    /// @notice {withdraw} or {withdrawTo} by an `account` with a zero balance.
     error NothingToWithdraw(address account);
 
-    /// @notice {withdraw}: sending `amount` wei to `account` failed; the balance is kept.
+    /// @notice {withdrawTo} the zero address, which would burn the wei.
+    error WithdrawToZeroAddress();
+
+    /// @notice {withdraw}, {withdrawTo} or {claimAndWithdraw}: sending `amount` wei to `account`
+    /// failed; nothing changed (the balance or the claim is kept).
     error TransferFailed(address account, uint256 amount);
+
+    // ------------------------------------------------------------------ constants
+
+    /// @notice Shortest reveal window and shortest evaluation window, in seconds (1 hour).
+    /// @dev A one-second reveal window would let an organizer collect every deposit as forfeited.
+    /// @return The minimum window length, in seconds.
+    function MIN_WINDOW() external view returns (uint64);
+
+    /// @notice Longest window, in seconds (90 days): from creation to `submissionEnd`, from
+    /// `submissionEnd` to `revealEnd`, and from `revealEnd` to `evaluationEnd`.
+    /// @dev Bounds every deadline, so the fallback and every refund are reachable in at most
+    /// 270 days plus the challenge period.
+    /// @return The maximum window length, in seconds.
+    function MAX_WINDOW() external view returns (uint64);
+
+    /// @notice How long posted scores stand before an organizer who ranked nobody may claim its
+    /// refund, in seconds (3 days), counted from `evaluationEnd`.
+    /// @dev The window in which a later version lets anyone challenge posted scores with a bond.
+    /// @return The challenge period, in seconds.
+    function CHALLENGE_PERIOD() external view returns (uint64);
 
     // ------------------------------------------------------------------ organizer
 
@@ -325,20 +397,26 @@ interface IForecastMarket {
 
     /// @notice Cancel a competition nobody has committed to; the reward is credited back to the
     /// organizer.
-    /// @dev Organizer only, at any time before settlement (no deadline applies). Reverts with
-    /// {NotOrganizer} or {HasCommitments}. Emits a {CompetitionCancelled} event and a {Credited}
-    /// event.
+    /// @dev Organizer only, at any time before settlement, while nobody has committed: an
+    /// organizer must not cancel on participants who are already training. So one commitment
+    /// blocks cancelling; with no entry deposit a stranger can do that for free, and a deposit
+    /// makes it cost something. A blocked organizer still gets everything back as soon as
+    /// {finalize} opens at `revealEnd` if nobody reveals. Reverts with {NotOrganizer} or
+    /// {HasCommitments}. Emits a {CompetitionCancelled} event and a {Credited} event.
     function cancel(uint256 id) external;
 
     /// @notice Publish the hidden test set: its CID and the salt of the creation commitment.
-    /// @dev Organizer only, once, in [submissionEnd, evaluationEnd): models are sealed by then,
-    /// so seeing the test set early gives nobody a choice to make. Reverts with {NotOrganizer},
-    /// {RevealNotOpen}, {EvaluationClosed}, {TestSetAlreadyRevealed} or {TestSetMismatch}.
-    /// Emits a {TestSetRevealed} event.
+    /// @dev Organizer only, once, in [revealEnd, evaluationEnd): after the reveal window, so no
+    /// participant can see the test set and then decide whether to reveal. Reverts with
+    /// {NotOrganizer}, {TestSetRevealNotOpen}, {EvaluationClosed}, {TestSetAlreadyRevealed} or
+    /// {TestSetMismatch}. Emits a {TestSetRevealed} event.
     function revealTestSet(uint256 id, string calldata testCid, bytes32 salt) external;
 
     /// @notice Post the scores (metric x 1e6) of revealed submissions, each exactly once. Scores
-    /// that meet the minimum are ranked as they arrive; the best k are kept.
+    /// that meet the minimum are ranked as they arrive; the best k are kept. The failure score,
+    /// the worst int64 for the direction (`type(int64).min` when higher is better,
+    /// `type(int64).max` when lower is better), means the submission failed to load or score:
+    /// it is marked Failed, never ranked, and its deposit is forfeited unless nobody ranks.
     /// @dev Organizer only, in [revealEnd, evaluationEnd), once the test set is revealed; may be
     /// called in batches. Reverts with {NotOrganizer}, {EvaluationNotOpen}, {EvaluationClosed},
     /// {TestSetNotRevealed}, {LengthMismatch}, {NotRevealed} or {AlreadyScored}.
@@ -347,52 +425,78 @@ interface IForecastMarket {
     /// @param scores Their scores, metric x 1e6, in the same order.
     function postScores(uint256 id, address[] calldata participants, int64[] calldata scores) external;
 
-    /// @notice Close scoring: credit the ranked winners by the prize split, or refund the
-    /// organizer when nobody met the minimum score (or nobody revealed). Every revealed
-    /// submission must be scored. Shares of prize ranks nobody reached go to the organizer;
-    /// rounding dust goes to rank 1.
+    /// @notice Close scoring. When somebody met the minimum score, credit the ranked winners:
+    /// the pool (reward plus forfeited deposits) by the prize split renormalised over the ranks
+    /// filled (rounding dust to rank 1), each with its own deposit. Otherwise refund the
+    /// organizer: at once when nobody revealed, else after the challenge period ({claimRefund}).
     /// @dev Anyone may call, in [revealEnd, evaluationEnd), once every revealed submission is
     /// scored. Reverts with {EvaluationNotOpen}, {EvaluationClosed} or {ScoringIncomplete}.
     /// Emits a {Finalized} or a {Refunded} event, and {Credited} events.
     function finalize(uint256 id) external;
+
+    /// @notice Credit the organizer's refund of a competition settled as Refunded after
+    /// somebody revealed: the reward plus the deposits of entries that never revealed. Anyone
+    /// may call it; the refund always goes to the organizer.
+    /// @dev Claimable from `evaluationEnd + CHALLENGE_PERIOD`: until then the refund stays
+    /// escrowed, so that posted scores stand through a challenge period before an organizer
+    /// takes its reward back on its own word. A later version adds a bonded challenge of posted
+    /// scores in this period. Reverts with {NoRefundPending} or {RefundNotYetClaimable}. Emits a
+    /// {Credited} event.
+    function claimRefund(uint256 id) external;
 
     // ------------------------------------------------------------------ participants
 
     /// @notice Commit (or replace, before the deadline) a sealed submission. Anyone may commit,
     /// the organizer included.
     /// `commitment = keccak256(abi.encode(modelCid, modelSha256, salt, msg.sender, id, address(this)))`.
-    /// @dev Before submissionEnd. The entry deposit (wei) is due with the first commitment only;
+    /// @dev Before submissionEnd. Only the first 24 bytes are stored and checked at the reveal.
+    /// The entry deposit (wei) is due with the first commitment only and held until settlement;
     /// a replacement gets a new, later commit order. Reverts with {SubmissionClosed} or
     /// {WrongDeposit}. Emits a {Committed} event.
     function commit(uint256 id, bytes32 commitment) external payable;
 
-    /// @notice Reveal the committed model; the entry deposit is credited back to the caller
-    /// (withdraw it with {withdraw}).
+    /// @notice Reveal the committed model. The deposit stays escrowed until settlement.
     /// @dev Allowed in [submissionEnd, revealEnd). Reverts with {RevealNotOpen}, {RevealClosed},
-    /// {NoCommitment}, {AlreadyRevealed} or {CommitmentMismatch}. Emits a {Revealed} event, and a
-    /// {Credited} event when the entry deposit is not zero.
+    /// {NoCommitment}, {AlreadyRevealed} or {CommitmentMismatch}. Emits a {Revealed} event.
     function reveal(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 salt) external;
 
     /// @notice After the evaluation deadline of an unfinished competition, settle it. When every
-    /// revealed submission was scored, the ranking pays as {finalize} would; otherwise the
-    /// revealed participants share the pool equally (claim with {claimFallbackShare}) and the
-    /// remainder of the division goes to the organizer; with no reveals, the organizer is
-    /// refunded.
+    /// revealed submission was scored, the ranking pays as {finalize} would. Otherwise the
+    /// revealed entries not posted as failed share the pool (reward plus the deposits of entries
+    /// that never revealed or failed) equally, each claiming its share and its own deposit with
+    /// {claim}; the remainder of the division (less than one wei per entry) goes to the
+    /// organizer. With no reveals, the organizer is refunded at once.
     /// @dev Anyone may call, at or after evaluationEnd. Reverts with {EvaluationStillOpen}.
     /// Emits a {Finalized}, {SettledWithoutEvaluation} or {Refunded} event, and {Credited}
     /// events.
     function settleWithoutEvaluation(uint256 id) external;
 
-    /// @notice Credit `participant`'s equal share (pool / revealed submissions, in wei) of a
-    /// competition settled without evaluation. Anyone may call it for anyone: the share always
-    /// goes to the participant.
-    /// @dev Reverts with {NotFallback} or {NothingToClaim}. Emits a {Credited} event.
-    function claimFallbackShare(uint256 id, address participant) external;
+    /// @notice Credit what `participant` is owed in settled competition `id`, and mark its
+    /// submission Claimed: its deposit back if it revealed and did not fail (failed entries
+    /// too when the competition was Refunded), plus its equal share in a Fallback. Anyone may
+    /// call it for anyone: the wei always goes to the participant's balance.
+    /// @dev Reverts with {NotSettled} or {NothingToClaim}. Emits a {Credited} event.
+    function claim(uint256 id, address participant) external;
+
+    /// @notice {claim} for the caller and send the claimed wei to it in the same transaction,
+    /// without going through its balance (other credit stays for {withdraw}).
+    /// @dev Pull payment with a reentrancy guard; checks, effects, then the transfer. Reverts
+    /// with {NotSettled}, {NothingToClaim} or {TransferFailed}. Emits a {Credited} and a
+    /// {Withdrawn} event.
+    function claimAndWithdraw(uint256 id) external;
 
     /// @notice Send the caller everything credited to it (wei).
-    /// @dev Pull payment with a reentrancy guard. Reverts with {NothingToWithdraw} or
-    /// {TransferFailed}. Emits a {Withdrawn} event.
+    /// @dev Pull payment with a reentrancy guard; the balance is zeroed before the transfer.
+    /// Reverts with {NothingToWithdraw} or {TransferFailed}. Emits a {Withdrawn} event.
     function withdraw() external;
+
+    /// @notice Send everything credited to the caller to `to`: for an account (such as a
+    /// contract) that cannot receive ether itself.
+    /// @dev Pull payment with a reentrancy guard; the balance is zeroed before the transfer.
+    /// Reverts with {WithdrawToZeroAddress}, {NothingToWithdraw} or {TransferFailed}. Emits a
+    /// {Withdrawn} event.
+    /// @param to The recipient.
+    function withdrawTo(address payable to) external;
 
     // ------------------------------------------------------------------ views
 
@@ -416,18 +520,11 @@ interface IForecastMarket {
 
     /// @notice `participant`'s submission to competition `id`.
     /// @dev Reverts with {UnknownCompetition}. All zero (status `None`) for an address that
-    /// never committed.
+    /// never committed. The revealed model (CID and sha256) is in the {Revealed} event.
     /// @param id The competition's id.
     /// @param participant The participant's address.
     /// @return The submission as stored.
     function submission(uint256 id, address participant) external view returns (Submission memory);
-
-    /// @notice The model digest revealed by `participant` (zero before the reveal).
-    /// @dev Reverts with {UnknownCompetition}.
-    /// @param id The competition's id.
-    /// @param participant The participant's address.
-    /// @return The sha256 of the revealed submission bundle, or zero.
-    function modelDigest(uint256 id, address participant) external view returns (bytes32);
 
     /// @notice Competition `id`'s current ranking, best first: at most k entries, only scores
     /// that met the minimum. Final once the competition is finalized.
@@ -442,8 +539,8 @@ interface IForecastMarket {
     function balanceOf(address account) external view returns (uint256);
 
     /// @notice Contract-wide accounting: wei escrowed for competitions (rewards and deposits of
-    /// unsettled competitions, and fallback shares not yet claimed) and wei owed to accounts.
-    /// The contract's balance is never less than their sum.
+    /// unsettled competitions, and what settled ones still owe to claims and pending refunds)
+    /// and wei owed to accounts. The contract's balance is never less than their sum.
     /// @return escrowed Wei held for competitions.
     /// @return owed Wei credited to accounts and not yet withdrawn.
     function totals() external view returns (uint256 escrowed, uint256 owed);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up, called by both README commands (and usable on its own):
 #   1. a Python venv (.venv) with the pinned requirements and this project (console command `market`);
-#   2. the npm tools from package-lock.json (solc-js 0.8.28, anvil, OpenZeppelin);
+#   2. the npm tools from package-lock.json (solc-js 0.8.28, anvil, forge, OpenZeppelin);
 #   3. a `solc-v0.8.28` launcher where py-solc-x (so brownie) looks for compilers;
 #   4. `anvil` on the venv's PATH, which is the PATH brownie uses.
 # A second run on a set-up machine checks stamps and returns in about a second.
@@ -34,9 +34,9 @@ fi
 # 2. npm tools ---------------------------------------------------------------------------------
 npm_stamp="$(stamp_of package-lock.json)"
 if [ ! -d node_modules ] || [ "$(cat node_modules/.fm-stamp 2>/dev/null)" != "$npm_stamp" ]; then
-  log "installing npm tools (solc $SOLC_VERSION, anvil)"
-  # --ignore-scripts: anvil's postinstall would download a binary; its platform package
-  # (an optional dependency) already ships it.
+  log "installing npm tools (solc $SOLC_VERSION, anvil, forge)"
+  # --ignore-scripts: anvil's and forge's postinstall would download a binary; their platform
+  # packages (optional dependencies) already ship it.
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
   echo "$npm_stamp" > node_modules/.fm-stamp
 fi
@@ -59,6 +59,9 @@ arch="$(uname -m)"; case "$arch" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;;
 anvil_bin="$ROOT/node_modules/@foundry-rs/anvil-linux-$arch/bin/anvil"
 [ -x "$anvil_bin" ] || { log "no anvil binary for linux-$arch in node_modules"; exit 1; }
 ln -sfn "$anvil_bin" "$VENV/bin/anvil"
+# forge (contract fuzz and invariant tests): tools/forge.sh runs it from node_modules
+forge_bin="$ROOT/node_modules/@foundry-rs/forge-linux-$arch/bin/forge"
+[ -x "$forge_bin" ] || { log "no forge binary for linux-$arch in node_modules"; exit 1; }
 
 # 5. .env (brownie-config.yaml names it; secrets stay out of git) -----------------------------
 if [ ! -f .env ]; then

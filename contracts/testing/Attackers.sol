@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {IForecastMarket} from "../../interfaces/IForecastMarket.sol";
 
-/// @dev Test-only: a participant that is a contract, forwarding commit/reveal/withdraw.
+/// @dev Test-only: a participant that is a contract, forwarding commit/reveal and the payouts.
 abstract contract ContractParticipant {
     IForecastMarket public immutable market;
 
@@ -22,21 +22,38 @@ abstract contract ContractParticipant {
     function withdraw() external {
         market.withdraw();
     }
+
+    function withdrawTo(address payable to) external {
+        market.withdrawTo(to);
+    }
+
+    function claimAndWithdraw(uint256 id) external {
+        market.claimAndWithdraw(id);
+    }
 }
 
-/// @dev Test-only participant that tries to re-enter `withdraw` from its receive hook.
+/// @dev Test-only participant that calls back into the market from its receive hook, with
+/// calldata set by the test (by default `withdraw()`), and records what happened.
 contract ReentrantParticipant is ContractParticipant {
+    bytes public reentry; // calldata sent to the market from the receive hook
     uint256 public reentries;
     bool public reentrySucceeded;
+    bytes public reentryError; // revert data of the last failed re-entry
 
-    constructor(IForecastMarket market_) ContractParticipant(market_) {}
+    constructor(IForecastMarket market_) ContractParticipant(market_) {
+        reentry = abi.encodeCall(IForecastMarket.withdraw, ());
+    }
+
+    function setReentry(bytes calldata data) external {
+        reentry = data;
+    }
 
     receive() external payable {
         if (reentries < 3) {
             ++reentries;
-            try market.withdraw() {
-                reentrySucceeded = true;
-            } catch {}
+            (bool ok, bytes memory ret) = address(market).call(reentry);
+            if (ok) reentrySucceeded = true;
+            else reentryError = ret;
         }
     }
 }
@@ -47,5 +64,29 @@ contract RevertingParticipant is ContractParticipant {
 
     receive() external payable {
         revert("no thanks");
+    }
+}
+
+/// @dev Test-only participant that reads the market from its receive hook, to see which state
+/// changes were made before the transfer (checks-effects-interactions).
+contract StateProbe is ContractParticipant {
+    bool public probed;
+    uint256 public seenBalance; // market.balanceOf(this) during the transfer
+    uint256 public seenEscrowed;
+    uint256 public seenOwed;
+    uint256 public probeId; // competition whose submission status is read
+    uint8 public seenStatus;
+
+    constructor(IForecastMarket market_) ContractParticipant(market_) {}
+
+    function setProbeId(uint256 id) external {
+        probeId = id;
+    }
+
+    receive() external payable {
+        probed = true;
+        seenBalance = market.balanceOf(address(this));
+        (seenEscrowed, seenOwed) = market.totals();
+        if (probeId != 0) seenStatus = uint8(market.submission(probeId, address(this)).status);
     }
 }

@@ -1,15 +1,47 @@
-"""Stage 5, anyone: collect what is owed. After the evaluation deadline of a competition the
-organizer did not finish, settle it without evaluation and claim the fallback share; then
-withdraw the caller's balance (pull payment).
+"""Stage 5, anyone: collect what is owed.
+
+After the evaluation deadline of a competition the organizer did not finish, settle it without
+evaluation. Then claim what this account is owed in that competition (its deposit back, a
+fallback share; for the organizer, a refund once the challenge period is over), and withdraw
+the account's whole balance (pull payments).
 """
 from __future__ import annotations
 
-from ..chain import competition, submission_status, transact
-from ..protocol import Phase, Status
+from ..chain import competition, now, transact
+from ..protocol import CHALLENGE_PERIOD_S, Phase
+
+SETTLED = (Phase.FINALIZED, Phase.REFUNDED, Phase.FALLBACK)
+
+
+def _owed_by_claim(fn, *args, sender) -> bool:
+    """Whether ``fn(*args)`` would succeed now (a dry run): the contract decides what is owed."""
+    from brownie.exceptions import VirtualMachineError
+
+    try:
+        fn.call(*args, {"from": sender})
+    except VirtualMachineError:
+        return False
+    return True
+
+
+def _claim(market, account, comp: dict) -> None:
+    comp_id = comp["id"]
+    if comp["phase"] not in SETTLED:
+        return
+    if _owed_by_claim(market.claim, comp_id, account.address, sender=account):
+        transact(market.claim, comp_id, account.address, sender=account)
+        print(f"{account.address} claimed what competition {comp_id} owed it")
+    if comp["phase"] == Phase.REFUNDED and account.address == comp["organizer"]:
+        if _owed_by_claim(market.claimRefund, comp_id, sender=account):
+            transact(market.claimRefund, comp_id, sender=account)
+            print(f"competition {comp_id}: the organizer's refund is credited")
+        elif (refundable_at := comp["evaluationEnd"] + CHALLENGE_PERIOD_S) > now():
+            print(f"competition {comp_id}: nobody met the minimum; the refund can be claimed from "
+                  f"{refundable_at}, once the scores stood through the challenge period")
 
 
 def settle(market, account, comp_id: int | None = None) -> int:
-    """Returns the wei withdrawn (0 when nothing was owed)."""
+    """Settle (if due), claim (if owed) and withdraw; returns the wei withdrawn (0 when nothing was owed)."""
     from brownie import web3
 
     if comp_id is not None:
@@ -18,9 +50,7 @@ def settle(market, account, comp_id: int | None = None) -> int:
             transact(market.settleWithoutEvaluation, comp_id, sender=account)
             print(f"competition {comp_id} settled without evaluation")
             comp = competition(market, comp_id)
-        status = submission_status(market, comp_id, account.address)
-        if comp["phase"] == Phase.FALLBACK and status in (Status.REVEALED, Status.SCORED):
-            transact(market.claimFallbackShare, comp_id, account.address, sender=account)
+        _claim(market, account, comp)
     owed = int(market.balanceOf(account.address))
     if owed:
         transact(market.withdraw, sender=account)

@@ -63,3 +63,9 @@ def test_the_stages_show_in_the_tree():
                                                       "final"}
     assert sorted(p.stem for p in (ROOT / "scripts").glob("0*.py")) == [
         "01_preprocess", "02_initialize", "03_submit", "04_evaluate", "05_settle"]
+
+
+def test_test_modules_have_unique_names():
+    """pytest's rootdir import mode needs unique basenames across test folders without __init__.py."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py") if not (p.parent / "__init__.py").exists()]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)

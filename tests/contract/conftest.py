@@ -83,10 +83,10 @@ def competition_in(market, organizer, create, players):
     - `n` players (accounts `first`, `first + 1`, ...) commit, each paying the entry deposit;
     - from REVEAL on, the clock is at `submissionEnd`; `reveal` says who has revealed: True for
       everyone, False for nobody, or the players' indexes (default: nobody in REVEAL, everyone
-      later), and `test_set` whether the organizer has revealed the test set (default: from
-      EVALUATION on);
-    - from EVALUATION on, the clock is at `revealEnd`; `scores` (one per player, so `n` defaults
-      to their number) are posted for those who revealed;
+      later);
+    - from EVALUATION on, the clock is at `revealEnd`; `test_set` says whether the organizer has
+      revealed the test set (default: yes; it cannot be revealed earlier), and `scores` (one per
+      player, so `n` defaults to their number) are posted for those who revealed;
     - in EXPIRED, the clock is at `evaluationEnd`.
     Each move of the clock mines a block at the deadline, so `market.phase(id)` reads `phase`
     and later transactions run just after it. Other keywords go to `create`.
@@ -97,8 +97,10 @@ def competition_in(market, organizer, create, players):
         if phase not in clock_phases:
             raise ValueError(f"competition_in brings a competition to one of {[p.name for p in clock_phases]}, "
                              f"not {phase!r}; settle it in the test")
-        if phase == Phase.SUBMISSION and (reveal or test_set):
+        if phase == Phase.SUBMISSION and reveal:
             raise ValueError("nothing is revealed in SUBMISSION")
+        if phase < Phase.EVALUATION and test_set:
+            raise ValueError("the test set can be revealed only from EVALUATION (revealEnd) on")
         if scores is not None and phase < Phase.EVALUATION:
             raise ValueError("scores are posted from EVALUATION on")
         n = n if n is not None else (len(scores) if scores is not None else 3)
@@ -116,10 +118,10 @@ def competition_in(market, organizer, create, players):
             mine_at(sub)
             for p in shown:
                 p.reveal()
-            if test_set:
-                market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": kw.get("sender") or organizer})
         if phase >= Phase.EVALUATION:
             mine_at(rev)
+            if test_set:
+                market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": kw.get("sender") or organizer})
             if scores is not None and shown:
                 market.postScores(cid, [p.account for p in shown], [scores[ps.index(p)] for p in shown],
                                   {"from": kw.get("sender") or organizer})

@@ -15,8 +15,8 @@ def test_commit_stores_a_sealed_submission_and_emits(market, create, players):
     p = players(cid, 1)[0]
     tx = p.commit()
     ev = tx.events["Committed"]
-    assert ev["participant"] == p.account and ev["order"] == 1
-    assert ev["commitment"] == web3.to_hex(p.commitment)
+    # the event carries exactly what is stored and checked: the first 24 bytes of the commitment
+    assert dict(ev) == {"id": cid, "participant": p.account, "seal": web3.to_hex(p.commitment[:24]), "order": 1}
     s = market.submission(cid, p.account)
     assert s["status"] == Status.COMMITTED and s["order"] == 1
     assert s["seal"] == web3.to_hex(p.commitment[:24])
@@ -62,19 +62,21 @@ def test_replacing_a_commitment_keeps_one_live_and_takes_no_new_deposit(market, 
     assert market.competition(cid)["participants"] == 2
 
 
-def test_reveal_checks_the_commitment_and_returns_the_deposit(market, create, players):
+def test_reveal_checks_the_commitment_and_keeps_the_deposit_until_settlement(market, create, players):
     cid = create(deposit=DEPOSIT)
     p = players(cid, 1)[0]
     p.commit(value=DEPOSIT)
+    escrow = totals(market)
     sub, _, _ = deadlines(market, cid)
     at(sub)
     tx = p.reveal()
-    ev = tx.events["Revealed"]
-    assert ev["modelCid"] == p.cid and ev["modelSha256"] == web3.to_hex(p.sha)
-    assert market.modelDigest(cid, p.account) == web3.to_hex(p.sha)
+    ev = tx.events["Revealed"]  # the only record of the model: clients read the CID and digest here
+    assert dict(ev) == {"id": cid, "participant": p.account, "modelCid": p.cid, "modelSha256": web3.to_hex(p.sha)}
+    assert "Credited" not in tx.events
     s = market.submission(cid, p.account)
     assert s["status"] == Status.REVEALED and s["seal"] == "0x" + "00" * 24
-    assert market.balanceOf(p.account) == DEPOSIT
+    assert market.balanceOf(p.account) == 0
+    assert totals(market) == escrow  # the deposit stays in escrow
     assert market.competition(cid)["revealCount"] == 1
 
 

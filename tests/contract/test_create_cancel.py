@@ -1,10 +1,13 @@
 """createCompetition and cancel: escrow, validation, events, views."""
+import dataclasses
+
+import pytest
 from brownie import accounts, web3
 
 from forecast_market.chain import mine_at, now
-from forecast_market.protocol import MIN_WINDOW_S, Phase
+from forecast_market.protocol import MAX_WINDOW_S, MIN_WINDOW_S, Phase
 
-from market_helpers import DAY, REWARD, at, deadlines, reverts, totals
+from market_helpers import DAY, REWARD, Player, at, deadlines, expect, reverts, totals
 
 
 def test_create_escrows_the_reward_and_stores_the_task(market, organizer, create):
@@ -26,9 +29,9 @@ def test_create_escrows_the_reward_and_stores_the_task(market, organizer, create
 def test_create_emits_created(market, organizer, params):
     p = params()
     tx = market.createCompetition(p.as_tuple(), {"from": organizer, "value": REWARD})
-    ev = tx.events["CompetitionCreated"]
-    assert ev["id"] == 1 and ev["organizer"] == organizer and ev["reward"] == REWARD
-    assert ev["dataCid"] == p.dataCid and ev["submissionEnd"] == p.submissionEnd
+    assert dict(tx.events["CompetitionCreated"]) == {
+        "id": 1, "organizer": organizer, "reward": REWARD, "dataCid": p.dataCid,
+        "submissionEnd": p.submissionEnd, "revealEnd": p.revealEnd, "evaluationEnd": p.evaluationEnd}
 
 
 def test_ids_are_sequential_and_independent(market, create):
@@ -72,6 +75,30 @@ def test_create_with_a_reveal_window_under_an_hour_reverts(create):
 def test_create_with_an_evaluation_window_under_an_hour_reverts(create):
     with reverts("InvalidDeadlines"):
         create(evaluation=MIN_WINDOW_S - 1)
+
+
+WINDOWS = {"submission": 3 * DAY, "reveal": DAY, "evaluation": DAY}
+
+
+@pytest.mark.parametrize("window", list(WINDOWS))
+@pytest.mark.parametrize("offset, error", [(-1, None), (0, None), (1, "InvalidDeadlines")],
+                         ids=["MAX_WINDOW-1-ok", "MAX_WINDOW+0-ok", "MAX_WINDOW+1-InvalidDeadlines"])
+def test_each_window_is_at_most_max_window(market, organizer, params, window, offset, error):
+    t = now() + 100
+    p = params(start=t, **(WINDOWS | {window: MAX_WINDOW_S + offset}))
+    at(t)
+    with expect(error, p.submissionEnd, p.revealEnd, p.evaluationEnd, t):
+        market.createCompetition(p.as_tuple(), {"from": organizer, "value": REWARD})
+
+
+def test_an_evaluation_deadline_near_2_to_the_64_reverts_instead_of_locking_the_fallback(market, organizer, params):
+    p = params()
+    p = dataclasses.replace(p, evaluationEnd=2**64 - 1)
+    with reverts("InvalidDeadlines", p.submissionEnd, p.revealEnd, 2**64 - 1):
+        market.createCompetition(p.as_tuple(), {"from": organizer, "value": REWARD})
+    q = dataclasses.replace(p, submissionEnd=2**64 - 1, revealEnd=2**64 - 1)  # no overflow panic either
+    with reverts("InvalidDeadlines", 2**64 - 1, 2**64 - 1, 2**64 - 1):
+        market.createCompetition(q.as_tuple(), {"from": organizer, "value": REWARD})
 
 
 def test_create_with_evaluation_end_not_after_reveal_end_reverts(create):
@@ -132,7 +159,8 @@ def test_commit_to_unknown_competition_reverts(market):
 def test_cancel_before_any_commitment_credits_the_organizer(market, organizer, create):
     cid = create()
     tx = market.cancel(cid, {"from": organizer})
-    assert "CompetitionCancelled" in tx.events
+    assert dict(tx.events["CompetitionCancelled"]) == {"id": cid}
+    assert dict(tx.events["Credited"]) == {"account": organizer, "id": cid, "amount": REWARD}
     assert market.balanceOf(organizer) == REWARD
     assert market.phase(cid) == Phase.CANCELLED
     assert totals(market) == (0, REWARD)
@@ -149,6 +177,30 @@ def test_cancel_after_a_commitment_reverts(market, organizer, create, players):
     players(cid, 1)[0].commit()
     with reverts("HasCommitments", cid, 1):
         market.cancel(cid, {"from": organizer})
+
+
+def test_a_free_commitment_blocks_cancel_but_the_organizer_is_refunded_when_reveals_close(
+        market, organizer, create):
+    cid = create()  # no deposit: a stranger can block cancel for free...
+    Player(market, accounts[5], cid, 5).commit()
+    with reverts("HasCommitments", cid, 1):
+        market.cancel(cid, {"from": organizer})
+    rev = deadlines(market, cid)[1]
+    at(rev)  # ...but nobody revealed: finalize opens at revealEnd and refunds the organizer at once
+    tx = market.finalize(cid, {"from": organizer})
+    assert dict(tx.events["Refunded"]) == {"id": cid, "organizer": organizer, "amount": REWARD, "refundableAt": rev}
+    assert dict(tx.events["Credited"]) == {"account": organizer, "id": cid, "amount": REWARD}
+    assert market.balanceOf(organizer) == REWARD
+
+
+def test_a_blocking_commitment_costs_its_deposit(market, organizer, create):
+    deposit = 10**16
+    cid = create(deposit=deposit)
+    Player(market, accounts[5], cid, 5).commit(value=deposit)
+    at(deadlines(market, cid)[1])
+    market.finalize(cid, {"from": organizer})
+    assert market.balanceOf(organizer) == REWARD + deposit  # the griefer's deposit is forfeited
+    assert market.balanceOf(accounts[5]) == 0
 
 
 def test_cancel_twice_reverts(market, organizer, create):

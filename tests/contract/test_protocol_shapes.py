@@ -14,8 +14,10 @@ from hexbytes import HexBytes
 from forecast_market.chain import ERROR_TEXT, explain_revert, transact
 from forecast_market.errors import ChainError
 from forecast_market.protocol import (
+    CHALLENGE_PERIOD_S,
     INT64_MAX,
     INT64_MIN,
+    MAX_WINDOW_S,
     MIN_WINDOW_S,
     CompetitionParams,
     Phase,
@@ -89,8 +91,9 @@ def test_params_built_by_the_dataclass_are_accepted_and_stored_field_by_field(ma
         assert got == expected, f.name
 
 
-def test_min_window_is_the_contracts(market):
-    assert market.MIN_WINDOW() == MIN_WINDOW_S
+def test_window_bounds_and_the_challenge_period_are_the_contracts(market):
+    assert (market.MIN_WINDOW(), market.MAX_WINDOW(), market.CHALLENGE_PERIOD()) == (
+        MIN_WINDOW_S, MAX_WINDOW_S, CHALLENGE_PERIOD_S)
 
 
 # ------------------------------------------------------------------------------------- commitments
@@ -108,7 +111,8 @@ def test_model_commitment_equals_the_contracts_commitment_for(market, model_cid,
 
 def test_a_test_set_commitment_built_in_python_reveals(market, organizer, competition_in):
     salt = b"\x2a" * 32
-    cid, _ = competition_in(Phase.REVEAL, n=0, commitment=test_set_commitment("QmShapesTestSet", salt))
+    cid, _ = competition_in(Phase.EVALUATION, n=0, test_set=False,
+                            commitment=test_set_commitment("QmShapesTestSet", salt))
     tx = market.revealTestSet(cid, "QmShapesTestSet", salt, {"from": organizer})
     assert tx.events["TestSetRevealed"]["testCid"] == "QmShapesTestSet"
     assert market.competition(cid)["testRevealed"]
@@ -128,11 +132,12 @@ def test_score_sentinels_are_the_ends_of_the_contracts_score_type():
 
 
 @pytest.mark.parametrize("higher", [False, True], ids=["lower-is-better", "higher-is-better"])
-def test_a_failure_score_is_stored_and_never_ranked(market, organizer, competition_in, higher):
+def test_a_failure_score_is_recorded_as_failed_and_never_ranked(market, organizer, competition_in, higher):
     cid, (a, b) = competition_in(Phase.EVALUATION, n=2, higher=higher, min_score=any_score_qualifies(higher))
     tx = market.postScores(cid, [a.account, b.account], [failure_score(higher), 0], {"from": organizer})
     assert [ev["score"] for ev in tx.events["ScorePosted"]] == [failure_score(higher), 0]
-    assert market.submission(cid, a.account)["status"] == Status.SCORED
+    assert market.submission(cid, a.account)["status"] == Status.FAILED
+    assert market.competition(cid)["failedCount"] == 1
     assert [r["participant"] for r in market.ranking(cid)] == [b.account]
 
 
