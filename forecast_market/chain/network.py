@@ -21,9 +21,9 @@ def port_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def _check_live_settings(network_name: str) -> None:
+def _check_live_settings(network_name: str, needs_key: bool) -> None:
     conf = settings()
-    if not conf.private_key:
+    if needs_key and not conf.private_key:
         raise ChainError(f"no key to sign with on '{network_name}': set PRIVATE_KEY in .env (see .env.example)")
     if network_name == "sepolia-rpc" and not conf.sepolia_rpc_url:
         raise ChainError("SEPOLIA_RPC_URL is not set: put your Sepolia RPC URL in .env")
@@ -37,11 +37,12 @@ def _check_known(network_name: str) -> None:
                          "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")
 
 
-def connect(network_name: str, *, allow_ephemeral: bool = False) -> None:
+def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool = True) -> None:
     """Load the brownie project and connect, unless this process is connected already.
 
     On the local network, a chain must be running (``market node``) unless ``allow_ephemeral``:
-    one launched for a single command would vanish with it.
+    one launched for a single command would vanish with it. ``needs_key``: on a live network,
+    refuse at once when no key is configured (read-only commands pass False).
     """
     from brownie import network, project
 
@@ -50,7 +51,7 @@ def connect(network_name: str, *, allow_ephemeral: bool = False) -> None:
     load_dotenv()
     _check_known(network_name)
     if network_name not in LOCAL_NETWORKS:
-        _check_live_settings(network_name)
+        _check_live_settings(network_name, needs_key)
     elif not allow_ephemeral and not port_open(*LOCAL_RPC):
         raise ChainError(
             f"no local chain is running on {LOCAL_RPC[0]}:{LOCAL_RPC[1]}, and one launched for this command alone "

@@ -3,6 +3,7 @@ costs no gas); a revert or a value the ABI cannot encode becomes a ChainError th
 from __future__ import annotations
 
 from ..errors import ChainError, one_line
+from .market import market_abi
 from .reverts import explain_revert
 
 
@@ -34,10 +35,9 @@ def decode_custom_error(abi: list[dict], data: str | bytes) -> str | None:
     return None
 
 
-def _custom_error_text(fn, exc) -> str:
+def _custom_error_text(exc) -> str:
     data = exc.data if isinstance(exc.data, str | bytes) else (exc.data or {}).get("data", "")
-    abi = getattr(getattr(fn, "_contract", None), "abi", None) or []
-    return explain_revert(decode_custom_error(abi, data or "") or f"the transaction reverted ({exc})")
+    return explain_revert(decode_custom_error(market_abi(), data or "") or f"the transaction reverted ({exc})")
 
 
 def transact(fn, *args, sender, value: int = 0):
@@ -52,7 +52,7 @@ def transact(fn, *args, sender, value: int = 0):
     except VirtualMachineError as exc:
         raise ChainError(explain_revert(exc.revert_msg)) from exc
     except ContractCustomError as exc:
-        raise ChainError(_custom_error_text(fn, exc)) from exc
+        raise ChainError(_custom_error_text(exc)) from exc
     except (OverflowError, TypeError) as exc:  # brownie's ABI encoder refusing a value
         raise ChainError(one_line(f"a value does not fit the contract's types: {exc}")) from exc
     except ValueError as exc:  # raised by the node before execution, e.g. insufficient funds

@@ -43,7 +43,7 @@ def deploy(ctx: Ctx):
 
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID)
-@on_chain
+@on_chain(signs=False)
 def status(ctx: Ctx, competition_id):
     """Anyone: phase, deadlines, submissions, ranking and balances of a competition."""
     from ..status import status as run
@@ -57,7 +57,7 @@ def status(ctx: Ctx, competition_id):
               help="Largest difference (metric units) still counted as a match; floating point can differ "
                    "across CPUs.")
 @work_dir_option
-@on_chain
+@on_chain(signs=False)
 def verify(ctx: Ctx, competition_id, tolerance, work_dir):
     """Anyone: recompute every posted score from chain + IPFS; exit 3 on any mismatch."""
     from ..audit import verify as run

@@ -21,10 +21,10 @@ class Ctx:
     def __init__(self, network_name: str, market: str | None, account: str | None):
         self.network_name, self.market_address, self.account_spec = network_name, market, account
 
-    def connect(self, *, allow_ephemeral: bool = False) -> None:
+    def connect(self, *, allow_ephemeral: bool = False, needs_key: bool = True) -> None:
         from ..chain import connect
 
-        connect(self.network_name, allow_ephemeral=allow_ephemeral)
+        connect(self.network_name, allow_ephemeral=allow_ephemeral, needs_key=needs_key)
 
     def market(self):
         from ..chain import get_market
@@ -71,17 +71,18 @@ def one_line_errors() -> Iterator[None]:
                                             "in .env")) from exc
 
 
-def on_chain(f: Callable | None = None, *, ephemeral: bool = False) -> Callable:
+def on_chain(f: Callable | None = None, *, ephemeral: bool = False, signs: bool = True) -> Callable:
     """Decorate a command that needs the chain: it receives the connected :class:`Ctx` first.
 
     ``ephemeral``: on the local network, launch a chain for this command alone if none runs.
+    ``signs``: the command sends transactions, so a live network needs a key (False: read-only).
     """
     def decorate(fn: Callable) -> Callable:
         @click.pass_obj
         @functools.wraps(fn)
         def wrapper(ctx: Ctx, *args, **kwargs):
             with one_line_errors():
-                ctx.connect(allow_ephemeral=ephemeral)
+                ctx.connect(allow_ephemeral=ephemeral, needs_key=signs)
                 return fn(ctx, *args, **kwargs)
 
         return wrapper

@@ -1,6 +1,7 @@
 """The `market` command: each error a user will meet is one clear line and exit code 1."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,20 @@ def test_missing_key_on_a_live_network(tmp_path):
 def test_bad_usage_exits_2(cli):
     code, out = cli("init")
     assert code == 2
+
+
+def test_read_only_commands_need_no_key_on_a_live_network(market, new_competition):
+    """`status` on a live network (sepolia-rpc, its RPC URL pointed at this test's chain) with no
+    key configured: it reads, and needs nothing to sign with."""
+    cid = new_competition()
+    # a participant's checkout has never recorded a deployment on this chain: brownie 1.22.2's
+    # Contract.at fails there unless forecast_market.chain.market works around it
+    shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PRIVATE_KEY", "MARKET_ADDRESS")}
+    env |= {"PRIVATE_KEY": "", "SEPOLIA_RPC_URL": "http://127.0.0.1:8545"}
+    proc = subprocess.run([sys.executable, "-m", "forecast_market.cli", "--network", "sepolia-rpc", "--market",
+                           market.address, "status", str(cid)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"competition {cid}  phase Submission" in proc.stdout
+    assert "Traceback" not in proc.stderr
