@@ -40,9 +40,32 @@ def _custom_error_text(exc) -> str:
     return explain_revert(decode_custom_error(market_abi(), data or "") or f"the transaction reverted ({exc})")
 
 
+#: What nodes say about nonces and fees (lower case), and the line a user can act on.
+NODE_ERRORS = (
+    (("replacement transaction underpriced", "already known", "nonce too low", "nonce too high"),
+     "another transaction from {sender} is pending or was just mined (a nonce clash): two commands that "
+     "sign with one key must not run at the same time; wait for the other one, then run this again"),
+    (("max fee per gas less than block base fee", "fee cap less than block base fee", "transaction underpriced",
+      "intrinsic gas too low"),
+     "the node refused the fee offered for {sender}'s transaction (the network's fees moved): run the "
+     "command again"),
+)
+
+
+def _node_error(exc: Exception, sender, value: int) -> ChainError | None:
+    """A one-line ChainError for what a node says before executing a transaction, if it is known."""
+    text = str(exc).lower()
+    if "insufficient funds" in text or "insufficientfunds" in text:
+        return _not_enough_funds(sender, value)
+    for needles, line in NODE_ERRORS:
+        if any(n in text for n in needles):
+            return ChainError(line.format(sender=sender.address))
+    return None
+
+
 def transact(fn, *args, sender, value: int = 0):
     """Call ``fn(*args)`` from ``sender`` with ``value`` wei: simulated first, then sent."""
-    from brownie.exceptions import VirtualMachineError
+    from brownie.exceptions import RPCRequestError, VirtualMachineError
     from web3.exceptions import ContractCustomError
 
     tx = {"from": sender, "value": value}
@@ -55,8 +78,8 @@ def transact(fn, *args, sender, value: int = 0):
         raise ChainError(_custom_error_text(exc)) from exc
     except (OverflowError, TypeError) as exc:  # brownie's ABI encoder refusing a value
         raise ChainError(one_line(f"a value does not fit the contract's types: {exc}")) from exc
-    except ValueError as exc:  # raised by the node before execution, e.g. insufficient funds
-        text = str(exc).lower()
-        if "insufficient funds" in text or "insufficientfunds" in text:
-            raise _not_enough_funds(sender, value) from exc
-        raise
+    except (ValueError, RPCRequestError) as exc:  # the node refused it before execution
+        known = _node_error(exc, sender, value)
+        if known is None:
+            raise
+        raise known from exc

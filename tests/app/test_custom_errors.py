@@ -33,3 +33,44 @@ def test_every_custom_error_decodes_to_its_message(error):
 @pytest.mark.parametrize("data", ["0x", "0xdeadbeef", "0x" + "00" * 100, b"\x12\x34"])
 def test_unknown_revert_data_is_not_guessed(data):
     assert decode_custom_error(ABI, data) is None
+
+
+class FakeSender:
+    address = "0x" + "12" * 20
+
+    def balance(self):
+        return 5 * 10**17
+
+
+def refusing(message: str):
+    """A contract method whose node refuses the transaction before running it, as hosted nodes do."""
+    class Method:
+        def call(self, *args):
+            return None
+
+        def __call__(self, *args):
+            raise ValueError({"code": -32000, "message": message})
+
+    return Method()
+
+
+@pytest.mark.parametrize("message, words", [
+    ("replacement transaction underpriced", "nonce clash"),
+    ("nonce too low: next nonce 8, tx nonce 7", "nonce clash"),
+    ("max fee per gas less than block base fee: address 0x.., maxFeePerGas: 1 baseFee: 7", "fees moved"),
+    ("insufficient funds for gas * price + value", "not enough funds"),
+])
+def test_node_refusals_are_one_line(message, words):
+    from forecast_market.chain import transact
+    from forecast_market.errors import ChainError
+
+    with pytest.raises(ChainError, match=words) as info:
+        transact(refusing(message), 1, sender=FakeSender(), value=10**18)
+    assert "\n" not in str(info.value)
+
+
+def test_an_unknown_node_refusal_is_not_hidden():
+    from forecast_market.chain import transact
+
+    with pytest.raises(ValueError, match="something new"):
+        transact(refusing("something new"), sender=FakeSender())
