@@ -44,6 +44,17 @@ class Keystore:
             os.close(dir_fd)
         return path
 
+    def records(self, chain_id: int, market: str, comp_id: int | str, role: str) -> list[dict]:
+        """Every readable record of ``role`` under one competition folder (unreadable ones are skipped)."""
+        folder = self.path(chain_id, market, comp_id, role, "x").parent
+        out = []
+        for path in sorted(folder.glob(f"{role}-*.json")):
+            try:
+                out.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue
+        return out
+
     def load(self, chain_id: int, market: str, comp_id: int, role: str, address: str) -> dict:
         path = self.path(chain_id, market, comp_id, role, address)
         if not path.is_file():

@@ -136,16 +136,19 @@ def deployment_block(market) -> int:
     return 0
 
 
-def events(market, name: str, comp_id: int, *, chunk: int = LOG_CHUNK) -> list[dict]:
-    """All ``name`` events of competition ``comp_id``, oldest first, queried from the market's
-    deployment block in ranges of ``chunk`` blocks."""
+def events(market, name: str, comp_id: int | None = None, *, chunk: int = LOG_CHUNK, **filters) -> list[dict]:
+    """All ``name`` events of competition ``comp_id`` (None: of every competition) matching the
+    indexed ``filters``, oldest first, queried from the market's deployment block in ranges of
+    ``chunk`` blocks."""
     from brownie import web3
 
     event = getattr(market.events, name)
     start, end = deployment_block(market), web3.eth.block_number
+    if comp_id is not None:
+        filters["id"] = comp_id
     out = []
     for low in range(start, end + 1, chunk):
-        logs = event.get_logs(from_block=low, to_block=min(end, low + chunk - 1), argument_filters={"id": comp_id})
+        logs = event.get_logs(from_block=low, to_block=min(end, low + chunk - 1), argument_filters=filters)
         out += [dict(log["args"]) | {"blockNumber": log["blockNumber"]} for log in logs]
     return out
 

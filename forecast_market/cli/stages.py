@@ -77,10 +77,15 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
               help="How long they may reveal after the submission deadline (at least 1).")
 @click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True, type=Hours(),
               help="How long the organizer may score after the reveal deadline (at least 1).")
+@click.option("--again", is_flag=True,
+              help="Create another competition from a dataset this organizer already used on this market. "
+                   "Without it, running init again prints the existing competition's id and sends nothing, "
+                   "so a retry never escrows a second reward.")
 @on_chain
-def init(ctx: Ctx, dataset_dir, reward_wei, **terms):
+def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
     """Organizer: create a competition from a preprocessed DATASET_DIR."""
-    comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei, **terms)
+    comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
+                                        again=again, **terms)
     click.echo(comp_id)
 
 

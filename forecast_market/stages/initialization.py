@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..artifacts import new_salt
-from ..chain import now, transact
+from ..chain import events, now, transact
 from ..errors import SettingsError
 from ..keystore import Keystore
 from ..protocol import (
@@ -63,21 +63,47 @@ def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> Competit
         prizeBps=tuple(terms.prize_bps), entryDeposit=terms.deposit_wei, testCommitment=commitment)
 
 
+def already_created(market, organizer, info: dict, keystore: Keystore) -> int | None:
+    """The id of a competition ``organizer`` already created on this market from the same dataset
+    (found through the test-set records saved before each creation), if any."""
+    from brownie import network
+
+    saved = {r.get("commitment") for r in keystore.records(network.chain.id, market.address, "test-sets", "organizer")
+             if r.get("data_cid") == info["data_cid"] and r.get("test_cid") == info["test_cid"]}
+    if not saved:
+        return None
+    for ev in events(market, "CompetitionCreated", organizer=organizer.address):
+        if str(market.competition(ev["id"])["testCommitment"]).removeprefix("0x") in saved:
+            return int(ev["id"])
+    return None
+
+
 def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, keystore: Keystore | None = None,
-               **terms) -> int:
-    """Create the competition; returns its id. ``terms`` are :class:`Terms` fields."""
+               again: bool = False, **terms) -> int:
+    """Create the competition; returns its id. ``terms`` are :class:`Terms` fields.
+
+    Running it again for the same dataset, organizer and market (a retry after a crash, or after
+    the id was lost) returns the competition created the first time instead of escrowing a second
+    reward; ``again=True`` creates another competition from the same dataset on purpose.
+    """
     from brownie import network, web3
 
     from ml_models import get_metric
 
     info = json.loads((Path(dataset_dir) / "dataset.json").read_text())
+    keystore = keystore or Keystore()
+    if not again and (existing := already_created(market, organizer, info, keystore)) is not None:
+        print(f"competition {existing} was already created by {organizer.address} from this dataset; nothing sent "
+              "(pass --again to create another one)")
+        return existing
     salt = new_salt()
     commitment = test_set_commitment(info["test_cid"], salt)
     params = _params(info, Terms(**terms), commitment, now())
     record = {"test_cid": info["test_cid"], "salt": salt.hex(), "test_dir": info["test_dir"],
-              "train_dir": info["train_dir"], "data_cid": info["data_cid"], "commitment": commitment.hex()}
+              "train_dir": info["train_dir"], "data_cid": info["data_cid"], "commitment": commitment.hex(),
+              "organizer": organizer.address}
     # The salt is on disk before the transaction that commits to it is sent.
-    (keystore or Keystore()).save(network.chain.id, market.address, "test-sets", "organizer", commitment.hex(), record)
+    keystore.save(network.chain.id, market.address, "test-sets", "organizer", commitment.hex(), record)
     tx = transact(market.createCompetition, params.as_tuple(), sender=organizer, value=reward_wei)
     comp_id = int(tx.events["CompetitionCreated"]["id"])
     print(f"competition {comp_id} created by {organizer.address}: reward {web3.from_wei(reward_wei, 'ether')} ETH, "

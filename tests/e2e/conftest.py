@@ -44,6 +44,7 @@ def new_competition(market, dataset):
         kw.setdefault("reward_wei", web3.to_wei(1, "ether"))
         kw.setdefault("deposit_wei", web3.to_wei("0.01", "ether"))
         kw.setdefault("prize_bps", (7000, 3000))
+        kw.setdefault("again", True)  # many competitions from one dataset, on purpose
         return initialize(market, accounts[0], dataset, **kw)
 
     return make

@@ -75,7 +75,7 @@ def test_unreachable_ipfs_node_leaves_the_chain_untouched(cli, market, new_compe
 
 
 def test_not_enough_funds(cli, dataset):
-    code, out = cli("init", str(dataset), "--reward", "100000000")
+    code, out = cli("init", str(dataset), "--reward", "100000000", "--again")
     assert code == 1 and "not enough funds" in out
 
 
@@ -109,3 +109,18 @@ def test_read_only_commands_need_no_key_on_a_live_network(market, new_competitio
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"competition {cid}  phase Submission" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_running_init_again_never_escrows_a_second_reward(cli, market, dataset):
+    """A retry after a crash (or after the printed id was lost) finds the competition created the
+    first time from this dataset instead of creating, and paying for, another."""
+    code, out = cli("init", str(dataset), "--reward", "2", "--again")
+    assert code == 0
+    data_cid = json.loads((dataset / "dataset.json").read_text())["data_cid"]
+    before = (market.competitionCount(), accounts[0].balance())
+    code, out = cli("init", str(dataset), "--reward", "2")
+    found = int(out.strip().splitlines()[-1])
+    assert code == 0 and "already created" in out
+    assert (market.competitionCount(), accounts[0].balance()) == before  # nothing sent, nothing escrowed
+    c = market.competition(found)
+    assert c["organizer"] == accounts[0] and c["dataCid"] == data_cid
