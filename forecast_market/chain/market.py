@@ -38,7 +38,10 @@ def deploy_market(account):
     """Deploy a ForecastMarket from ``account``; returns the contract."""
     from brownie import ForecastMarket, network
 
-    market = ForecastMarket.deploy({"from": account}, publish_source=False)
+    from .tx import explained
+
+    with explained(account):
+        market = ForecastMarket.deploy({"from": account}, publish_source=False)
     print(f"ForecastMarket deployed at {market.address} on '{network.show_active()}' "
           f"(chain id {network.chain.id}) by {account.address}; gas used {market.tx.gas_used:,}")
     return market
@@ -50,12 +53,12 @@ def get_market(address: str | None = None):
 
     address = address or settings().market_address
     if address:
-        return _at(ForecastMarket, _contract_address(address))
+        return ForecastMarket.at(_contract_address(address))
     if len(ForecastMarket) > 0:
         return ForecastMarket[-1]
     path = deployment_file()
     if path.is_file():
-        return _at(ForecastMarket, _contract_address(json.loads(path.read_text())["ForecastMarket"]))
+        return ForecastMarket.at(_contract_address(json.loads(path.read_text())["ForecastMarket"]))
     from brownie import network
 
     raise ChainError(f"no ForecastMarket known on '{network.show_active()}': deploy one with `market deploy` "
@@ -68,19 +71,6 @@ ABI_FILE = ROOT / "abi" / "ForecastMarket.json"
 def market_abi() -> list[dict]:
     """The market's ABI, from the committed artifact (kept in sync with the contract by a test)."""
     return json.loads(ABI_FILE.read_text())
-
-
-def _at(container, address: str):
-    """``container.at(address)``, working around brownie 1.22.2 on live networks: in a checkout
-    with no ``build/deployments/<chain id>/`` yet (every participant's), ``at`` raises
-    ``TypeError: dict object expected; got brownie.project.sources.Sources`` while recording the
-    deployment. Then the contract is built from its ABI and address, recording nothing."""
-    from brownie import Contract
-
-    try:
-        return container.at(address)
-    except TypeError:
-        return Contract.from_abi(container._name, address, container.abi, persist=False)
 
 
 def _contract_address(address: str) -> str:

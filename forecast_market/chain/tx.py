@@ -2,6 +2,9 @@
 costs no gas); a revert or a value the ABI cannot encode becomes a ChainError that says what to do."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..errors import ChainError, one_line
 from .market import market_abi
 from .reverts import explain_revert
@@ -63,15 +66,16 @@ def _node_error(exc: Exception, sender, value: int) -> ChainError | None:
     return None
 
 
-def transact(fn, *args, sender, value: int = 0):
-    """Call ``fn(*args)`` from ``sender`` with ``value`` wei: simulated first, then sent."""
+@contextmanager
+def explained(sender, value: int = 0) -> Iterator[None]:
+    """Turn what can go wrong sending a transaction from ``sender`` into a one-line ChainError:
+    a revert (brownie's or web3's custom-error data), a value the ABI cannot encode, a node's
+    refusal (funds, nonce, fees). Anything else passes through."""
     from brownie.exceptions import RPCRequestError, VirtualMachineError
     from web3.exceptions import ContractCustomError
 
-    tx = {"from": sender, "value": value}
     try:
-        fn.call(*args, tx)  # eth_call: the contract's own checks, without a mined revert
-        return fn(*args, tx)
+        yield
     except VirtualMachineError as exc:
         raise ChainError(explain_revert(exc.revert_msg)) from exc
     except ContractCustomError as exc:
@@ -83,3 +87,11 @@ def transact(fn, *args, sender, value: int = 0):
         if known is None:
             raise
         raise known from exc
+
+
+def transact(fn, *args, sender, value: int = 0):
+    """Call ``fn(*args)`` from ``sender`` with ``value`` wei: simulated first, then sent."""
+    tx = {"from": sender, "value": value}
+    with explained(sender, value):
+        fn.call(*args, tx)  # eth_call: the contract's own checks, without a mined revert
+        return fn(*args, tx)

@@ -99,7 +99,7 @@ def test_read_only_commands_need_no_key_on_a_live_network(market, new_competitio
     key configured: it reads, and needs nothing to sign with."""
     cid = new_competition()
     # a participant's checkout has never recorded a deployment on this chain: brownie 1.22.2's
-    # Contract.at fails there unless forecast_market.chain.market works around it
+    # Contract.at fails there unless forecast_market.chain.network works around it
     shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PRIVATE_KEY", "MARKET_ADDRESS")}
     env |= {"PRIVATE_KEY": "", "SEPOLIA_RPC_URL": "http://127.0.0.1:8545"}
