@@ -37,27 +37,22 @@ def _check_known(network_name: str) -> None:
                          "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")
 
 
-def _tolerate_brownie_deployment_cache() -> None:
-    """brownie 1.22.2 caches every contract it meets on a live network in its deployments
-    database. In a checkout that has not yet recorded a deployment on that chain (every
-    participant's), the cache write raises ``TypeError: dict object expected; got
-    brownie.project.sources.Sources``: in ``Contract.at``, and in a background thread after a
-    deploy. Nothing here needs that cache (the address is recorded in deployments/<network>.json),
-    so a failed write is skipped instead of failing the command."""
+def _skip_brownie_deployment_cache() -> None:
+    """Do not write brownie's deployments database (~/.brownie) on live networks.
+
+    brownie 1.22.2 caches every contract it meets on a live network in that database. In a
+    checkout that has not yet recorded a deployment on that chain (every participant's), the
+    write raises ``TypeError: dict object expected; got brownie.project.sources.Sources``: in
+    ``Contract.at``, and in a background thread after a deploy. Nothing here reads that cache:
+    the market's record is deployments/<network>.json (``record_deployment``; brownie's own
+    git-ignored build/deployments/ copy is a cache, not read either)."""
     from brownie.network import contract as module
 
-    original = module._add_deployment
-    if getattr(original, "tolerant", False):
-        return
+    module._add_deployment = _no_deployment_cache
 
-    def tolerant(*args, **kwargs):
-        try:
-            return original(*args, **kwargs)
-        except TypeError:
-            return None
 
-    tolerant.tolerant = True
-    module._add_deployment = tolerant
+def _no_deployment_cache(*args, **kwargs) -> None:
+    return None
 
 
 def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool = True) -> None:
@@ -79,7 +74,7 @@ def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool
         raise ChainError(
             f"no local chain is running on {LOCAL_RPC[0]}:{LOCAL_RPC[1]}, and one launched for this command alone "
             "would vanish with it: start `market node` in another terminal, or pass --network")
-    _tolerate_brownie_deployment_cache()
+    _skip_brownie_deployment_cache()
     here = os.getcwd()
     os.chdir(ROOT)  # brownie resolves the remapped OpenZeppelin sources relative to the working directory
     try:

@@ -16,10 +16,11 @@ SETTLED = (Phase.FINALIZED, Phase.REFUNDED, Phase.FALLBACK)
 def _owed_by_claim(fn, *args, sender) -> bool:
     """Whether ``fn(*args)`` would succeed now (a dry run): the contract decides what is owed."""
     from brownie.exceptions import VirtualMachineError
+    from web3.exceptions import ContractCustomError
 
     try:
         fn.call(*args, {"from": sender})
-    except VirtualMachineError:
+    except (VirtualMachineError, ContractCustomError):  # the latter on live networks
         return False
     return True
 
