@@ -12,7 +12,8 @@ FM_DEMO_DIR         where ``market demo`` writes (default ``out/demo``)
 FM_NETWORK          brownie network (default ``development``, the local anvil chain)
 FM_ACCOUNT          who signs on a local chain: an account index
 MARKET_ADDRESS      the ForecastMarket contract (default: the one recorded for the network)
-PRIVATE_KEY         the key that signs on live networks
+PRIVATE_KEY         the key that signs on live networks (when --account names no keystore account)
+FM_ACCOUNT_PASSWORD unlocks the --account named in brownie's encrypted keystore
 SEPOLIA_RPC_URL     the RPC URL behind the ``sepolia-rpc`` network
 ETHERSCAN_TOKEN     only to publish the contract's source (read by brownie)
 IPFS_API            a Kubo RPC multiaddr; empty = the embedded node (read by ``ipfs_store``)
@@ -45,6 +46,7 @@ class Settings:
     account: str | None
     market_address: str | None
     private_key: str | None
+    account_password: str | None
     sepolia_rpc_url: str | None
     optuna_storage: str | None
 
@@ -77,6 +79,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         account=_get(env, "FM_ACCOUNT"),
         market_address=_get(env, "MARKET_ADDRESS"),
         private_key=_get(env, "PRIVATE_KEY"),
+        account_password=_get(env, "FM_ACCOUNT_PASSWORD"),
         sepolia_rpc_url=_get(env, "SEPOLIA_RPC_URL"),
         optuna_storage=_get(env, "OPTUNA_STORAGE"),
     )

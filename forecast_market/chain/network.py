@@ -87,9 +87,24 @@ def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool
         os.chdir(here)
 
 
+def _keystore_account(name: str):
+    """A named account from brownie's encrypted keystore (``brownie accounts new|import NAME``),
+    unlocked with FM_ACCOUNT_PASSWORD (else brownie asks for the password)."""
+    from brownie import accounts
+    from brownie._config import _get_data_folder
+
+    if not (_get_data_folder() / "accounts" / f"{name}.json").is_file():
+        raise ChainError(f"no account named {name!r} in brownie's keystore ({_get_data_folder() / 'accounts'}): "
+                         f"create one with `brownie accounts new {name}` or `brownie accounts import {name} FILE`")
+    try:
+        return accounts.load(name, password=settings().account_password)
+    except ValueError as exc:
+        raise ChainError(f"cannot unlock the account {name!r}: {exc}; check FM_ACCOUNT_PASSWORD") from exc
+
+
 def get_account(index: int | str | None = None, *, default_index: int = 0):
-    """Who signs: a local chain's account by index (default ``default_index``), or on live
-    networks the key in PRIVATE_KEY."""
+    """Who signs: a local chain's account by index (default ``default_index``); on live networks
+    a named account from brownie's encrypted keystore, else the key in PRIVATE_KEY."""
     from brownie import accounts, config, network
 
     if is_local():
@@ -99,6 +114,11 @@ def get_account(index: int | str | None = None, *, default_index: int = 0):
         if i >= len(accounts):
             raise ChainError(f"the local chain has {len(accounts)} accounts (0-{len(accounts) - 1}), not {i}")
         return accounts[i]
+    if index is not None:
+        if str(index).isdigit():
+            raise ChainError(f"on '{network.show_active()}', --account names an account in brownie's keystore "
+                             "(`brownie accounts list`), not an index")
+        return _keystore_account(str(index))
     key = settings().private_key or config["wallets"].get("from_key")
     if not key or key.startswith("${"):
         raise ChainError(f"no key to sign with on '{network.show_active()}': set PRIVATE_KEY in .env "

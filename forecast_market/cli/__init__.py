@@ -35,7 +35,8 @@ warnings.filterwarnings("ignore", message=r"Development network has a block heig
                    "this network (deployments/<network>.json).")
 @click.option("--account", default=lambda: settings().account, show_default="$FM_ACCOUNT",
               help="Who signs. On a local chain: an account index (0 = organizer by default, 1.. participants). "
-                   "On live networks the key in PRIVATE_KEY (.env) signs and this option is ignored.")
+                   "On live networks: an account name from brownie's encrypted keystore (unlocked with "
+                   "FM_ACCOUNT_PASSWORD), else the key in PRIVATE_KEY (.env).")
 @click.pass_context
 def main(ctx, network_name, market, account):
     """A trust-less market for trained forecasting models.

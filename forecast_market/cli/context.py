@@ -24,7 +24,9 @@ class Ctx:
     def connect(self, *, allow_ephemeral: bool = False, needs_key: bool = True) -> None:
         from ..chain import connect
 
-        connect(self.network_name, allow_ephemeral=allow_ephemeral, needs_key=needs_key)
+        # a named keystore account (--account) signs instead of PRIVATE_KEY
+        connect(self.network_name, allow_ephemeral=allow_ephemeral,
+                needs_key=needs_key and self.account_spec is None)
 
     def market(self):
         from ..chain import get_market
@@ -32,8 +34,8 @@ class Ctx:
         return get_market(self.market_address)
 
     def account(self, default_index: int = 0):
-        """The signing account: ``--account`` (an index on a local chain), else ``default_index``;
-        on live networks the key in PRIVATE_KEY."""
+        """The signing account: ``--account`` (an index on a local chain, a keystore name on live
+        networks), else ``default_index`` locally and the key in PRIVATE_KEY on live networks."""
         from brownie import accounts
 
         from ..chain import get_account, is_local
@@ -46,7 +48,7 @@ class Ctx:
             if int(spec) >= len(accounts):
                 raise click.BadParameter(f"the local chain has {len(accounts)} accounts (0-{len(accounts) - 1})",
                                          param_hint="--account")
-        return get_account(spec if is_local() else None, default_index=default_index)
+        return get_account(spec, default_index=default_index)
 
 
 @contextmanager

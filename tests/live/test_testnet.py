@@ -103,3 +103,32 @@ def test_a_key_without_funds_is_told_so(rpc, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert f"not enough funds: {broke.address} holds 0 ETH" in proc.stderr
+
+
+def test_a_named_keystore_account_signs_on_a_live_network(rpc, tmp_path):
+    """`--account NAME` picks an account from brownie's encrypted keystore, unlocked by
+    FM_ACCOUNT_PASSWORD; PRIVATE_KEY is not used then."""
+    from brownie._config import _get_data_folder
+
+    who, name = Account.create(), f"fm-test-{os.getpid()}"
+    rpc.fund(who.address, 10 * ETH)
+    keyfile = _get_data_folder() / "accounts" / f"{name}.json"
+    keyfile.parent.mkdir(parents=True, exist_ok=True)
+    keyfile.write_text(json.dumps(Account.encrypt(who.key, "s3cret")))
+    env = {k: v for k, v in os.environ.items() if k != "MARKET_ADDRESS"}
+    env |= {"SEPOLIA_RPC_URL": rpc.url, "PRIVATE_KEY": "", "FM_NETWORK": "sepolia-rpc", "FM_DATA_DIR": str(tmp_path),
+            "FM_ACCOUNT_PASSWORD": "s3cret"}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "forecast_market.cli", "--account", name, "deploy"], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=300)
+        wrong = subprocess.run([sys.executable, "-m", "forecast_market.cli", "--account", name, "deploy"],
+                               cwd=tmp_path, env=env | {"FM_ACCOUNT_PASSWORD": "wrong"}, capture_output=True,
+                               text=True, timeout=300)
+        missing = subprocess.run([sys.executable, "-m", "forecast_market.cli", "--account", "fm-no-such-account",
+                                  "deploy"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        keyfile.unlink()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"by {who.address}" in proc.stdout
+    for bad, words in ((wrong, "cannot unlock the account"), (missing, "no account named")):
+        assert bad.returncode == 1 and words in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-1500:]
