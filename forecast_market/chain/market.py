@@ -126,10 +126,35 @@ def deployment_block(market) -> int:
     return 0
 
 
+#: Words with which providers refuse an eth_getLogs range or result that is too large.
+_TOO_WIDE = ("range", "too many", "more than", "limit", "exceed", "too large")
+
+
+def _logs(event, low: int, high: int, filters: dict, attempts: int = 3) -> list:
+    """One eth_getLogs over [low, high]; a refused range is split in two, a transient failure retried."""
+    import time
+
+    from web3.exceptions import Web3RPCError
+
+    for attempt in range(attempts):
+        try:
+            return event.get_logs(from_block=low, to_block=high, argument_filters=filters)
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            if attempt == attempts - 1:
+                raise ChainError(f"reading events failed {attempts} times: {exc}; check the RPC URL") from exc
+            time.sleep(0.5 * 2**attempt)
+        except (Web3RPCError, ValueError) as exc:  # a JSON-RPC error
+            if high <= low or not any(w in str(exc).lower() for w in _TOO_WIDE):
+                raise
+            middle = (low + high) // 2
+            return _logs(event, low, middle, filters) + _logs(event, middle + 1, high, filters)
+    return []
+
+
 def events(market, name: str, comp_id: int | None = None, *, chunk: int = LOG_CHUNK, **filters) -> list[dict]:
     """All ``name`` events of competition ``comp_id`` (None: of every competition) matching the
     indexed ``filters``, oldest first, queried from the market's deployment block in ranges of
-    ``chunk`` blocks."""
+    ``chunk`` blocks (halved where a provider refuses a range; retried on transient failures)."""
     from brownie import web3
 
     event = getattr(market.events, name)
@@ -138,7 +163,7 @@ def events(market, name: str, comp_id: int | None = None, *, chunk: int = LOG_CH
         filters["id"] = comp_id
     out = []
     for low in range(start, end + 1, chunk):
-        logs = event.get_logs(from_block=low, to_block=min(end, low + chunk - 1), argument_filters=filters)
+        logs = _logs(event, low, min(end, low + chunk - 1), filters)
         out += [dict(log["args"]) | {"blockNumber": log["blockNumber"]} for log in logs]
     return out
 

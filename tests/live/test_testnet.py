@@ -81,6 +81,9 @@ def test_a_whole_competition_on_a_hosted_testnet(rpc, keys, market_cli, tmp_path
     status = run(None, "status", cid).stdout
     assert "phase Finalized" in status
     assert "eth_sendTransaction" not in rpc.refused  # nothing was signed by the node
+    # months later: more blocks since the deployment than the provider serves in one eth_getLogs
+    rpc.anvil("anvil_mine", [hex(2_500)])
+    assert run(None, "status", cid).stdout == status
 
 
 @pytest.mark.parametrize("args, words", [
