@@ -8,6 +8,7 @@ FM_DATA_DIR         data folder: keystore, embedded IPFS repo, local chain state
                     deployments (default ``$XDG_DATA_HOME/forecast-market``, else
                     ``~/.local/share/forecast-market``; computed by ``ipfs_store``)
 FM_WORK_DIR         root of per-competition work folders (default ``out``)
+FM_DEPLOYMENTS_DIR  where live networks' market records go (default ``deployments/`` in the project)
 FM_DEMO_DIR         where ``market demo`` writes (default ``out/demo``)
 FM_NETWORK          brownie network (default ``development``, the local anvil chain)
 FM_ACCOUNT          who signs on a local chain: an account index
@@ -41,6 +42,7 @@ LOCAL_RPC = ("127.0.0.1", 8545)
 class Settings:
     data_dir: Path
     work_root: Path
+    deployments_dir: Path
     demo_dir: Path
     network: str
     account: str | None
@@ -74,6 +76,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         data_dir=default_data_dir(env),
         work_root=Path(_get(env, "FM_WORK_DIR") or "out").expanduser(),
+        deployments_dir=Path(_get(env, "FM_DEPLOYMENTS_DIR") or ROOT / "deployments").expanduser(),
         demo_dir=Path(_get(env, "FM_DEMO_DIR") or "out/demo").expanduser().resolve(),
         network=_get(env, "FM_NETWORK") or DEFAULT_NETWORK,
         account=_get(env, "FM_ACCOUNT"),

@@ -10,15 +10,13 @@ from ..settings import ROOT, settings
 from .network import is_local
 from .reverts import explain_revert
 
-DEPLOYMENTS = ROOT / "deployments"
-
 
 def deployment_file() -> Path:
     """Live networks: deployments/<network>.json (worth committing). Local chains: in the data
     folder beside the chain state, since they live and die with it."""
     from brownie import network
 
-    folder = settings().data_dir / "deployments" if is_local() else DEPLOYMENTS
+    folder = settings().data_dir / "deployments" if is_local() else settings().deployments_dir
     return folder / f"{network.show_active()}.json"
 
 

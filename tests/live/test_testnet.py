@@ -39,6 +39,7 @@ def market_cli(rpc, keys, tmp_path_factory):
     def run(who, *args, ok=True):
         env = {k: v for k, v in os.environ.items() if k not in ("PRIVATE_KEY", "MARKET_ADDRESS", "FM_ACCOUNT")}
         env |= {"SEPOLIA_RPC_URL": rpc.url, "FM_DATA_DIR": str(data), "FM_WORK_DIR": str(work / "out"),
+                "FM_DEPLOYMENTS_DIR": str(work / "deployments"),
                 "PRIVATE_KEY": keys[who].key.hex() if who else "", "FM_NETWORK": "sepolia-rpc"}
         if state["market"]:
             env["MARKET_ADDRESS"] = state["market"]
@@ -101,7 +102,7 @@ def test_a_key_without_funds_is_told_so(rpc, tmp_path):
     broke = Account.create()
     env = {k: v for k, v in os.environ.items() if k != "MARKET_ADDRESS"}
     env |= {"SEPOLIA_RPC_URL": rpc.url, "PRIVATE_KEY": broke.key.hex(), "FM_NETWORK": "sepolia-rpc",
-            "FM_DATA_DIR": str(tmp_path)}
+            "FM_DATA_DIR": str(tmp_path), "FM_DEPLOYMENTS_DIR": str(tmp_path / "deployments")}
     proc = subprocess.run([sys.executable, "-m", "forecast_market.cli", "deploy"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
@@ -120,7 +121,7 @@ def test_a_named_keystore_account_signs_on_a_live_network(rpc, tmp_path):
     keyfile.write_text(json.dumps(Account.encrypt(who.key, "s3cret")))
     env = {k: v for k, v in os.environ.items() if k != "MARKET_ADDRESS"}
     env |= {"SEPOLIA_RPC_URL": rpc.url, "PRIVATE_KEY": "", "FM_NETWORK": "sepolia-rpc", "FM_DATA_DIR": str(tmp_path),
-            "FM_ACCOUNT_PASSWORD": "s3cret"}
+            "FM_ACCOUNT_PASSWORD": "s3cret", "FM_DEPLOYMENTS_DIR": str(tmp_path / "deployments")}
     try:
         proc = subprocess.run([sys.executable, "-m", "forecast_market.cli", "--account", name, "deploy"], cwd=tmp_path,
                               env=env, capture_output=True, text=True, timeout=300)
