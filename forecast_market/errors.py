@@ -5,6 +5,8 @@ The CLI turns any :class:`AppError` (and the libraries' own bases, ``ml_models.M
 """
 from __future__ import annotations
 
+from ml_models.errors import clip_message
+
 
 class AppError(Exception):
     """Base of every error the application raises on purpose."""
@@ -26,11 +28,6 @@ class SettingsError(AppError, ValueError):
     """An environment variable or option has a value that cannot be used."""
 
 
-#: Longest error or reason line shown to a user (part of it may come from a stranger's bytes).
-MAX_LINE = 300
-
-
-def one_line(text: object, limit: int = MAX_LINE) -> str:
-    """``text`` on one line, at most ``limit`` characters."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+# One line, capped in length (part of it may come from a stranger's bytes): the library's own
+# helper, which also bounds the work on a huge message and survives a str() that fails.
+one_line = clip_message
