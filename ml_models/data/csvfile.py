@@ -68,7 +68,7 @@ def read_csv_frame(path: Path) -> pd.DataFrame:
                         "save it as UTF-8") from None
     _check_rows(text, name)
     try:
-        return pd.read_csv(io.StringIO(text), comment=None)
+        return pd.read_csv(io.StringIO(text), comment=None, float_precision="round_trip")
     except (ValueError, TypeError, OverflowError) as exc:  # ParserError, EmptyDataError are ValueErrors
         raise DataError(clip_message(f"cannot parse CSV {name}: {exc}; give a comma-separated file with a header row")) from None
 
