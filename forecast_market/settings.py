@@ -16,7 +16,9 @@ MARKET_ADDRESS      the ForecastMarket contract (default: the one recorded for t
 PRIVATE_KEY         the key that signs on live networks (when --account names no keystore account)
 FM_ACCOUNT_PASSWORD unlocks the --account named in brownie's encrypted keystore
 SEPOLIA_RPC_URL     the RPC URL behind the ``sepolia-rpc`` network
-ETHERSCAN_TOKEN     only to publish the contract's source (read by brownie)
+ETHERSCAN_TOKEN     a block explorer API key: when set, ``market deploy`` on a live network
+                    publishes the contract's source (``market publish-source`` retries)
+FM_EXPLORER_API_URL the explorer's Etherscan-v2-compatible API (default Etherscan's)
 IPFS_API            a Kubo RPC multiaddr; empty = the embedded node (read by ``ipfs_store``)
 FM_IPFS_MAX_BYTES   download size limit (read by ``ipfs_store``)
 FM_IPFS_TIMEOUT_S   overall deadline of one download (read by ``ipfs_store``)
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCAL_NETWORKS = frozenset({"development", "anvil", "hardhat", "ganache"})
 DEFAULT_NETWORK = "development"
 LOCAL_RPC = ("127.0.0.1", 8545)
+#: Etherscan's API v2: one endpoint for every chain it indexes, chosen by ``chainid``.
+DEFAULT_EXPLORER_API = "https://api.etherscan.io/v2/api"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Settings:
     account_password: str | None
     sepolia_rpc_url: str | None
     optuna_storage: str | None
+    etherscan_token: str | None = None
+    explorer_api_url: str = DEFAULT_EXPLORER_API
 
     @property
     def keystore_dir(self) -> Path:
@@ -85,6 +91,8 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         account_password=_get(env, "FM_ACCOUNT_PASSWORD"),
         sepolia_rpc_url=_get(env, "SEPOLIA_RPC_URL"),
         optuna_storage=_get(env, "OPTUNA_STORAGE"),
+        etherscan_token=_get(env, "ETHERSCAN_TOKEN"),
+        explorer_api_url=_get(env, "FM_EXPLORER_API_URL") or DEFAULT_EXPLORER_API,
     )
 
 

@@ -68,6 +68,6 @@ def main(ctx, network_name, market, account):
     ctx.obj = Ctx(network_name, market, account)
 
 
-for command in (anyone.node, anyone.deploy, stages.preprocess, stages.init, stages.submit, stages.reveal,
+for command in (anyone.node, anyone.deploy, anyone.publish_source, stages.preprocess, stages.init, stages.submit, stages.reveal,
                 stages.evaluate, stages.settle, anyone.status, anyone.verify, anyone.advance, anyone.demo):
     main.add_command(command)

@@ -34,11 +34,47 @@ def node(state, port):
 @click.command()
 @on_chain
 def deploy(ctx: Ctx):
-    """Deploy the ForecastMarket contract and record its address for this network."""
-    from ..chain import deploy_market, record_deployment
+    """Deploy the ForecastMarket contract and record its address for this network.
+
+    On a live network with ETHERSCAN_TOKEN set, the contract's source is then published to the
+    block explorer (FM_EXPLORER_API_URL, default Etherscan). If that fails the deployment stands:
+    a warning says why, and `market publish-source` tries again.
+    """
+    from ..chain import deploy_market, is_local, record_deployment
+    from ..errors import ChainError
 
     market = deploy_market(ctx.account(0))
     click.echo(f"recorded in {record_deployment(market)}")
+    if settings().etherscan_token and not is_local():
+        try:
+            _publish(market)
+        except ChainError as exc:
+            click.echo(f"warning: the market is deployed, but its source is not published: {exc}", err=True)
+
+
+@click.command("publish-source")
+@on_chain(signs=False)
+def publish_source(ctx: Ctx):
+    """Publish the market's source to the block explorer (needs ETHERSCAN_TOKEN).
+
+    Sends the contract's source and compiler settings (standard JSON) to the explorer's
+    Etherscan-v2-compatible API (FM_EXPLORER_API_URL) and waits for its verdict. `market deploy`
+    does this by itself when the token is set; this command retries, or publishes a market
+    someone else deployed (--market).
+    """
+    from ..errors import SettingsError
+
+    if not settings().etherscan_token:
+        raise SettingsError("ETHERSCAN_TOKEN is not set: put a block explorer API key in .env (or the environment)")
+    _publish(ctx.market())
+
+
+def _publish(market) -> None:
+    from ..chain.explorer import publish_market_source
+
+    verdict = publish_market_source(market, settings().etherscan_token, settings().explorer_api_url,
+                                    echo=lambda line: click.echo(line, err=True))
+    click.echo(f"source of {market.address} on the block explorer: {verdict}")
 
 
 @click.command()
