@@ -36,10 +36,9 @@ def deploy_market(account):
     """Deploy a ForecastMarket from ``account``; returns the contract."""
     from brownie import ForecastMarket, network
 
-    from .tx import explained
+    from .tx import send
 
-    with explained(account):
-        market = ForecastMarket.deploy({"from": account}, publish_source=False)
+    market = send(lambda params: ForecastMarket.deploy(params, publish_source=False), account)
     print(f"ForecastMarket deployed at {market.address} on '{network.show_active()}' "
           f"(chain id {network.chain.id}) by {account.address}; gas used {market.tx.gas_used:,}")
     return market

@@ -43,9 +43,14 @@ def _custom_error_text(exc) -> str:
     return explain_revert(decode_custom_error(market_abi(), data or "") or f"the transaction reverted ({exc})")
 
 
+class NonceClash(ChainError):
+    """The node refused a transaction because another one from the same key holds its nonce."""
+
+
 #: What nodes say about nonces and fees (lower case), and the line a user can act on.
 NODE_ERRORS = (
-    (("replacement transaction underpriced", "already known", "nonce too low", "nonce too high"),
+    (("replacement transaction underpriced", "already known", "already imported", "nonce too low",
+      "nonce too high"),
      "another transaction from {sender} is pending or was just mined (a nonce clash): two commands that "
      "sign with one key must not run at the same time; wait for the other one, then run this again"),
     (("max fee per gas less than block base fee", "fee cap less than block base fee", "transaction underpriced",
@@ -62,7 +67,8 @@ def _node_error(exc: Exception, sender, value: int) -> ChainError | None:
         return _not_enough_funds(sender, value)
     for needles, line in NODE_ERRORS:
         if any(n in text for n in needles):
-            return ChainError(line.format(sender=sender.address))
+            kind = NonceClash if "replacement transaction underpriced" in text else ChainError
+            return kind(line.format(sender=sender.address))
     return None
 
 
@@ -89,9 +95,40 @@ def explained(sender, value: int = 0) -> Iterator[None]:
         raise known from exc
 
 
+#: How often a transaction is re-sent with a fresh nonce after a nonce clash.
+CLASH_ATTEMPTS = 3
+
+
+def send(submit, sender, value: int = 0):
+    """``submit(tx_params)`` (a brownie call or deploy) from ``sender`` with ``value`` wei.
+
+    On live networks the nonce is the account's *pending* transaction count, so a command signing
+    with a key whose other transaction waits in the pool (another command, another machine) takes
+    the next nonce instead of trying to replace that one. When two commands still pick one nonce
+    at the same moment, the node refuses the later one ("replacement transaction underpriced"),
+    which was therefore never sent: it is re-sent with a fresh nonce, up to CLASH_ATTEMPTS times.
+    """
+    import time
+
+    from brownie import web3
+
+    from .network import is_local
+
+    for attempt in range(1, CLASH_ATTEMPTS + 1):
+        params = {"from": sender, "value": value}
+        if not is_local():
+            params["nonce"] = web3.eth.get_transaction_count(sender.address, "pending")
+        try:
+            with explained(sender, value):
+                return submit(params)
+        except NonceClash:
+            if attempt == CLASH_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
+
+
 def transact(fn, *args, sender, value: int = 0):
     """Call ``fn(*args)`` from ``sender`` with ``value`` wei: simulated first, then sent."""
-    tx = {"from": sender, "value": value}
     with explained(sender, value):
-        fn.call(*args, tx)  # eth_call: the contract's own checks, without a mined revert
-        return fn(*args, tx)
+        fn.call(*args, {"from": sender, "value": value})  # eth_call: the contract's own checks, no mined revert
+    return send(lambda params: fn(*args, params), sender, value)

@@ -57,6 +57,7 @@ def refusing(message: str):
 @pytest.mark.parametrize("message, words", [
     ("replacement transaction underpriced", "nonce clash"),
     ("nonce too low: next nonce 8, tx nonce 7", "nonce clash"),
+    ("transaction already imported", "nonce clash"),  # anvil, for an identical transaction
     ("max fee per gas less than block base fee: address 0x.., maxFeePerGas: 1 baseFee: 7", "fees moved"),
     ("insufficient funds for gas * price + value", "not enough funds"),
 ])
@@ -74,3 +75,31 @@ def test_an_unknown_node_refusal_is_not_hidden():
 
     with pytest.raises(ValueError, match="something new"):
         transact(refusing("something new"), sender=FakeSender())
+
+
+def test_a_nonce_clash_is_sent_again_and_an_identical_transaction_is_not():
+    """"replacement transaction underpriced": the node kept the other transaction and refused
+    this one, so sending it again (with a fresh nonce) cannot pay twice. An identical transaction
+    already in the pool ("already known") is never re-sent."""
+    from forecast_market.chain import transact
+    from forecast_market.errors import ChainError
+
+    class Flaky:
+        def __init__(self, first):
+            self.first, self.sent = first, 0
+
+        def call(self, *args):
+            return None
+
+        def __call__(self, *args):
+            self.sent += 1
+            if self.sent == 1:
+                raise ValueError({"code": -32000, "message": self.first})
+            return "receipt"
+
+    clash = Flaky("replacement transaction underpriced")
+    assert transact(clash, 1, sender=FakeSender()) == "receipt" and clash.sent == 2
+    twin = Flaky("already known")
+    with pytest.raises(ChainError, match="nonce clash"):
+        transact(twin, 1, sender=FakeSender())
+    assert twin.sent == 1
