@@ -105,7 +105,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         if (c.participants != 0) revert HasCommitments(id, c.participants);
         c.outcome = Phase.Cancelled;
         emit CompetitionCancelled(id);
-        _release(id, c.organizer, c.reward);
+        _release(id, c.organizer, c.reward, CreditReason.Cancellation);
     }
 
     /// @inheritdoc IForecastMarket
@@ -160,7 +160,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         uint64 refundableAt = c.evaluationEnd + CHALLENGE_PERIOD;
         if (block.timestamp < refundableAt) revert RefundNotYetClaimable(id, refundableAt);
         c.refundPending = false;
-        _release(id, c.organizer, _organizerRefund(c));
+        _release(id, c.organizer, _organizerRefund(c), CreditReason.Refund);
     }
 
     // ================================================================== participants
@@ -222,21 +222,21 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         // Each eligible entry claims pool / eligible (plus its deposit); the remainder
         // (< eligible wei) goes to the organizer now, so nothing is left behind.
         uint256 dust = pool % eligible;
-        if (dust != 0) _release(id, c.organizer, dust);
+        if (dust != 0) _release(id, c.organizer, dust, CreditReason.FallbackRemainder);
     }
 
     /// @inheritdoc IForecastMarket
     function claim(uint256 id, address participant) external {
-        uint256 amount = _claim(id, participant);
+        (uint256 amount, CreditReason reason) = _claim(id, participant);
         _escrowed -= uint96(amount); // amount <= what this competition still escrows <= _escrowed
-        _credit(participant, id, amount);
+        _credit(participant, id, amount, reason);
     }
 
     /// @inheritdoc IForecastMarket
     function claimAndWithdraw(uint256 id) external nonReentrant {
-        uint256 amount = _claim(id, msg.sender);
+        (uint256 amount, CreditReason reason) = _claim(id, msg.sender);
         _escrowed -= uint96(amount); // amount <= what this competition still escrows <= _escrowed
-        emit Credited(msg.sender, id, amount);
+        emit Credited(msg.sender, id, amount, reason);
         emit Withdrawn(msg.sender, msg.sender, amount);
         _send(payable(msg.sender), amount);
     }
@@ -381,9 +381,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         return uint256(c.reward) + uint256(c.participants - eligible) * c.entryDeposit;
     }
 
-    /// @dev What `participant` is owed in settled competition `id`; marks it Claimed. Winners
-    /// are already Claimed (paid at settlement); a Cancelled competition has no submissions.
-    function _claim(uint256 id, address participant) private returns (uint256 amount) {
+    /// @dev What `participant` is owed in settled competition `id`, and why; marks it Claimed.
+    /// Winners are already Claimed (paid at settlement); a Cancelled competition has no submissions.
+    function _claim(uint256 id, address participant) private returns (uint256 amount, CreditReason reason) {
         Competition storage c = _existing(id);
         Phase outcome = c.outcome;
         if (outcome == Phase.None) revert NotSettled(id);
@@ -393,9 +393,11 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
             if (status == Status.Revealed || status == Status.Scored) {
                 uint32 eligible = c.revealCount - c.failedCount;
                 amount = c.entryDeposit + _fallbackPool(c, eligible) / eligible;
+                reason = CreditReason.FallbackShare;
             }
         } else if (status == Status.Scored || (status == Status.Failed && outcome == Phase.Refunded)) {
             amount = c.entryDeposit;
+            reason = CreditReason.Deposit;
         }
         if (amount == 0) revert NothingToClaim(id, participant);
         s.status = Status.Claimed;
@@ -420,15 +422,15 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     }
 
     /// @dev Move `amount` of competition `id` from escrow to `account`'s balance.
-    function _release(uint256 id, address account, uint256 amount) private {
+    function _release(uint256 id, address account, uint256 amount, CreditReason reason) private {
         _escrowed -= uint96(amount); // amount <= a competition's escrow <= _escrowed < 2^96
-        _credit(account, id, amount);
+        _credit(account, id, amount, reason);
     }
 
-    function _credit(address account, uint256 id, uint256 amount) private {
+    function _credit(address account, uint256 id, uint256 amount, CreditReason reason) private {
         _balances[account] += amount;
         _owed += uint96(amount); // everything owed was escrowed first: < 2^96
-        emit Credited(account, id, amount);
+        emit Credited(account, id, amount, reason);
     }
 
     /// @dev Settle by the ranking. Winners: the pool (reward plus the deposits of entries that
@@ -444,7 +446,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
             uint256 refund = _organizerRefund(c);
             if (c.revealCount == 0) {
                 emit Refunded(id, c.organizer, refund, uint64(block.timestamp));
-                _release(id, c.organizer, refund);
+                _release(id, c.organizer, refund, CreditReason.Refund);
             } else {
                 c.refundPending = true;
                 emit Refunded(id, c.organizer, refund, c.evaluationEnd + CHALLENGE_PERIOD);
@@ -472,7 +474,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
 
     function _payWinner(uint256 id, address winner, uint256 amount) private {
         _submissions[id][winner].status = Status.Claimed;
-        _credit(winner, id, amount);
+        _credit(winner, id, amount, CreditReason.Prize);
     }
 
     /// @dev Mark `who`'s revealed submission Scored (or Failed, for the failure score) and rank

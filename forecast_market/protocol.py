@@ -1,6 +1,7 @@
 """The protocol's shared shapes, defined once: what the contract and every client must agree on.
 
-- :class:`Phase` and :class:`Status`: the contract's enums (``IForecastMarket.Phase`` / ``Status``);
+- :class:`Phase`, :class:`Status` and :class:`CreditReason`: the contract's enums
+  (``IForecastMarket.Phase`` / ``Status`` / ``CreditReason``);
 - :class:`CompetitionParams`: the struct ``createCompetition`` takes, built with deadlines from
   window lengths;
 - :func:`model_commitment` and :func:`test_set_commitment`: the two hashes the contract checks;
@@ -29,7 +30,7 @@ from .errors import ArtifactError
 __all__ = [
     "BPS", "CHALLENGE_PERIOD_S", "DAY", "HOUR", "INT64_MAX", "INT64_MIN", "MAX_WINDOW_S", "MAX_WINNERS",
     "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",
-    "CompetitionParams", "Phase", "Status", "any_score_qualifies", "clamp_score", "failure_score",
+    "CompetitionParams", "CreditReason", "Phase", "Status", "any_score_qualifies", "clamp_score", "failure_score",
     "is_failure", "model_commitment", "qualifies", "ranked", "score_from_units", "show_score",
     "test_set_commitment", "to_bytes32", "to_score_int",
 ]
@@ -56,7 +57,7 @@ class _SolidityEnum(IntEnum):
     """An enum mirrored from Solidity: compares as its number, prints as Solidity spells it."""
 
     def __str__(self) -> str:
-        return self.name.capitalize()
+        return "".join(word.capitalize() for word in self.name.split("_"))
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -85,6 +86,17 @@ class Status(_SolidityEnum):
     SCORED = 3
     FAILED = 4  # posted with the failure score: forfeits its deposit unless the competition is refunded
     CLAIMED = 5
+
+
+class CreditReason(_SolidityEnum):
+    """``IForecastMarket.CreditReason``: why a ``Credited`` event credited wei to an account."""
+
+    PRIZE = 0  # a winner's prize plus its own deposit, at settlement by the ranking
+    DEPOSIT = 1  # an entry's own deposit back, by claim
+    REFUND = 2  # the organizer's refund when nobody ranked
+    FALLBACK_SHARE = 3  # a share of the fallback pool plus the entry's own deposit, by claim
+    FALLBACK_REMAINDER = 4  # the fallback pool's rounding remainder, to the organizer
+    CANCELLATION = 5  # the reward back to the organizer, on cancel
 
 
 # ------------------------------------------------------------------------------------- scores

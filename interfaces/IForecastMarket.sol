@@ -70,6 +70,18 @@ interface IForecastMarket {
         Claimed // what it was owed at settlement is credited (winners: at finalize)
     }
 
+    /// @notice Why wei was credited to an account: the `reason` of a {Credited} event. Ordered
+    /// by the terminal phase that pays it (Finalized, Refunded, Fallback, Cancelled); new
+    /// reasons would be appended, never inserted.
+    enum CreditReason {
+        Prize, // a winner's prize plus its own deposit (Finalized)
+        Deposit, // an entry's own deposit back, by {claim} (Finalized, Refunded)
+        Refund, // the organizer's refund when nobody ranked (Refunded)
+        FallbackShare, // a share of the fallback pool plus the entry's own deposit, by {claim} (Fallback)
+        FallbackRemainder, // the fallback pool's rounding remainder, to the organizer (Fallback)
+        Cancellation // the reward back to the organizer (Cancelled)
+    }
+
     /// @notice What the organizer passes to {createCompetition}.
     struct CompetitionParams {
         string dataCid; // IPFS CID of the training-data bundle (a folder: train.csv + schema.json)
@@ -155,7 +167,8 @@ interface IForecastMarket {
     );
 
     /// @notice Emitted when the organizer cancels competition `id` with {cancel}.
-    /// @dev Followed by a {Credited} event returning the reward to the organizer.
+    /// @dev Followed by a {Credited} event (reason `Cancellation`) returning the reward to the
+    /// organizer.
     event CompetitionCancelled(uint256 indexed id);
 
     /// @notice Emitted by {commit} for every commitment, first or replacement.
@@ -186,7 +199,8 @@ interface IForecastMarket {
 
     /// @notice Emitted when a competition is settled by its ranking, by {finalize} or by
     /// {settleWithoutEvaluation} with complete scoring, and at least one score met the minimum.
-    /// @dev Followed by one {Credited} event per winner: its prize plus its own deposit.
+    /// @dev Followed by one {Credited} event (reason `Prize`) per winner: its prize plus its own
+    /// deposit.
     /// @param winners Number of ranked winners (1..k).
     /// @param pool The amount shared out by the prize split, in wei: reward plus the deposits
     /// of entries that never revealed or failed (the winners' own deposits are not in it).
@@ -194,9 +208,9 @@ interface IForecastMarket {
 
     /// @notice Emitted when a competition is settled with nobody ranked (no reveal, or no score
     /// met the minimum), by {finalize} or {settleWithoutEvaluation}. Not emitted by {cancel}.
-    /// @dev When nobody revealed, followed by a {Credited} event for the organizer
-    /// (`refundableAt` is then the block's timestamp). Otherwise the refund is escrowed until
-    /// `refundableAt`, then credited by {claimRefund}.
+    /// @dev When nobody revealed, followed by a {Credited} event (reason `Refund`) for the
+    /// organizer (`refundableAt` is then the block's timestamp). Otherwise the refund is escrowed
+    /// until `refundableAt`, then credited by {claimRefund}.
     /// @param amount The organizer's refund, in wei: the reward plus the deposits of entries that
     /// never revealed (failed entries get their own deposits back).
     /// @param refundableAt When the refund is (or was) credited or claimable, seconds since
@@ -206,20 +220,34 @@ interface IForecastMarket {
     /// @notice Emitted by {settleWithoutEvaluation} when scoring was not complete at the
     /// evaluation deadline: each eligible entry (revealed, not posted as failed) may then claim
     /// `pool / eligible` plus its own deposit with {claim}.
-    /// @dev Followed by a {Credited} event for the organizer when `pool % eligible` is not zero.
+    /// @dev Followed by a {Credited} event (reason `FallbackRemainder`) for the organizer when
+    /// `pool % eligible` is not zero.
     /// @param eligible Number of entries sharing the pool (at least 1).
     /// @param pool The amount shared, in wei: reward plus the deposits of entries that never
     /// revealed or failed.
     event SettledWithoutEvaluation(uint256 indexed id, uint32 eligible, uint256 pool);
 
-    /// @notice Emitted whenever wei of competition `id` is credited to an account: a prize (with
-    /// the winner's deposit), a returned deposit or fallback share ({claim}, {claimAndWithdraw}),
-    /// a refund, a cancelled reward, or fallback dust.
+    /// @notice Emitted whenever wei of competition `id` is credited to an account, with the
+    /// reason: a prize (with the winner's deposit), a returned deposit or fallback share ({claim},
+    /// {claimAndWithdraw}), a refund, a cancelled reward, or the fallback's rounding remainder.
     /// @param account The account credited; it withdraws with {withdraw} or {withdrawTo}
     /// (after {claimAndWithdraw}, a {Withdrawn} event follows at once).
     /// @param id The competition the wei comes from.
     /// @param amount Wei credited.
-    event Credited(address indexed account, uint256 indexed id, uint256 amount);
+    /// @param reason Why (see {CreditReason}):
+    /// - `Prize`: a winner's prize plus its own deposit, by {finalize} or {settleWithoutEvaluation}
+    ///   (after a {Finalized} event; one per winner);
+    /// - `Deposit`: an entry's own deposit returned by {claim} or {claimAndWithdraw}: a scored
+    ///   entry that did not win (Finalized), or a scored or failed entry (Refunded);
+    /// - `Refund`: the organizer's refund (reward plus the deposits of entries that never
+    ///   revealed) when nobody ranked: by {finalize} or {settleWithoutEvaluation} when nobody
+    ///   revealed, else by {claimRefund} after the challenge period;
+    /// - `FallbackShare`: `pool / eligible` plus the entry's own deposit, by {claim} or
+    ///   {claimAndWithdraw} after a {SettledWithoutEvaluation} event;
+    /// - `FallbackRemainder`: `pool % eligible` to the organizer, by {settleWithoutEvaluation}
+    ///   (only when nonzero);
+    /// - `Cancellation`: the reward back to the organizer, by {cancel}.
+    event Credited(address indexed account, uint256 indexed id, uint256 amount, CreditReason reason);
 
     /// @notice Emitted by {withdraw}, {withdrawTo} and {claimAndWithdraw} when wei leaves the
     /// contract.
@@ -402,7 +430,8 @@ interface IForecastMarket {
     /// blocks cancelling; with no entry deposit a stranger can do that for free, and a deposit
     /// makes it cost something. A blocked organizer still gets everything back as soon as
     /// {finalize} opens at `revealEnd` if nobody reveals. Reverts with {NotOrganizer} or
-    /// {HasCommitments}. Emits a {CompetitionCancelled} event and a {Credited} event.
+    /// {HasCommitments}. Emits a {CompetitionCancelled} event and a {Credited} event
+    /// (`Cancellation`).
     function cancel(uint256 id) external;
 
     /// @notice Publish the hidden test set: its CID and the salt of the creation commitment.
@@ -431,7 +460,7 @@ interface IForecastMarket {
     /// organizer: at once when nobody revealed, else after the challenge period ({claimRefund}).
     /// @dev Anyone may call, in [revealEnd, evaluationEnd), once every revealed submission is
     /// scored. Reverts with {EvaluationNotOpen}, {EvaluationClosed} or {ScoringIncomplete}.
-    /// Emits a {Finalized} or a {Refunded} event, and {Credited} events.
+    /// Emits a {Finalized} or a {Refunded} event, and {Credited} events (`Prize`, or `Refund`).
     function finalize(uint256 id) external;
 
     /// @notice Credit the organizer's refund of a competition settled as Refunded after
@@ -441,7 +470,7 @@ interface IForecastMarket {
     /// escrowed, so that posted scores stand through a challenge period before an organizer
     /// takes its reward back on its own word. A later version adds a bonded challenge of posted
     /// scores in this period. Reverts with {NoRefundPending} or {RefundNotYetClaimable}. Emits a
-    /// {Credited} event.
+    /// {Credited} event (`Refund`).
     function claimRefund(uint256 id) external;
 
     // ------------------------------------------------------------------ participants
@@ -468,14 +497,15 @@ interface IForecastMarket {
     /// organizer. With no reveals, the organizer is refunded at once.
     /// @dev Anyone may call, at or after evaluationEnd. Reverts with {EvaluationStillOpen}.
     /// Emits a {Finalized}, {SettledWithoutEvaluation} or {Refunded} event, and {Credited}
-    /// events.
+    /// events (`Prize`, `FallbackRemainder` or `Refund`).
     function settleWithoutEvaluation(uint256 id) external;
 
     /// @notice Credit what `participant` is owed in settled competition `id`, and mark its
     /// submission Claimed: its deposit back if it revealed and did not fail (failed entries
     /// too when the competition was Refunded), plus its equal share in a Fallback. Anyone may
     /// call it for anyone: the wei always goes to the participant's balance.
-    /// @dev Reverts with {NotSettled} or {NothingToClaim}. Emits a {Credited} event.
+    /// @dev Reverts with {NotSettled} or {NothingToClaim}. Emits a {Credited} event (`Deposit`,
+    /// or `FallbackShare` in a Fallback).
     function claim(uint256 id, address participant) external;
 
     /// @notice {claim} for the caller and send the claimed wei to it in the same transaction,

@@ -120,7 +120,7 @@ MUTANTS: list[Mutant] = [
            r"\2\1", regex=True),
     Mutant("claimAndWithdraw-escrow-after-transfer", "swapped effects and interaction",
            r"(        _escrowed -= uint\d+\(amount\);[^\n]*\n)"
-           r"(        emit Credited\(msg\.sender, id, amount\);\n"
+           r"(        emit Credited\(msg\.sender, id, amount, reason\);\n"
            r"        emit Withdrawn\(msg\.sender, msg\.sender, amount\);\n"
            r"        _send\(payable\(msg\.sender\), amount\);\n)",
            r"\2\1", regex=True),
@@ -168,7 +168,16 @@ MUTANTS: list[Mutant] = [
            "if (c.revealCount == 0) {", "if (c.revealCount <= 1) {"),
     # ---------------------------------------------------------------- events
     Mutant("no-credited-event", "removed event emission",
-           "        emit Credited(account, id, amount);\n", ""),
+           "        emit Credited(account, id, amount, reason);\n", ""),
+    Mutant("fallback-share-as-deposit", "wrong credit reason",
+           "reason = CreditReason.FallbackShare;", "reason = CreditReason.Deposit;"),
+    Mutant("prize-as-deposit", "wrong credit reason",
+           "_credit(winner, id, amount, CreditReason.Prize);", "_credit(winner, id, amount, CreditReason.Deposit);"),
+    Mutant("cancellation-as-refund", "wrong credit reason",
+           "_release(id, c.organizer, c.reward, CreditReason.Cancellation);",
+           "_release(id, c.organizer, c.reward, CreditReason.Refund);"),
+    Mutant("remainder-as-refund", "wrong credit reason",
+           "CreditReason.FallbackRemainder);", "CreditReason.Refund);"),
     Mutant("no-score-event", "removed event emission",
            "        emit ScorePosted(id, who, score);\n", "", occurrence=2),
     Mutant("no-committed-event", "removed event emission",

@@ -303,7 +303,7 @@ contract MarketHandler is Harness {
         if (!ok) return;
         c.outcome = IForecastMarket.Phase.Cancelled;
         _expect(IForecastMarket.CompetitionCancelled.selector, id, "");
-        _credit(id, c.organizer, c.reward);
+        _credit(id, c.organizer, c.reward, IForecastMarket.CreditReason.Cancellation);
         _checkCompetition(id);
         c.snapshot = _snap(id);
         ++successes["cancel"];
@@ -478,7 +478,7 @@ contract MarketHandler is Harness {
             c.outcome = IForecastMarket.Phase.Fallback;
             c.share = pool / eligible;
             _expect(IForecastMarket.SettledWithoutEvaluation.selector, id, abi.encode(eligible, pool));
-            if (pool % eligible != 0) _credit(id, c.organizer, pool % eligible);
+            if (pool % eligible != 0) _credit(id, c.organizer, pool % eligible, IForecastMarket.CreditReason.FallbackRemainder);
             ++successes["settle: fallback"];
         }
         _checkCompetition(id);
@@ -498,7 +498,7 @@ contract MarketHandler is Harness {
         (bool ok, ) = _call(_actor(seed, "caller"), 0, abi.encodeCall(IForecastMarket.claim, (id, who)), want, "claim");
         if (!ok) return;
         subs[id][who].status = IForecastMarket.Status.Claimed;
-        _credit(id, who, amount);
+        _credit(id, who, amount, _claimReason(id));
         ++successes["claim"];
     }
 
@@ -512,7 +512,7 @@ contract MarketHandler is Harness {
         if (!ok) return;
         subs[id][who].status = IForecastMarket.Status.Claimed;
         comps[id].escrow -= amount;
-        _expect(IForecastMarket.Credited.selector, _u(who), id, abi.encode(amount));
+        _expect(IForecastMarket.Credited.selector, _u(who), id, abi.encode(amount, _claimReason(id)));
         _expect(IForecastMarket.Withdrawn.selector, _u(who), _u(who), abi.encode(amount));
         _paid(who, before, amount, "claimAndWithdraw: paid");
         _checkReentry(reentries);
@@ -531,7 +531,7 @@ contract MarketHandler is Harness {
         (bool ok, ) = _call(_actor(seed, "caller"), 0, abi.encodeCall(IForecastMarket.claimRefund, (id)), want, "claimRefund");
         if (!ok) return;
         c.refundPending = false;
-        _credit(id, c.organizer, c.refund);
+        _credit(id, c.organizer, c.refund, IForecastMarket.CreditReason.Refund);
         ++successes["claimRefund"];
     }
 
@@ -556,7 +556,7 @@ contract MarketHandler is Harness {
             assertTrue(reenterer.claimed(), string.concat("a claim made during a withdrawal succeeds: error ", _str(uint256(uint32(bytes4(reenterer.claimError()))))));
             uint256 late = claimable(lateId, who);
             subs[lateId][who].status = IForecastMarket.Status.Claimed;
-            _credit(lateId, who, late);
+            _credit(lateId, who, late, _claimReason(lateId));
             ++successes["withdraw: claim re-entered"];
         }
         ++successes["withdraw"];
@@ -620,6 +620,13 @@ contract MarketHandler is Harness {
         return 0;
     }
 
+    /// @dev Why a claim in competition `id` is credited: a share in a fallback, else a deposit.
+    function _claimReason(uint256 id) internal view returns (IForecastMarket.CreditReason) {
+        return comps[id].outcome == IForecastMarket.Phase.Fallback
+            ? IForecastMarket.CreditReason.FallbackShare
+            : IForecastMarket.CreditReason.Deposit;
+    }
+
     function _settleByRanking(uint256 id) internal {
         MComp storage c = comps[id];
         Entry[] memory top = qualified[id].topK(c.k, c.higher);
@@ -629,7 +636,7 @@ contract MarketHandler is Harness {
             uint256 at = c.revealCount == 0 ? now_ : uint256(c.evEnd) + CHALLENGE_PERIOD;
             _expect(IForecastMarket.Refunded.selector, id, _u(c.organizer), abi.encode(refund, at));
             if (c.revealCount == 0) {
-                _credit(id, c.organizer, refund);
+                _credit(id, c.organizer, refund, IForecastMarket.CreditReason.Refund);
             } else {
                 c.refundPending = true;
                 c.refund = refund;
@@ -644,14 +651,14 @@ contract MarketHandler is Harness {
         _expect(IForecastMarket.Finalized.selector, id, abi.encode(top.length, pool));
         for (uint256 i; i < top.length; ++i) {
             subs[id][top[i].who].status = IForecastMarket.Status.Claimed;
-            _credit(id, top[i].who, prizes[i] + c.deposit);
+            _credit(id, top[i].who, prizes[i] + c.deposit, IForecastMarket.CreditReason.Prize);
         }
     }
 
-    function _credit(uint256 id, address who, uint256 amount) internal {
+    function _credit(uint256 id, address who, uint256 amount, IForecastMarket.CreditReason reason) internal {
         comps[id].escrow -= amount; // reverts (failing the run) if the model over-pays
         modelBalance[who] += amount;
-        _expect(IForecastMarket.Credited.selector, _u(who), id, abi.encode(amount));
+        _expect(IForecastMarket.Credited.selector, _u(who), id, abi.encode(amount, reason));
     }
 
     function _phase(uint256 id) internal view returns (IForecastMarket.Phase) {

@@ -3,11 +3,12 @@ must match the code. The digest and score below are written from that page, not 
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from forecast_market.protocol import INT64_MAX, INT64_MIN, failure_score
+from forecast_market.protocol import INT64_MAX, INT64_MIN, CreditReason, failure_score
 from ipfs_store import sha256_tree
 from ml_models.metrics import to_score_int
 
@@ -20,6 +21,18 @@ def test_the_committed_abi_is_the_compiled_one():
     key = lambda item: json.dumps(item, sort_keys=True)  # noqa: E731
     assert sorted(map(key, committed)) == sorted(map(key, compiled)), (
         "abi/ForecastMarket.json is stale: copy the 'abi' of build/contracts/ForecastMarket.json into it")
+
+
+def test_the_credited_event_and_its_reasons_are_as_documented():
+    """The documented signature is the ABI's, and the table of reasons lists CreditReason (which
+    tests/contract/test_protocol_shapes.py ties to the Solidity enum) by number and name, in order."""
+    text = (ROOT / "docs" / "CLIENTS.md").read_text()
+    committed = json.loads((ROOT / "abi" / "ForecastMarket.json").read_text())
+    (event,) = [e for e in committed if e["type"] == "event" and e["name"] == "Credited"]
+    signature = ", ".join(f"{i['type']}{' indexed' if i['indexed'] else ''} {i['name']}" for i in event["inputs"])
+    assert f"`Credited({signature})`" in text
+    documented = [(int(n), name) for n, name in re.findall(r"^\| (\d+) \| `(\w+)` \|", text, re.MULTILINE)]
+    assert documented == [(m.value, str(m)) for m in CreditReason]
 
 
 def digest_as_documented(folder: Path) -> str:

@@ -10,7 +10,7 @@ import pytest
 from brownie import web3
 
 from forecast_market.chain import set_next_block_time
-from forecast_market.protocol import model_commitment
+from forecast_market.protocol import CreditReason, model_commitment
 
 DAY = 24 * 3600
 REWARD = 10**18
@@ -66,6 +66,12 @@ def edges(*cases: tuple[str, int, str | None]):
         pytest.param(deadline, offset, error, id=f"{deadline}{offset:+d}-{error or 'ok'}")
         for deadline, offset, error in cases
     ])
+
+
+def credits(tx) -> list[tuple]:
+    """The Credited events of a transaction as (account, id, amount, reason), in order."""
+    events = tx.events["Credited"] if "Credited" in tx.events else []
+    return [(ev["account"], ev["id"], ev["amount"], CreditReason(ev["reason"])) for ev in events]
 
 
 def totals(market) -> tuple[int, int]:

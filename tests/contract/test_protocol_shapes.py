@@ -20,6 +20,7 @@ from forecast_market.protocol import (
     MAX_WINDOW_S,
     MIN_WINDOW_S,
     CompetitionParams,
+    CreditReason,
     Phase,
     Status,
     any_score_qualifies,
@@ -59,11 +60,19 @@ def _solidity_enums() -> dict[str, list[str]]:
 
 # ------------------------------------------------------------------------------------- enums
 
-@pytest.mark.parametrize("enum", [Phase, Status], ids=lambda e: e.__name__)
+@pytest.mark.parametrize("enum", [Phase, Status, CreditReason], ids=lambda e: e.__name__)
 def test_enum_members_match_the_solidity_enum(enum):
     solidity = _solidity_enums()[enum.__name__]
-    assert [m.name for m in enum] == [name.upper() for name in solidity]
+    assert [str(m) for m in enum] == solidity  # FALLBACK_SHARE prints as FallbackShare
     assert [m.value for m in enum] == list(range(len(solidity)))
+
+
+def test_the_credited_event_carries_the_credit_reason():
+    (event,) = [e for e in ForecastMarket.abi if e["type"] == "event" and e["name"] == "Credited"]
+    assert [(i["name"], i["type"], i["indexed"]) for i in event["inputs"]] == [
+        ("account", "address", True), ("id", "uint256", True), ("amount", "uint256", False),
+        ("reason", "uint8", False)]
+    assert event["inputs"][-1]["internalType"] == "enum IForecastMarket.CreditReason"
 
 
 # ------------------------------------------------------------------------------------- creation

@@ -3,17 +3,12 @@ and where every wei goes."""
 import pytest
 from brownie import accounts
 
-from forecast_market.protocol import CHALLENGE_PERIOD_S, Phase, Status, failure_score
+from forecast_market.protocol import CHALLENGE_PERIOD_S, CreditReason, Phase, Status, failure_score
 
-from market_helpers import REWARD, at, deadlines, edges, expect, reverts, totals
+from market_helpers import REWARD, at, credits, deadlines, edges, expect, reverts, totals
 
 DEPOSIT = 10**16
 FAILED = failure_score(False)  # the tests' metric is lower-is-better
-
-
-def credits(tx) -> list[tuple]:
-    """The Credited events of a transaction as (account, id, amount), in order."""
-    return [(ev["account"], ev["id"], ev["amount"]) for ev in tx.events["Credited"]] if "Credited" in tx.events else []
 
 
 # ------------------------------------------------------------------------------------- finalized
@@ -26,7 +21,8 @@ def test_finalize_splits_the_reward_exactly_across_three_winners(market, organiz
     assert dict(tx.events["Finalized"]) == {"id": cid, "winners": 3, "pool": reward}
     second, third = reward * 3000 // 10_000, reward * 2000 // 10_000
     first = reward - second - third  # rank 1 takes the dust
-    assert credits(tx) == [(d.account, cid, second), (c.account, cid, third), (b.account, cid, first)]
+    assert credits(tx) == [(d.account, cid, second, CreditReason.PRIZE), (c.account, cid, third, CreditReason.PRIZE),
+                           (b.account, cid, first, CreditReason.PRIZE)]
     assert market.balanceOf(a.account) == 0
     assert market.balanceOf(organizer) == 0
     assert totals(market) == (0, reward)
@@ -46,8 +42,8 @@ def test_shares_of_unfilled_ranks_go_to_the_winners_pro_rata_never_to_the_organi
     assert tx.events["Finalized"]["winners"] == qualifying
     filled = sum(split[:qualifying])
     prizes = [reward * bps // filled for bps in split[1:qualifying]]
-    expected = [(p.account, cid, prize) for p, prize in zip(ps[1:qualifying], prizes, strict=True)]
-    assert credits(tx) == expected + [(ps[0].account, cid, reward - sum(prizes))]
+    expected = [(p.account, cid, prize, CreditReason.PRIZE) for p, prize in zip(ps[1:qualifying], prizes, strict=True)]
+    assert credits(tx) == expected + [(ps[0].account, cid, reward - sum(prizes), CreditReason.PRIZE)]
     assert market.balanceOf(organizer) == 0
     assert totals(market) == (0, reward)
 
@@ -58,7 +54,7 @@ def test_finalize_with_zero_submissions_refunds_at_once(market, organizer, creat
     at(rev)
     tx = market.finalize(cid, {"from": accounts[4]})
     assert dict(tx.events["Refunded"]) == {"id": cid, "organizer": organizer, "amount": REWARD, "refundableAt": rev}
-    assert credits(tx) == [(organizer, cid, REWARD)]
+    assert credits(tx) == [(organizer, cid, REWARD, CreditReason.REFUND)]
     assert market.balanceOf(organizer) == REWARD
     with reverts("NoRefundPending", cid):
         market.claimRefund(cid, {"from": organizer})
@@ -89,6 +85,7 @@ def test_settling_after_the_deadline_with_complete_scoring_pays_the_ranking(mark
     at(deadlines(market, cid)[2])  # the organizer scored everything but never finalized
     tx = market.settleWithoutEvaluation(cid, {"from": a.account})
     assert "Finalized" in tx.events and "SettledWithoutEvaluation" not in tx.events
+    assert credits(tx) == [(b.account, cid, REWARD, CreditReason.PRIZE)]
     assert market.balanceOf(b.account) == REWARD and market.balanceOf(a.account) == 0
     assert market.phase(cid) == Phase.FINALIZED
 
@@ -135,7 +132,7 @@ def test_winners_get_prize_and_deposit_at_finalize_and_forfeited_deposits_join_t
     # a revealed and wins the reward plus b's and c's forfeited deposits, and gets its own back.
     tx = market.finalize(cid, {"from": organizer})
     assert dict(tx.events["Finalized"]) == {"id": cid, "winners": 1, "pool": REWARD + 2 * DEPOSIT}
-    assert credits(tx) == [(a.account, cid, REWARD + 3 * DEPOSIT)]
+    assert credits(tx) == [(a.account, cid, REWARD + 3 * DEPOSIT, CreditReason.PRIZE)]
     assert market.submission(cid, a.account)["status"] == Status.CLAIMED  # nothing more to claim
     for p in (a, b, c):
         with reverts("NothingToClaim", cid, p.account):
@@ -149,13 +146,13 @@ def test_scored_entries_that_did_not_win_claim_their_deposits(market, organizer,
     market.finalize(cid, {"from": organizer})
     assert totals(market) == (2 * DEPOSIT, REWARD + DEPOSIT)  # b's and c's deposits wait for their claims
     tx = market.claim(cid, b.account, {"from": accounts[8]})  # anyone may claim for b; b is credited
-    assert credits(tx) == [(b.account, cid, DEPOSIT)]
+    assert credits(tx) == [(b.account, cid, DEPOSIT, CreditReason.DEPOSIT)]
     assert market.submission(cid, b.account)["status"] == Status.CLAIMED
     with reverts("NothingToClaim", cid, b.account):
         market.claim(cid, b.account, {"from": b.account})
     before = c.account.balance()
     tx = market.claimAndWithdraw(cid, {"from": c.account})  # claim and receive in one transaction
-    assert credits(tx) == [(c.account, cid, DEPOSIT)]
+    assert credits(tx) == [(c.account, cid, DEPOSIT, CreditReason.DEPOSIT)]
     assert dict(tx.events["Withdrawn"]) == {"account": c.account, "to": c.account, "amount": DEPOSIT}
     assert c.account.balance() - before == DEPOSIT  # gas price is 0 on the local chain
     assert market.balanceOf(c.account) == 0
@@ -171,7 +168,7 @@ def test_five_sybil_entries_that_fail_lose_their_deposits(market, organizer, com
     assert market.competition(cid)["failedCount"] == 5
     tx = market.finalize(cid, {"from": organizer})
     assert tx.events["Finalized"]["pool"] == REWARD + 5 * DEPOSIT
-    assert credits(tx) == [(honest.account, cid, REWARD + 6 * DEPOSIT)]
+    assert credits(tx) == [(honest.account, cid, REWARD + 6 * DEPOSIT, CreditReason.PRIZE)]
     for s in sybils:
         assert market.submission(cid, s.account)["status"] == Status.FAILED
         with reverts("NothingToClaim", cid, s.account):
@@ -221,7 +218,7 @@ def test_nobody_meeting_the_minimum_refunds_the_organizer_only_after_the_challen
     assert market.competition(cid)["refundPending"]
     assert market.phase(cid) == Phase.REFUNDED
     for p in (a, b):  # scored entries get their deposits back
-        assert credits(market.claim(cid, p.account, {"from": p.account})) == [(p.account, cid, DEPOSIT)]
+        assert credits(market.claim(cid, p.account, {"from": p.account})) == [(p.account, cid, DEPOSIT, CreditReason.DEPOSIT)]
     with reverts("NothingToClaim", cid, c.account):
         market.claim(cid, c.account, {"from": c.account})
     assert totals(market) == (refund, 2 * DEPOSIT)
@@ -237,7 +234,7 @@ def test_the_refund_is_claimable_from_evaluation_end_plus_the_challenge_period(
     with expect(error, cid, refundable_at):
         tx = market.claimRefund(cid, {"from": accounts[6]})  # anyone may; the organizer is credited
     if error is None:
-        assert credits(tx) == [(organizer, cid, REWARD)]
+        assert credits(tx) == [(organizer, cid, REWARD, CreditReason.REFUND)]
         assert not market.competition(cid)["refundPending"]
         assert totals(market) == (0, REWARD)
         with reverts("NoRefundPending", cid):
@@ -255,7 +252,7 @@ def test_organizer_posting_failures_for_everyone_gets_no_immediate_refund(market
     assert tx.events["Refunded"]["refundableAt"] == ev + CHALLENGE_PERIOD_S
     for p in (a, b):  # declaring failures never profits the organizer: the failed get their deposits back
         assert market.submission(cid, p.account)["status"] == Status.FAILED
-        assert credits(market.claim(cid, p.account, {"from": p.account})) == [(p.account, cid, DEPOSIT)]
+        assert credits(market.claim(cid, p.account, {"from": p.account})) == [(p.account, cid, DEPOSIT, CreditReason.DEPOSIT)]
     at(ev + CHALLENGE_PERIOD_S - 1)
     with reverts("RefundNotYetClaimable", cid, ev + CHALLENGE_PERIOD_S):
         market.claimRefund(cid, {"from": organizer})
@@ -290,7 +287,7 @@ def test_settle_without_reveals_refunds_the_organizer_at_once(market, organizer,
     tx = market.settleWithoutEvaluation(cid, {"from": accounts[5]})
     assert tx.events["Refunded"]["amount"] == REWARD + 2 * DEPOSIT  # both deposits forfeited
     assert tx.events["Refunded"]["refundableAt"] == tx.timestamp
-    assert credits(tx) == [(organizer, cid, REWARD + 2 * DEPOSIT)]
+    assert credits(tx) == [(organizer, cid, REWARD + 2 * DEPOSIT, CreditReason.REFUND)]
     assert market.phase(cid) == Phase.REFUNDED
 
 
@@ -316,8 +313,8 @@ def test_organizer_vanishing_pays_the_revealed_participants(market, organizer, c
     tx = market.settleWithoutEvaluation(cid, {"from": c.account})
     pool = reward + DEPOSIT  # c's deposit is forfeited
     assert dict(tx.events["SettledWithoutEvaluation"]) == {"id": cid, "eligible": 2, "pool": pool}
-    assert credits(tx) == [(organizer, cid, pool % 2)]
-    assert credits(market.claim(cid, a.account, {"from": a.account})) == [(a.account, cid, pool // 2 + DEPOSIT)]
+    assert credits(tx) == [(organizer, cid, pool % 2, CreditReason.FALLBACK_REMAINDER)]
+    assert credits(market.claim(cid, a.account, {"from": a.account})) == [(a.account, cid, pool // 2 + DEPOSIT, CreditReason.FALLBACK_SHARE)]
     market.claim(cid, b.account, {"from": c.account})  # anyone may claim for b; b is paid
     with reverts("NothingToClaim", cid, c.account):
         market.claim(cid, c.account, {"from": c.account})
@@ -340,7 +337,7 @@ def test_organizer_withholding_one_score_pays_only_the_revealed_entries_not_fail
     pool = REWARD + 3 * DEPOSIT  # a's and c's (failed) and e's (never revealed) deposits
     assert dict(tx.events["SettledWithoutEvaluation"]) == {"id": cid, "eligible": 2, "pool": pool}
     for p in (b, d):  # the scored and the unscored entry share the pool
-        assert credits(market.claim(cid, p.account, {"from": p.account})) == [(p.account, cid, pool // 2 + DEPOSIT)]
+        assert credits(market.claim(cid, p.account, {"from": p.account})) == [(p.account, cid, pool // 2 + DEPOSIT, CreditReason.FALLBACK_SHARE)]
     for p in (a, c, e):
         with reverts("NothingToClaim", cid, p.account):
             market.claim(cid, p.account, {"from": p.account})
@@ -355,7 +352,7 @@ def test_failed_sybils_share_nothing_in_the_fallback(market, organizer, competit
     at(deadlines(market, cid)[2])
     market.settleWithoutEvaluation(cid, {"from": honest.account})
     tx = market.claimAndWithdraw(cid, {"from": honest.account})
-    assert credits(tx) == [(honest.account, cid, REWARD + 6 * DEPOSIT)]
+    assert credits(tx) == [(honest.account, cid, REWARD + 6 * DEPOSIT, CreditReason.FALLBACK_SHARE)]
     for s in sybils:
         with reverts("NothingToClaim", cid, s.account):
             market.claim(cid, s.account, {"from": s.account})

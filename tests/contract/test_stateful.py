@@ -27,13 +27,14 @@ from forecast_market.chain import now, set_next_block_time
 from forecast_market.protocol import (
     CHALLENGE_PERIOD_S,
     CompetitionParams,
+    CreditReason,
     Phase,
     Status,
     failure_score,
     test_set_commitment,
 )
 
-from market_helpers import DAY, TEST_CID, TEST_SALT, Player
+from market_helpers import DAY, TEST_CID, TEST_SALT, Player, credits
 
 DEPOSIT = 10**15
 FAILED = failure_score(False)  # the programs' metric is lower-is-better
@@ -228,14 +229,15 @@ class MarketMachine:
             revealed = any(s != Status.COMMITTED for s in c.status.values())
             c.refund_pending = revealed
             assert tx.events["Refunded"]["amount"] == c.refund()
-            assert ("Credited" in tx.events) == (not revealed)
+            assert credits(tx) == ([] if revealed else [(c.organizer, c.id, c.refund(), CreditReason.REFUND)])
             return
         c.outcome = Phase.FINALIZED
         forfeited = sum(1 for s in c.status.values() if s in (Status.COMMITTED, Status.FAILED))
         pool = c.reward + forfeited * DEPOSIT
-        credited = {ev["account"]: ev["amount"] for ev in tx.events["Credited"]}
+        credited = {account: amount for account, _, amount, _ in credits(tx)}
         assert set(credited) == {r["participant"] for r in ranks}  # only winners: never the organizer as such
         assert sum(credited.values()) == pool + len(ranks) * DEPOSIT
+        assert {reason for *_, reason in credits(tx)} == {CreditReason.PRIZE}
         for r in ranks:
             assert c.status[r["participant"]] == Status.SCORED
             c.status[r["participant"]] = Status.CLAIMED
@@ -257,6 +259,8 @@ class MarketMachine:
         c.share = pool // eligible
         assert tx.events["SettledWithoutEvaluation"]["eligible"] == eligible
         assert tx.events["SettledWithoutEvaluation"]["pool"] == pool
+        remainder = [(c.organizer, c.id, pool % eligible, CreditReason.FALLBACK_REMAINDER)] if pool % eligible else []
+        assert credits(tx) == remainder
 
     def claim(self, c, a, b):
         waiting = c.claimable()
@@ -269,7 +273,8 @@ class MarketMachine:
             self.paid_out += amount
         else:  # anyone claims for it, to its balance
             tx = self.market.claim(c.id, who, {"from": self.accounts[a % N_ACCOUNTS]})
-        assert tx.events["Credited"]["amount"] == amount
+        reason = CreditReason.FALLBACK_SHARE if c.outcome == Phase.FALLBACK else CreditReason.DEPOSIT
+        assert credits(tx) == [(who, c.id, amount, reason)]
         c.status[who] = Status.CLAIMED
 
     def claim_refund(self, c, a, b):
@@ -277,13 +282,13 @@ class MarketMachine:
         self.t = max(self.t, c.ends[2] + CHALLENGE_PERIOD_S + b % 2)
         self.tick()
         tx = self.market.claimRefund(c.id, {"from": self.accounts[a % N_ACCOUNTS]})
-        assert tx.events["Credited"]["account"] == c.organizer
-        assert tx.events["Credited"]["amount"] == c.refund()
+        assert credits(tx) == [(c.organizer, c.id, c.refund(), CreditReason.REFUND)]
         c.refund_pending = False
 
     def cancel(self, c, a, b):
         self.tick()
-        self.market.cancel(c.id, {"from": c.organizer})
+        tx = self.market.cancel(c.id, {"from": c.organizer})
+        assert credits(tx) == [(c.organizer, c.id, c.reward, CreditReason.CANCELLATION)]
         c.outcome = Phase.CANCELLED
 
     def withdraw(self, _, a, b):
