@@ -254,10 +254,14 @@ def _numeric_times(df: pd.DataFrame, date_column: str, what: str) -> tuple[pd.Da
 
 
 def _years(df: pd.DataFrame, date_column: str, years: np.ndarray, what: str) -> tuple[pd.DatetimeIndex, list[str]]:
+    lo, hi = pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1
+    if years.min() < lo or years.max() > hi:
+        raise DataError(f"column {date_column!r} of {what} holds years from {years.min()} to {years.max()}; "
+                        f"timestamps cover {lo} to {hi} only")
     lower = {str(c).lower(): c for c in df.columns if c != date_column}
     sub = next((k for k in SUBYEAR_NAMES if k in lower), None)
     if sub is None:
-        return pd.PeriodIndex.from_fields(year=years, freq="Y").to_timestamp(how="start"), [date_column]
+        return pd.PeriodIndex(years.astype(str), freq="Y").to_timestamp(how="start"), [date_column]
     col = lower[sub]
     per = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64")
     freq, top = SUBYEAR_NAMES[sub], 4 if SUBYEAR_NAMES[sub] == "Q" else 12
