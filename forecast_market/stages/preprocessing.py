@@ -113,11 +113,12 @@ def choose_columns(available: list[str], target: str | None, features) -> tuple[
     return target, kept
 
 
-def task_shape(frequency: str, opts: TaskOptions) -> tuple[int, int]:
-    """The season and the window: given, or derived (and printed)."""
+def task_shape(frequency: str, opts: TaskOptions, n_train: int) -> tuple[int, int]:
+    """The season and the window: given, or derived (and printed); a derived window is at most
+    what ``n_train`` training rows can hold."""
     import math
 
-    from ml_models.data import season_for
+    from ml_models.data import largest_sequence_length, season_for
 
     season = opts.season
     if season is None:
@@ -126,10 +127,11 @@ def task_shape(frequency: str, opts: TaskOptions) -> tuple[int, int]:
     length = opts.sequence_length
     if length is None:
         need = season * math.ceil(opts.horizon / season) - opts.horizon + 1  # the seasonal naive baseline's look-back
-        length = max(DEFAULT_SEQUENCE_LENGTH, need)
-        print(f"sequence length {length} steps"
-              + (" (one season, so the seasonal naive baseline can run)" if length > DEFAULT_SEQUENCE_LENGTH else "")
-              + "; pass --sequence-length to change it")
+        length, room = max(DEFAULT_SEQUENCE_LENGTH, need), largest_sequence_length(n_train, opts.horizon)
+        why = " (one season, so the seasonal naive baseline can run)" if length > DEFAULT_SEQUENCE_LENGTH else ""
+        if need <= room < length:
+            length, why = room, f" (the most {n_train} training rows can hold)"
+        print(f"sequence length {length} steps{why}; pass --sequence-length to change it")
     return season, length
 
 
@@ -150,9 +152,10 @@ def preprocess(source: str | Sequence[str] = DEFAULT_SOURCE, out_dir: str | Path
     if report.filled_rows or report.dropped_rows:
         print(f"cleaning: {report.filled_rows} missing value(s) interpolated, {report.dropped_rows} incomplete row(s) "
               "dropped at the ends")
-    season, length = task_shape(report.frequency, opts)
     split = split_by_time(df, test_size=opts.test_size)
-    check_task_fits(len(split.train) + len(split.val), length, opts.horizon, season)
+    n_train = len(split.train) + len(split.val)
+    season, length = task_shape(report.frequency, opts, n_train)
+    check_task_fits(n_train, length, opts.horizon, season)
     label = " ".join(f"{n}={s}" if n else s for n, s in sources.items())
     schema = Schema.from_split(split, target=target, frequency=report.frequency, sequence_length=length,
                                horizon=opts.horizon, task=opts.task, source=label, season=season, report=report)

@@ -83,8 +83,9 @@ def test_an_unclear_first_row_is_one_line_naming_the_options(cli, tmp_path):
     code, text = cli("preprocess", f"csv:{p}", tmp_path / "o")
     assert code == 1 and "pass --header if it is one, or --no-header" in _one_error_line(text)
     assert not (tmp_path / "o").exists()
-    code, text = cli("preprocess", f"csv:{p}", tmp_path / "o", "--header", "--sequence-length", "4")
+    code, text = cli("preprocess", f"csv:{p}", tmp_path / "o", "--header")
     assert code == 0, text
+    assert "sequence length 19 steps (the most 48 training rows can hold)" in text
 
 
 def test_a_numeric_year_column_is_years(cli, tmp_path):
