@@ -124,7 +124,11 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
                    "so a retry never escrows a second reward.")
 @on_chain
 def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
-    """Organizer: create a competition from a preprocessed DATASET_DIR."""
+    """Organizer: create a competition from a preprocessed DATASET_DIR.
+
+    A window, horizon or season that the published training rows cannot train every strategy
+    with is refused, naming the largest value that works, before any reward is escrowed.
+    """
     comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
                                         again=again, **terms)
     click.echo(comp_id)

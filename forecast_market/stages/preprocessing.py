@@ -146,6 +146,10 @@ def preprocess(source: str | Sequence[str] = DEFAULT_SOURCE, out_dir: str | Path
     opts = TaskOptions(**options)
     out = Path(out_dir)
     sources = parse_sources(source)
+    if (opts.header is not None or opts.columns or opts.date_column) and not any(
+            s.startswith("csv:") for s in sources.values()):
+        raise SettingsError("--header, --no-header, --columns and --date-column are for CSV sources; "
+                            f"{', '.join(sources.values())} is not one")
     df = load_joined(sources, opts)
     target, columns = choose_columns([str(c) for c in df.columns], opts.target, opts.features)
     df, report = clean_series(df, target=target, columns=columns, max_gap=opts.max_gap)
