@@ -83,6 +83,19 @@ def read_csv_frame(path: Path, *, header: bool | None = True, names: list[str] |
         raise DataError(f"CSV {name} is not UTF-8: byte 0x{raw[exc.start]:02x} on line {_line_of(raw, exc.start)}; "
                         "save it as UTF-8") from None
     sample = _check_rows(text, name)
+    header, names = _layout(sample, name, header, names)
+    try:
+        df = pd.read_csv(io.StringIO(text), comment=None, float_precision="round_trip",
+                         header=0 if header else None, names=None if header else names)
+    except (ValueError, TypeError, OverflowError) as exc:  # ParserError, EmptyDataError are ValueErrors
+        raise DataError(clip_message(f"cannot parse CSV {name}: {exc}; give a comma-separated file")) from None
+    df.attrs["header"] = bool(header)
+    return df
+
+
+def _layout(sample: list[list[str]], name: str, header: bool | None, names: list[str] | None
+            ) -> tuple[bool, list[str] | None]:
+    """Whether the file has a header row, and the column names when it has none."""
     if header and names is not None:
         raise DataError("column names are for a file without a header row; drop them to use the header of "
                         f"CSV {name}, or read it as having no header")
@@ -112,13 +125,7 @@ def read_csv_frame(path: Path, *, header: bool | None = True, names: list[str] |
         dup = sorted(c for c, n in Counter(names).items() if n > 1)
         if dup or not all(names):
             raise DataError(clip_message(f"column names {names} must be unique and non-empty"))
-    try:
-        df = pd.read_csv(io.StringIO(text), comment=None, float_precision="round_trip",
-                         header=0 if header else None, names=None if header else names)
-    except (ValueError, TypeError, OverflowError) as exc:  # ParserError, EmptyDataError are ValueErrors
-        raise DataError(clip_message(f"cannot parse CSV {name}: {exc}; give a comma-separated file")) from None
-    df.attrs["header"] = bool(header)
-    return df
+    return bool(header), names
 
 
 def has_header(rows: list[list[str]]) -> bool | None:
