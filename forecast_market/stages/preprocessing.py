@@ -123,7 +123,8 @@ def task_shape(frequency: str, opts: TaskOptions, n_train: int) -> tuple[int, in
     season = opts.season
     if season is None:
         season, what = season_for(frequency)
-        print(f"season {season} steps ({what} of {frequency!r} data); pass --season to change it")
+        print(f"season {season} steps ({what} of {frequency!r} data); pass --season to change it" if season > 1
+              else f"season 1 ({what} {frequency!r} data); pass --season to change it")
     length = opts.sequence_length
     if length is None:
         need = season * math.ceil(opts.horizon / season) - opts.horizon + 1  # the seasonal naive baseline's look-back

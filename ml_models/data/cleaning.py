@@ -176,7 +176,8 @@ MAX_SEASON = 10_000
 
 
 def season_for(freq: str) -> tuple[int, str]:
-    """The season length that suits data of frequency ``freq``, and what it is (e.g. ``(288, "one day")``).
+    """The season length that suits data of frequency ``freq``, and what it is (e.g. ``(288, "one day")``,
+    ``(1, "non-seasonal")``).
 
     Under a day: the steps in a day (in an hour if a day is more than :data:`MAX_SEASON` steps);
     daily: 7 (a week); business daily: 5; weekly: 52; monthly: 12; quarterly: 4 (a year);
@@ -193,12 +194,12 @@ def season_for(freq: str) -> tuple[int, str]:
                 return int(span // step), what
         if step == pd.Timedelta(days=1):
             return 7, "one week"
-        return 1, "none: non-seasonal"
+        return 1, "non-seasonal"
     base = offset.name.split("-")[0]
     season = _SEASON_BY_BASE.get(base, 1)
     if season > 1 and season % offset.n == 0:
         return season // offset.n, "one week" if base == "B" else "one year"
-    return 1, "none: non-seasonal"
+    return 1, "non-seasonal"
 
 
 def _longest_run(mask: np.ndarray) -> tuple[int, int]:

@@ -93,7 +93,7 @@ def test_a_numeric_year_column_is_years(cli, tmp_path):
     p.write_text("year,sales\n" + "".join(f"{y},{(y * 37) % 101}\n" for y in range(1900, 2000)))
     code, text = cli("preprocess", f"csv:{p}", tmp_path / "y", "--sequence-length", "8")
     assert code == 0, text
-    assert "season 1 steps (none: non-seasonal of 'YS-JAN' data)" in text
+    assert "season 1 (non-seasonal 'YS-JAN' data); pass --season to change it" in text
     train = pd.read_csv(tmp_path / "y" / "train" / "train.csv")
     assert train["date"].iloc[0] == "1900-01-01T00:00:00" and train["date"].iloc[1] == "1901-01-01T00:00:00"
     p.write_text(p.read_text() + "1950,3\n")

@@ -144,7 +144,7 @@ def test_a_year_column_of_integers_is_years_not_1970_nanoseconds(tmp_path):
     assert df.index[0] == pd.Timestamp("1990-01-01") and df.index[-1] == pd.Timestamp("2009-01-01")
     clean, report = clean_series(df, target="sales")
     assert report.frequency.startswith("YS") and len(clean) == 20
-    assert season_for(report.frequency) == (1, "none: non-seasonal")
+    assert season_for(report.frequency) == (1, "non-seasonal")
 
 
 @pytest.mark.parametrize("period, top, freq, start", [("quarter", 4, "QS", "2000-04-01"), ("month", 12, "MS", "2000-02-01")])
