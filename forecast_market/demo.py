@@ -106,7 +106,7 @@ def run(out: Path | None = None, opts: DemoOptions | None = None) -> dict:
     _banner("1. deploy")
     market = deploy_market(people["organizer"])
     _banner("2. preprocess: fetch, clean, split by time, publish the training bundle")
-    dataset = preprocess("statsmodels:co2", out / "dataset", sequence_length=26, horizon=4, season=52)
+    dataset = preprocess("statsmodels:co2", out / "dataset", sequence_length=52, horizon=4, season=52)
     _banner("3. initialize: escrow 10 ETH, deposit 0.1 ETH, prizes 70% / 30%, metric RMSE")
     comp_id = initialize(market, people["organizer"], out / "dataset", reward_wei=web3.to_wei(10, "ether"),
                          metric="rmse", prize_bps=(7000, 3000), deposit_wei=web3.to_wei("0.1", "ether"))

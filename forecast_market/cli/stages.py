@@ -19,33 +19,74 @@ work_dir_option = click.option(
     help="Folder for downloads, bundles and plots. Default: $FM_WORK_DIR/competition-<id>/<role> (FM_WORK_DIR: out).")
 
 
+def _names(ctx, param, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [n.strip() for n in value.split(",")]
+    if not all(names):
+        raise click.BadParameter("give column names separated by commas, e.g. timestamp,price,volume,market_cap")
+    return names
+
+
 @click.command()
-@click.argument("source", default=preprocessing.DEFAULT_SOURCE)
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/dataset"))
+@click.argument("source", required=False)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option("--source", "more_sources", multiple=True, metavar="NAME=SOURCE",
+              help="Another series to join on time; repeat it. Its columns are prefixed NAME_ "
+                   "(e.g. --source btc=csv:btc.csv --source eth=csv:eth.csv gives btc_price, eth_price, ...). "
+                   "With --source, a single argument is OUT_DIR.")
 @click.option("--target", help="Target column (default: the first column).")
+@click.option("--features", metavar="COL,COL|all",
+              help="Input columns besides the target: names separated by commas, or 'all'. "
+                   "Default: the target only. The kept and dropped columns are printed.")
+@click.option("--header/--no-header", default=None,
+              help="CSV sources: whether the first row names the columns. Default: detected (a first row "
+                   "that parses like the rows under it is data); an unclear first row is an error naming this option.")
+@click.option("--columns", callback=_names, metavar="NAME,NAME,...",
+              help="CSV sources without a header row: the column names, in order (default: col1, col2, ...).")
+@click.option("--date-column", help="CSV sources: the time column. Default: a column named date, time, timestamp, "
+                                    "datetime, period or year, else the first. Numbers in it are read as years (with "
+                                    "a quarter or month column: those periods), YYYYMMDD, or Unix times in s, ms, us "
+                                    "or ns.")
 @click.option("--test-size", default=TASK.test_size, show_default=True,
               type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Fraction of the rows, at the end, kept as the hidden test set.")
-@click.option("--sequence-length", default=TASK.sequence_length, show_default=True, type=click.IntRange(min=1),
-              help="Input window in time steps.")
+@click.option("--sequence-length", type=click.IntRange(min=1),
+              help=f"Input window in time steps. Default: {preprocessing.DEFAULT_SEQUENCE_LENGTH}, or the "
+                   "seasonal naive baseline's look-back if longer. Refused, with the largest that works, when the "
+                   "training rows cannot hold it.")
 @click.option("--horizon", default=TASK.horizon, show_default=True, type=click.IntRange(min=1),
               help="How many steps ahead to forecast.")
-@click.option("--season", default=TASK.season, show_default=True, type=click.IntRange(min=1),
-              help="Season length in steps (for seasonal baselines and MASE).")
+@click.option("--season", type=click.IntRange(min=1),
+              help="Season length in steps (seasonal baselines and MASE). Default: from the frequency: "
+                   "5-minute 288 (a day), hourly 24, daily 7, business daily 5, weekly 52, monthly 12, "
+                   "quarterly 4, yearly 1 (non-seasonal).")
 @click.option("--max-gap", default=TASK.max_gap, show_default=True, type=click.IntRange(min=0),
               help="Longest run of missing steps filled by interpolation.")
 @off_chain
-def preprocess(source, out_dir, **options):
+def preprocess(source, out_dir, more_sources, **options):
     """Organizer: fetch SOURCE, split it by time, publish the training bundle, keep the test set.
 
     \b
     SOURCE is one of:
       statsmodels:co2 | statsmodels:sunspots | statsmodels:elnino | statsmodels:macrodata
       pmdarima:taylor | pmdarima:msft | pmdarima:sunspots | matplotlib:goog   (shipped offline)
-      csv:/path/to/file.csv                  (a date column and numeric columns)
+      csv:/path/to/file.csv  or a path       (a time column and numeric columns; header optional)
       coingecko:<asset>                      (HTTP price API: price and volume; needs internet)
+      NAME=SOURCE                            (one of several joined on time, see --source)
+
+    \b
+    Several sources are inner-joined on time; the rows the join drops are counted:
+      market preprocess --source btc=btc.csv --source eth=eth.csv out/coins \\
+        --no-header --columns timestamp,price,volume,market_cap --features all
+    OUT_DIR defaults to out/dataset.
     """
-    preprocessing.preprocess(source, out_dir, **options)
+    sources = list(more_sources)
+    if sources and out_dir is None and source is not None:
+        source, out_dir = None, Path(source)  # with --source, a single argument is OUT_DIR
+    if source is not None:
+        sources.insert(0, source)
+    preprocessing.preprocess(sources or preprocessing.DEFAULT_SOURCE, out_dir or Path("out/dataset"), **options)
 
 
 def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
@@ -83,7 +124,11 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
                    "so a retry never escrows a second reward.")
 @on_chain
 def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
-    """Organizer: create a competition from a preprocessed DATASET_DIR."""
+    """Organizer: create a competition from a preprocessed DATASET_DIR.
+
+    A window, horizon or season that the published training rows cannot train every strategy
+    with is refused, naming the largest value that works, before any reward is escrowed.
+    """
     comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
                                         again=again, **terms)
     click.echo(comp_id)

@@ -63,6 +63,15 @@ def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> Competit
         prizeBps=tuple(terms.prize_bps), entryDeposit=terms.deposit_wei, testCommitment=commitment)
 
 
+def check_task(info: dict) -> None:
+    """Refuse, before any reward is escrowed, a window, horizon or season that no model could be
+    trained with on the published training rows (:func:`ml_models.data.check_task_fits`)."""
+    from ml_models.data import check_task_fits
+
+    s = info["schema"]
+    check_task_fits(s["n_train"], s["sequence_length"], s["horizon"], s.get("season", 1))
+
+
 def already_created(market, organizer, info: dict, keystore: Keystore) -> int | None:
     """The id of a competition ``organizer`` already created on this market from the same dataset
     (found through the test-set records saved before each creation), if any."""
@@ -91,6 +100,7 @@ def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, k
     from ml_models import get_metric
 
     info = json.loads((Path(dataset_dir) / "dataset.json").read_text())
+    check_task(info)
     keystore = keystore or Keystore()
     if not again and (existing := already_created(market, organizer, info, keystore)) is not None:
         print(f"competition {existing} was already created by {organizer.address} from this dataset; nothing sent "

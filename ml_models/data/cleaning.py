@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import DataError
 from .sources import DATE_COLUMN
 
-__all__ = ["CleaningReport", "clean_series"]
+__all__ = ["CleaningReport", "clean_series", "season_for"]
 
 
 @dataclass
@@ -166,6 +166,40 @@ def _infer_freq(index: pd.DatetimeIndex) -> str:
     if step % pd.Timedelta(days=7) == pd.Timedelta(0):
         return f"{step.days // 7}W-{index[0].day_name()[:3].upper()}".lstrip("1")
     return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+#: Season length by the base of a frequency alias: business days a week, weeks, months, quarters a year.
+_SEASON_BY_BASE = {"B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "BM": 12, "BMS": 12, "BME": 12, "SM": 24, "SMS": 24,
+                   "Q": 4, "QS": 4, "QE": 4, "BQ": 4, "BQS": 4, "BQE": 4}
+#: The longest season derived (the spec allows 10000 steps).
+MAX_SEASON = 10_000
+
+
+def season_for(freq: str) -> tuple[int, str]:
+    """The season length that suits data of frequency ``freq``, and what it is (e.g. ``(288, "one day")``,
+    ``(1, "non-seasonal")``).
+
+    Under a day: the steps in a day (in an hour if a day is more than :data:`MAX_SEASON` steps);
+    daily: 7 (a week); business daily: 5; weekly: 52; monthly: 12; quarterly: 4 (a year);
+    yearly or anything else: 1, non-seasonal. A multiple (``2W``) divides the season when it can.
+    """
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError as exc:
+        raise DataError(f"frequency {freq!r} is not a pandas offset alias (e.g. 'D', 'W-SAT', '30min', 'B')") from exc
+    if isinstance(offset, pd.offsets.Tick):
+        step = pd.Timedelta(offset)
+        for span, what in ((pd.Timedelta(days=1), "one day"), (pd.Timedelta(hours=1), "one hour")):
+            if step < span and span % step == pd.Timedelta(0) and span // step <= MAX_SEASON:
+                return int(span // step), what
+        if step == pd.Timedelta(days=1):
+            return 7, "one week"
+        return 1, "non-seasonal"
+    base = offset.name.split("-")[0]
+    season = _SEASON_BY_BASE.get(base, 1)
+    if season > 1 and season % offset.n == 0:
+        return season // offset.n, "one week" if base == "B" else "one year"
+    return 1, "non-seasonal"
 
 
 def _longest_run(mask: np.ndarray) -> tuple[int, int]:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["SeriesScaler", "context_and_targets", "make_windows"]
+__all__ = ["SeriesScaler", "check_task_fits", "context_and_targets", "largest_sequence_length", "make_windows"]
 
 
 
@@ -127,3 +127,51 @@ def context_and_targets(train_df: pd.DataFrame, test_df: pd.DataFrame, *, sequen
     if list(train_df.columns) != list(test_df.columns):
         raise DataError(f"train columns {list(train_df.columns)} differ from test columns {list(test_df.columns)}")
     return pd.concat([train_df.iloc[len(train_df) - need :], test_df]), len(test_df)
+
+
+#: How tuning splits the training rows (see :func:`ml_models.tune.walk_forward_folds`): the last
+#: ``TUNE_VAL_FRACTION`` in ``TUNE_FOLDS`` blocks, each fold training on at least
+#: ``sequence_length + horizon + TUNE_MARGIN`` rows.
+TUNE_FOLDS, TUNE_VAL_FRACTION, TUNE_MARGIN = 3, 0.3, 16
+
+
+def largest_sequence_length(n_train: int, horizon: int) -> int:
+    """The longest window every model (tuned networks included) can be trained with on ``n_train`` rows (< 1: none)."""
+    block = int(n_train * TUNE_VAL_FRACTION) // TUNE_FOLDS
+    if block < 1:
+        return 0
+    return n_train - block * TUNE_FOLDS - int(horizon) - TUNE_MARGIN
+
+
+def check_task_fits(n_train: int, sequence_length: int, horizon: int, season: int = 1) -> None:
+    """Raise :class:`DataError` unless every strategy (naive, seasonal naive, default and tuned
+    networks) can be trained on ``n_train`` rows with this window, horizon and season.
+
+    The message names the largest window (or horizon, or season) that would work.
+    """
+    from ..spec import _RANGES
+
+    L, h, m = int(sequence_length), int(horizon), int(season)
+    for name, v in (("sequence length", L), ("horizon", h), ("season", m)):
+        top = int(_RANGES[name.replace(" ", "_")][1])
+        if v > top:
+            raise DataError(f"{name} {v} is larger than the model allows ({top}); pass at most {top}")
+    room = largest_sequence_length(n_train, h)
+    if room < 1:
+        best_h = largest_sequence_length(n_train, 0) - 1
+        raise DataError(f"{n_train} training rows are too few for horizon {h}: tuning needs at least "
+                        f"sequence length + horizon + {TUNE_MARGIN} rows before its {TUNE_FOLDS} validation blocks; "
+                        + (f"the largest horizon that fits (with sequence length 1) is {best_h}" if best_h >= 1
+                           else "load more data or a smaller test set"))
+    if L > room:
+        raise DataError(f"sequence length {L} with horizon {h} needs more than the {n_train} training rows "
+                        f"(tuning trains on at least sequence length + horizon + {TUNE_MARGIN} rows before its "
+                        f"{TUNE_FOLDS} validation blocks); the largest sequence length that fits is {room}")
+    lag = m * math.ceil(h / m)
+    need = lag - h + 1
+    if need > L:
+        hint = (f"pass --sequence-length {need} (up to {room} fits the data)" if need <= room
+                else f"this data fits at most sequence length {room}")
+        raise DataError(f"season {m} with horizon {h} needs a window of at least {need} steps for the seasonal naive "
+                        f"baseline, but the sequence length is {L}: {hint}, or pass --season {L + h - 1} or less "
+                        "(--season 1: non-seasonal)")

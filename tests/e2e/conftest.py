@@ -32,7 +32,7 @@ def dataset(data_dir, tmp_path_factory):
     from forecast_market.stages import preprocess
 
     out = tmp_path_factory.mktemp("dataset")
-    preprocess("statsmodels:co2", out, sequence_length=26, horizon=4, season=52)
+    preprocess("statsmodels:co2", out, sequence_length=52, horizon=4, season=52)
     return out
 
 

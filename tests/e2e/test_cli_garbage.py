@@ -46,6 +46,12 @@ GARBAGE = [
     ["preprocess", "statsmodels:co2", "{tmp}/e", "--sequence-length", "0"],
     ["preprocess", "statsmodels:co2", "{tmp}/f", "--target", "no_such_column"],
     ["preprocess", "statsmodels:co2", "{file}"],
+    ["preprocess", "--source", "1bad=statsmodels:co2", "{tmp}/g"], ["preprocess", "statsmodels:co2", "{tmp}/h", "--columns", "a,,b"],
+    ["preprocess", "--source", "a=statsmodels:co2", "--source", "a=statsmodels:elnino", "{tmp}/i"],
+    ["preprocess", "--source", "statsmodels:co2", "--source", "statsmodels:elnino", "{tmp}/j"],
+    ["preprocess", "statsmodels:co2", "{tmp}/k", "--no-header"], ["preprocess", "statsmodels:co2", "{tmp}/l", "--features", "nope"],
+    ["preprocess", "statsmodels:co2", "{tmp}/m", "--sequence-length", "5000"],
+    ["preprocess", "statsmodels:co2", "{tmp}/n", "--season", "10001", "--sequence-length", "52"],
 ]
 
 

@@ -130,7 +130,7 @@ def test_a_dataset_nobody_could_download_is_refused_before_publishing(data_dir, 
     artifacts.close_store()
     try:
         with pytest.raises(ArtifactError, match="download limit"):
-            preprocess("statsmodels:co2", tmp_path / "big", sequence_length=26, horizon=4)
+            preprocess("statsmodels:co2", tmp_path / "big", sequence_length=52, horizon=4)
     finally:
         artifacts.close_store()
     assert not (tmp_path / "big" / "dataset.json").exists()

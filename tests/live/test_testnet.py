@@ -61,7 +61,7 @@ def test_a_whole_competition_on_a_hosted_testnet(rpc, keys, market_cli, tmp_path
     run.state["market"] = record["ForecastMarket"]
     assert record["chain_id"] == 11155111 and record["block"] > 0
     dataset = tmp_path / "dataset"
-    run(None, "preprocess", "statsmodels:co2", str(dataset), "--sequence-length", "26", "--horizon", "4")
+    run(None, "preprocess", "statsmodels:co2", str(dataset), "--sequence-length", "52", "--horizon", "4")
     comp = run("organizer", "init", str(dataset), "--reward", "3", "--deposit", "0.1", "--prizes", "7000,3000",
                "--submission-hours", "1", "--reveal-hours", "1", "--evaluation-hours", "1").stdout
     cid = comp.strip().splitlines()[-1]
