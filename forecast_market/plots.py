@@ -97,13 +97,13 @@ def leaderboard(rows, metric_name: str, path: Path, names: dict[str, str] | None
         if e.score is not None:
             ax.hlines(y, lo, e.score, color=COLORS[e.state], linewidth=6, alpha=0.35)
             ax.plot(e.score, y, "o", color=COLORS[e.state], markersize=9)
-            text = f"  {e.score:.4f}" + (f"   paid {_eth(e.payout_wei)}" if e.payout_wei else "")
+            text = f"  {e.score:.4f}" + (f"   credited {_eth(e.payout_wei)}" if e.payout_wei else "")
             if e.state == "scored":
                 text += "   below the minimum score"
             ax.text(e.score, y, text, va="center", fontsize=9)
         else:
             ax.plot(lo, y, "x", color=COLORS[e.state], markersize=9, mew=2)
-            why = f"{e.state.upper()}: {e.reason[:70]}" + (f"   paid {_eth(e.payout_wei)}" if e.payout_wei else "")
+            why = f"{e.state.upper()}: {e.reason[:70]}" + (f"   credited {_eth(e.payout_wei)}" if e.payout_wei else "")
             ax.text(lo, y, "   " + why, va="center", fontsize=9, color=COLORS[e.state])
     ax.set_yticks(ys, [f"{e.rank}. {e.label}" if e.rank else f"–  {e.label}" for e in entries])
     ax.set_xlim(lo, hi)
