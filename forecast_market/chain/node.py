@@ -135,8 +135,11 @@ def _wait_until_listening(proc: subprocess.Popen, port: int, timeout_s: float = 
 def run(port: int, state: Path, echo=print) -> int:
     """Run anvil on ``port`` with its state in ``state`` until a stop signal; returns anvil's exit code."""
     if port_open(port):
-        raise ChainError(f"a node is already running on {LOCAL_HOST}:{port} ({holder(port)}): use it, stop it, "
-                         "or start this one with --port N (and set FM_NODE_PORT=N for the other commands)")
+        who = holder(port)
+        what = f"a node is already running on {LOCAL_HOST}:{port}" if who.startswith("anvil") else \
+            f"{LOCAL_HOST}:{port} is in use by another program"
+        raise ChainError(f"{what} ({who}): use it, stop it, or start this one with --port N "
+                         "(and set FM_NODE_PORT=N for the other commands)")
     state = state.resolve()
     state.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock(state)

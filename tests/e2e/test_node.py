@@ -156,3 +156,17 @@ def test_the_demo_chain_is_not_the_users_node(node):
     demo_port = int(proc.stdout.split("demo port ")[1].split()[0])
     assert demo_port != node.port and not port_open(demo_port)  # its chain is gone with it
     assert node.latest() == before  # the user's node saw nothing
+
+
+def test_a_port_held_by_another_program_is_named(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = market_cli("node", "--port", str(port), "--state", str(tmp_path / "s.json"), port=port,
+                          data_dir=tmp_path)
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 1 and f"127.0.0.1:{port} is in use by another program" in out
+    assert f"pid {os.getpid()}" in out and "Traceback" not in out
