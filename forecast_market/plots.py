@@ -38,8 +38,9 @@ def label(address: str, names: dict[str, str] | None = None) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """One line of the leaderboard. ``state``: ranked (in the contract's ranking), scored (below
-    the minimum score), failed (scored as a failure), forfeited (committed, never revealed)."""
+    """One line of the leaderboard. ``rank``: place among the scored entries. ``state``: ranked
+    (in the contract's ranking, so paid a prize), scored (no prize: below the prizes or the minimum
+    score), failed (scored as a failure), forfeited (committed, never revealed)."""
 
     participant: str
     label: str
@@ -59,9 +60,10 @@ def leaderboard_entries(rows, names: dict[str, str] | None = None, *, ranked: li
     ranked = [r.participant for r in rows if r.ok] if ranked is None else list(ranked)
     payouts = payouts or {}
     out = []
+    place = {r.participant: i for i, r in enumerate((r for r in rows if r.ok), 1)}
     for r in rows:
         state = ("ranked" if r.participant in ranked else "scored") if r.ok else "failed"
-        rank = ranked.index(r.participant) + 1 if r.participant in ranked else None
+        rank = place.get(r.participant)
         out.append(Entry(r.participant, label(r.participant, names), state, rank, r.score if r.ok else None,
                          payouts.get(r.participant), "" if r.ok else r.reason))
     out.sort(key=lambda e: ({"ranked": 0, "scored": 1, "failed": 2}[e.state], e.rank or 0))
@@ -99,7 +101,7 @@ def leaderboard(rows, metric_name: str, path: Path, names: dict[str, str] | None
             ax.plot(e.score, y, "o", color=COLORS[e.state], markersize=9)
             text = f"  {e.score:.4f}" + (f"   credited {_eth(e.payout_wei)}" if e.payout_wei else "")
             if e.state == "scored":
-                text += "   below the minimum score"
+                text += "   no prize"
             ax.text(e.score, y, text, va="center", fontsize=9)
         else:
             ax.plot(lo, y, "x", color=COLORS[e.state], markersize=9, mew=2)

@@ -20,6 +20,7 @@ from .chain import competition, events, posted_scores
 from .protocol import SCORE_SCALE, is_failure
 from .scoring import Row
 
+SHOWN = {"ranked": "ranked (prize)", "scored": "scored, no prize"}
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -94,7 +95,7 @@ def _leaderboard_table(entries: list[plots.Entry]) -> str:
     head = "<tr><th>rank</th><th>participant</th><th>state</th><th>score</th><th>credited (prize + deposit back)</th></tr>"
     body = "".join(
         f'<tr class="{_e(e.state)}"><td>{e.rank or "–"}</td><td title="{_e(e.participant)}">{_e(e.label)}</td>'
-        f"<td>{_e(e.state)}{': ' + _e(e.reason) if e.reason else ''}</td>"
+        f"<td>{_e(SHOWN.get(e.state, e.state))}{': ' + _e(e.reason) if e.reason else ''}</td>"
         f"<td>{'' if e.score is None else f'{e.score:.6f}'}</td>"
         f"<td>{'' if not e.payout_wei else f'{e.payout_wei / 10**18:.6g} ETH'}</td></tr>" for e in entries)
     return f'<table id="leaderboard">{head}{body}</table>'

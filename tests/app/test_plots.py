@@ -24,7 +24,7 @@ def test_leaderboard_entries_have_ranks_payouts_and_failures():
     entries = plots.leaderboard_entries(rows(), NAMES, ranked=[CAROL, BOB], payouts={CAROL: 7 * 10**18, BOB: 3 * 10**18},
                                         forfeited=[MALLORY])
     assert [(e.rank, e.label, e.state) for e in entries] == [
-        (1, "carol (0xcccc…cccc)", "ranked"), (2, "bob (0xbbbb…bbbb)", "ranked"), (None, "alice (0xaaaa…aaaa)", "scored"),
+        (1, "carol (0xcccc…cccc)", "ranked"), (2, "bob (0xbbbb…bbbb)", "ranked"), (3, "alice (0xaaaa…aaaa)", "scored"),
         (None, "0xeeee…eeee", "failed"), (None, "0xdddd…dddd", "forfeited")]
     assert entries[0].payout_wei == 7 * 10**18 and entries[2].payout_wei is None
     assert "digest" in entries[3].reason and entries[4].reason == "committed, never revealed"

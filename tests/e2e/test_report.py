@@ -92,7 +92,7 @@ def test_report_page_renders_the_leaderboard_in_a_browser(market, new_competitio
     board = dom.tables["leaderboard"]
     assert board[0] == ["rank", "participant", "state", "score", "credited (prize + deposit back)"]
     best, second, forfeit = board[1:]
-    assert best[0] == "1" and best[2] == "ranked" and second[0] == "2"
+    assert best[0] == "1" and best[2] == "ranked (prize)" and second[0] == "2"
     assert best[1] == f"{rows[0].participant[:6]}…{rows[0].participant[-4:]}"
     assert float(best[3]) == rows[0].score_int / SCORE_SCALE and float(best[3]) <= float(second[3])
     assert best[4].endswith(" ETH") and float(best[4].split()[0]) > float(second[4].split()[0]) > 0
