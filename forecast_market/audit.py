@@ -40,8 +40,9 @@ def _ranking_matches(market, comp: dict, rows: list[Row]) -> bool:
 
 def verify(market, comp_id: int, *, work_dir: str | Path | None = None, tolerance: float = 1e-5,
            timeout_s: float = SCORING_LIMITS.timeout_s,
-           memory_mb: int = SCORING_LIMITS.memory_mb) -> tuple[bool, list[Check]]:
-    """(all confirmed, one :class:`Check` per revealed submission). ``tolerance`` is in metric units."""
+           memory_mb: int = SCORING_LIMITS.memory_mb, rows_out: list[Row] | None = None) -> tuple[bool, list[Check]]:
+    """(all confirmed, one :class:`Check` per revealed submission). ``tolerance`` is in metric units.
+    ``rows_out`` receives the recomputed rows, best first, with their predictions (for plots)."""
     comp = competition(market, comp_id)
     if not comp["testRevealed"]:
         raise ChainError(f"competition {comp_id} has not revealed its test set yet: nothing to verify")
@@ -49,6 +50,8 @@ def verify(market, comp_id: int, *, work_dir: str | Path | None = None, toleranc
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
     budget = Budget(timeout_s=timeout_s, memory_mb=memory_mb)
     rows = ranked(score_revealed(market, comp, test_dir, work, budget=budget), comp["higherIsBetter"])
+    if rows_out is not None:
+        rows_out.extend(rows)
     posted = posted_scores(market, comp_id)
     allowed = int(round(tolerance * SCORE_SCALE))
     checks = []

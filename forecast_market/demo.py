@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from .audit import verify
 from .chain import competition, deploy_market, mine_at, transact
 from .errors import AppError, ChainError
-from .settings import settings
+from .settings import DEFAULT_NETWORK, LOCAL_HOST, settings
 from .stages import evaluate, initialize, preprocess, reveal, settle, submit
 from .status import status
 
@@ -86,6 +87,24 @@ def _summary(result: dict, people: dict, names: dict, paid: dict, start: dict, c
         figures["tuning"] = out / "carol" / "tuning.png"
     for name, path in figures.items():
         print(f"  {name:<12} {path}")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind((LOCAL_HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_own_chain() -> int:
+    """Launch a fresh anvil for the demo on a free port (brownie stops it when the process exits):
+    the demo deploys and moves the clock, which it must never do on a user's `market node`."""
+    from .chain import connect
+
+    port = free_port()
+    connect(DEFAULT_NETWORK, allow_ephemeral=True, port=port)
+    print(f"the demo runs on a chain of its own, on {LOCAL_HOST}:{port}")
+    return port
 
 
 def run(out: Path | None = None, opts: DemoOptions | None = None) -> dict:

@@ -11,6 +11,8 @@ FM_WORK_DIR         root of per-competition work folders (default ``out``)
 FM_DEPLOYMENTS_DIR  where live networks' market records go (default ``deployments/`` in the project)
 FM_DEMO_DIR         where ``market demo`` writes (default ``out/demo``)
 FM_NETWORK          brownie network (default ``development``, the local anvil chain)
+FM_NODE_PORT        port of the local chain on 127.0.0.1: ``market node`` listens there and every
+                    command on a local network attaches there (default 8545)
 FM_ACCOUNT          who signs on a local chain: an account index
 MARKET_ADDRESS      the ForecastMarket contract (default: the one recorded for the network)
 PRIVATE_KEY         the key that signs on live networks (when --account names no keystore account)
@@ -34,10 +36,13 @@ from pathlib import Path
 
 from ipfs_store import default_data_dir
 
+from .errors import SettingsError
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_NETWORKS = frozenset({"development", "anvil", "hardhat", "ganache"})
 DEFAULT_NETWORK = "development"
-LOCAL_RPC = ("127.0.0.1", 8545)
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_NODE_PORT = 8545
 #: Etherscan's API v2: one endpoint for every chain it indexes, chosen by ``chainid``.
 DEFAULT_EXPLORER_API = "https://api.etherscan.io/v2/api"
 
@@ -49,6 +54,7 @@ class Settings:
     deployments_dir: Path
     demo_dir: Path
     network: str
+    node_port_text: str | None
     account: str | None
     market_address: str | None
     private_key: str | None
@@ -57,6 +63,17 @@ class Settings:
     optuna_storage: str | None
     etherscan_token: str | None = None
     explorer_api_url: str = DEFAULT_EXPLORER_API
+
+    @property
+    def node_port(self) -> int:
+        """FM_NODE_PORT, checked when a command needs it (a bad value fails that command, in one line)."""
+        value = self.node_port_text
+        if value is None:
+            return DEFAULT_NODE_PORT
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            raise SettingsError(f"FM_NODE_PORT={value!r} is not a TCP port: set a number from 1 to 65535 "
+                                f"(default {DEFAULT_NODE_PORT})")
+        return int(value)
 
     @property
     def keystore_dir(self) -> Path:
@@ -85,6 +102,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         deployments_dir=Path(_get(env, "FM_DEPLOYMENTS_DIR") or ROOT / "deployments").expanduser(),
         demo_dir=Path(_get(env, "FM_DEMO_DIR") or "out/demo").expanduser().resolve(),
         network=_get(env, "FM_NETWORK") or DEFAULT_NETWORK,
+        node_port_text=_get(env, "FM_NODE_PORT"),
         account=_get(env, "FM_ACCOUNT"),
         market_address=_get(env, "MARKET_ADDRESS"),
         private_key=_get(env, "PRIVATE_KEY"),

@@ -3,7 +3,8 @@
 #   1. a Python venv (.venv) with the pinned requirements and this project (console command `market`);
 #   2. the npm tools from package-lock.json (solc-js 0.8.28, anvil, forge, OpenZeppelin);
 #   3. a `solc-v0.8.28` launcher where py-solc-x (so brownie) looks for compilers;
-#   4. `anvil` on the venv's PATH, which is the PATH brownie uses.
+#   4. `anvil` on the venv's PATH, which is the PATH brownie uses;
+#   7. a headless browser (Debian's `chromium`) for the test of `market report`'s page.
 # A second run on a set-up machine checks stamps and returns in about a second.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,4 +75,16 @@ if ! grep -q "id: sepolia-rpc" "$HOME/.brownie/network-config.yaml" 2>/dev/null;
   "$VENV/bin/brownie" networks add Ethereum sepolia-rpc host='$SEPOLIA_RPC_URL' chainid=11155111 \
     explorer=https://api-sepolia.etherscan.io/api >/dev/null
   log "registered brownie network 'sepolia-rpc' (host from \$SEPOLIA_RPC_URL)"
+fi
+
+# 7. chromium: the report test renders `market report`'s page in a real headless browser -----
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    log "installing chromium (apt-get; used by tests/e2e/test_report.py)"
+    $sudo_ apt-get install -y --no-install-recommends chromium >&2 \
+      || { $sudo_ apt-get update >&2 && $sudo_ apt-get install -y --no-install-recommends chromium >&2; }
+  else
+    log "no chromium and no apt-get: install chromium yourself to run tests/e2e/test_report.py"
+  fi
 fi

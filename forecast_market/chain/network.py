@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import os
-import socket
 
 from ..errors import ChainError
-from ..settings import LOCAL_NETWORKS, LOCAL_RPC, ROOT, load_dotenv, settings
+from ..settings import LOCAL_HOST, LOCAL_NETWORKS, ROOT, load_dotenv, settings
+from .node import port_open
 
 
 def is_local() -> bool:
@@ -15,10 +15,13 @@ def is_local() -> bool:
     return name in LOCAL_NETWORKS or name.endswith("-fork")
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
+def _point_at_port(network_name: str, port: int) -> None:
+    """Make brownie's local network attach to (or launch) anvil on ``LOCAL_HOST:port``."""
+    from brownie._config import CONFIG
+
+    net = CONFIG.networks[network_name]
+    net["host"] = f"http://{LOCAL_HOST}"
+    net.setdefault("cmd_settings", {})["port"] = port
 
 
 def _check_live_settings(network_name: str, needs_key: bool) -> None:
@@ -55,12 +58,14 @@ def _no_deployment_cache(*args, **kwargs) -> None:
     return None
 
 
-def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool = True) -> None:
+def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool = True,
+            port: int | None = None) -> None:
     """Load the brownie project and connect, unless this process is connected already.
 
-    On the local network, a chain must be running (``market node``) unless ``allow_ephemeral``:
-    one launched for a single command would vanish with it. ``needs_key``: on a live network,
-    refuse at once when no key is configured (read-only commands pass False).
+    On a local network, the chain is the one on 127.0.0.1:``port`` (default FM_NODE_PORT, 8545);
+    it must be running (``market node``) unless ``allow_ephemeral``: one launched for a single
+    command would vanish with it. ``needs_key``: on a live network, refuse at once when no key is
+    configured (read-only commands pass False).
     """
     from brownie import network, project
 
@@ -70,10 +75,14 @@ def connect(network_name: str, *, allow_ephemeral: bool = False, needs_key: bool
     _check_known(network_name)
     if network_name not in LOCAL_NETWORKS:
         _check_live_settings(network_name, needs_key)
-    elif not allow_ephemeral and not port_open(*LOCAL_RPC):
-        raise ChainError(
-            f"no local chain is running on {LOCAL_RPC[0]}:{LOCAL_RPC[1]}, and one launched for this command alone "
-            "would vanish with it: start `market node` in another terminal, or pass --network")
+    else:
+        port = port or settings().node_port
+        if not allow_ephemeral and not port_open(port):
+            raise ChainError(
+                f"no local chain is running on {LOCAL_HOST}:{port}, and one launched for this command alone would "
+                "vanish with it: start `market node` in another terminal (FM_NODE_PORT sets the port), "
+                "or pass --network")
+        _point_at_port(network_name, port)
     _skip_brownie_deployment_cache()
     here = os.getcwd()
     os.chdir(ROOT)  # brownie resolves the remapped OpenZeppelin sources relative to the working directory

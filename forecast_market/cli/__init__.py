@@ -17,6 +17,7 @@ from ..settings import settings
 from . import anyone, stages
 from .context import EXIT_MISMATCH, Ctx, on_chain, one_line_errors
 from .params import Address
+from .report import report
 
 __all__ = ["EXIT_MISMATCH", "Ctx", "main", "on_chain", "one_line_errors"]
 
@@ -71,3 +72,4 @@ def main(ctx, network_name, market, account):
 for command in (anyone.node, anyone.deploy, anyone.publish_source, stages.preprocess, stages.init, stages.submit, stages.reveal,
                 stages.evaluate, stages.settle, anyone.status, anyone.verify, anyone.advance, anyone.demo):
     main.add_command(command)
+main.add_command(report)

@@ -1,15 +1,14 @@
 """`market` commands outside the stages: a local node and its clock, deployment, status, audit, demo."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import click
 
 from ..protocol import SCORING_LIMITS
-from ..settings import LOCAL_RPC, ROOT, settings
-from .context import EXIT_MISMATCH, Ctx, on_chain
+from ..settings import settings
+from .context import EXIT_MISMATCH, Ctx, off_chain, on_chain
 from .params import COMPETITION_ID
 from .stages import work_dir_option
 
@@ -17,18 +16,21 @@ from .stages import work_dir_option
 @click.command()
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File where anvil keeps the chain between runs (default: <data dir>/anvil-state.json).")
-@click.option("--port", default=LOCAL_RPC[1], show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=None, show_default="$FM_NODE_PORT or 8545", type=click.IntRange(1, 65535),
+              help="Port on 127.0.0.1. Other commands attach to FM_NODE_PORT: set it to the same number.")
+@off_chain
 def node(state, port):
     """Run a local anvil chain in the foreground; other commands attach to it.
 
-    The chain state is saved to --state when the node stops and loaded when it starts again.
+    \b
+    The chain (blocks, balances, contracts) and its clock survive a restart: the state is saved
+    to --state when the node stops (Ctrl-C, `kill PID`, a closed terminal) and loaded when it
+    starts, and the clock goes on from where `market advance` left it, never back. Stopping the
+    node always stops anvil with it. One node per port and per state file.
     """
-    state = state or settings().anvil_state
-    state.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(ROOT / ".venv" / "bin" / "anvil"), "--port", str(port), "--accounts", "10", "--balance", "1000",
-           "--block-base-fee-per-gas", "0", "--gas-limit", "30000000", "--state", str(state)]
-    click.echo(f"anvil on 127.0.0.1:{port}, state in {state} (Ctrl-C to stop)")
-    sys.exit(subprocess.call(cmd))
+    from ..chain.node import run
+
+    sys.exit(run(port or settings().node_port, state or settings().anvil_state, echo=click.echo))
 
 
 @click.command()
@@ -128,9 +130,15 @@ def advance(ctx: Ctx, seconds, to, comp_id):
 
 
 @click.command()
-@on_chain(ephemeral=True)
-def demo(ctx: Ctx):
-    """Run a whole competition locally (deploy, publish, 3 participants + a copycat, score, pay, verify)."""
-    from ..demo import run
+@off_chain
+def demo():
+    """Run a whole competition on a chain of its own (deploy, publish, 3 participants + a copycat, score, pay,
+    verify).
 
+    The demo launches a fresh anvil on a free port and stops it at the end: it never touches a
+    chain started with `market node`, nor the competitions on it. It writes to $FM_DEMO_DIR (out/demo).
+    """
+    from ..demo import run, start_own_chain
+
+    start_own_chain()
     run()

@@ -50,13 +50,19 @@ def post_scores(market, organizer, comp_id: int, rows: list[Row], done: dict[str
     return todo
 
 
-def _figures(rows: list[Row], comp: dict, test_dir: Path, work: Path, names: dict[str, str] | None) -> dict:
+def _figures(market, rows: list[Row], comp: dict, test_dir: Path, work: Path, names: dict[str, str] | None) -> dict:
     from ml_models import get_metric, read_dataset_bundle
+
+    from ..report import standing
 
     _, metric = get_metric(comp["metric"])
     test_df, schema = read_dataset_bundle(test_dir, part="test")
-    return {"leaderboard": plots.leaderboard(rows, metric.name, work / "leaderboard.png", names),
-            "forecasts": plots.forecasts(rows, test_df, schema.target, work / "forecasts.png", names)}
+    chain = standing(market, comp["id"])
+    return {"leaderboard": plots.leaderboard(rows, metric.name, work / "leaderboard.png", names,
+                                             higher_is_better=comp["higherIsBetter"], **chain),
+            "forecasts": plots.forecasts(rows, test_df, schema.target, work / "forecasts.png", names,
+                                         horizon=schema.horizon, frequency=schema.frequency,
+                                         unit=plots.UNITS.get(schema.source), metric_name=metric.name)}
 
 
 def _budget(comp: dict, timeout_s: float, memory_mb: int, margin_s: float, workers: int | None) -> Budget:
@@ -98,7 +104,7 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     todo = post_scores(market, organizer, comp_id, rows, done)
     if finalize:
         transact(market.finalize, comp_id, sender=organizer)
-    figures = _figures(rows, comp, test_dir, work, names)
+    figures = _figures(market, rows, comp, test_dir, work, names)
     print(f"competition {comp_id}: {len(rows)} submission(s) scored ({sum(r.ok for r in rows)} ok), "
           f"{len(todo)} score(s) posted{', finalized' if finalize else ''}; plots in {work}")
     return {"comp": competition(market, comp_id), "rows": rows, "figures": figures}

@@ -81,6 +81,9 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
                                  seed=opts.seed, storage=opts.storage or settings().optuna_storage or (work_dir / "optuna.db"),
                                  study_name=f"competition-{comp['id']}", plot_path=work_dir / "tuning.png",
                                  progress=opts.progress)
+    from ..plots import tuning_history
+
+    print(f"tuning history: {tuning_history(tuned.trials, work_dir / 'tuning.png')}")
     return tuned.best_spec, tuned
 
 
