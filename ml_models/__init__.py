@@ -29,9 +29,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "tune": ("DEFAULT_SEARCH_SPACE", "TuneResult", "plot_history", "storage_url", "tune_hyperparameters",
              "walk_forward_folds"),
     "bundle": ("BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleLimits", "load_bundle", "read_bundle_spec", "save_bundle"),
-    "metrics": ("METRICS", "SCORE_SCALE", "Metric", "directional_accuracy", "get_metric", "mae", "mase", "rmse",
-                "score_fits", "smape", "to_score_int"),
-    "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"),
+    "metrics": ("DIRECTION_METRICS", "METRICS", "SCORE_SCALE", "Metric", "brier", "check_metric_for_task",
+                "directional_accuracy", "get_metric", "log_loss", "mae", "mase", "rmse", "score_fits", "smape",
+                "to_score_int", "uninformed_score"),
+    "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "score_bundles",
+                "score_predictions"),
     "baselines": ("arima_forecasts", "ets_forecasts", "fourier_terms"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -43,7 +43,7 @@ from .data import Schema, read_dataset_bundle, write_dataset_bundle
 from .errors import MLError, ScoringError, clip_message
 from .metrics import get_metric, to_score_int
 
-__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"]
+__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "score_bundles", "score_predictions"]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _WORKER_ENV = {
@@ -99,12 +99,24 @@ def score_predictions(predictions: Any, train_df: pd.DataFrame, test_df: pd.Data
                       metric: int | str) -> float:
     """The metric of predictions for exactly the test rows (deterministic, computed in float64)."""
     _, m = get_metric(metric)
+    y, t, origin = _targets(train_df, test_df, schema)
+    return float(m.fn(t, np.asarray(predictions, dtype="float64"), y_origin=origin, y_train=y,
+                      season=schema.season, task=schema.task))
+
+
+def direction_outcomes(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """For each test row, 1.0 when the target rose over the horizon (``target[i] > target[i - horizon]``), else 0.0:
+    what a perfect direction forecast says."""
+    _, t, origin = _targets(train_df, test_df, schema)
+    return (t > origin).astype("float64")
+
+
+def _targets(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training target, test target, the value each test target is forecast from: ``target[i - horizon]``)."""
     y = train_df[schema.target].to_numpy("float64")
     t = test_df[schema.target].to_numpy("float64")
     full = np.concatenate([y, t])
-    origin = full[len(y) - schema.horizon : len(full) - schema.horizon]
-    return float(m.fn(t, np.asarray(predictions, dtype="float64"), y_origin=origin, y_train=y,
-                      season=schema.season, task=schema.task))
+    return y, t, full[len(y) - schema.horizon : len(full) - schema.horizon]
 
 
 def _limits(memory_mb: int, cpu_s: int) -> Any:
@@ -193,8 +205,10 @@ def score_bundles(
 
 def _check_metric_on_actuals(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema, mid: int) -> None:
     """The metric must have a score for perfect forecasts, else no bundle could be scored: not a bundle's fault."""
+    perfect = direction_outcomes(train_df, test_df, schema) if schema.task == "direction" \
+        else test_df[schema.target].to_numpy("float64")
     try:
-        to_score_int(score_predictions(test_df[schema.target].to_numpy("float64"), train_df, test_df, schema, mid))
+        to_score_int(score_predictions(perfect, train_df, test_df, schema, mid))
     except ValueError as exc:  # MetricError
         raise ScoringError(clip_message(f"the metric cannot be computed on this data even for perfect forecasts: {exc}")) from None
 

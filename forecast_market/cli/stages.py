@@ -30,6 +30,10 @@ work_dir_option = click.option(
               help="Input window in time steps.")
 @click.option("--horizon", default=TASK.horizon, show_default=True, type=click.IntRange(min=1),
               help="How many steps ahead to forecast.")
+@click.option("--task", default=TASK.task, show_default=True, type=click.Choice(["regression", "direction"]),
+              help="regression: forecast the target's value HORIZON steps ahead. direction: forecast the "
+                   "probability that the target rises over the next HORIZON steps (models end in a sigmoid; "
+                   "scored with the Brier score or log loss, see `market init --help`).")
 @click.option("--season", default=TASK.season, show_default=True, type=click.IntRange(min=1),
               help="Season length in steps (for seasonal baselines and MASE).")
 @click.option("--max-gap", default=TASK.max_gap, show_default=True, type=click.IntRange(min=0),
@@ -63,8 +67,16 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--reward", "reward_wei", default="1", show_default=True, type=Ether(positive=True),
               help="Reward in ETH, escrowed now.")
-@click.option("--metric", default=TERMS.metric, show_default=True, type=click.Choice(METRIC_NAMES))
-@click.option("--min-score", type=float, default=None, help="A score must meet this to win (metric units). Default: any.")
+@click.option("--metric", default=None, type=click.Choice(METRIC_NAMES),
+              help="How models are scored on the test set. Regression tasks: rmse (default), mae, mase, smape or "
+                   "directional_accuracy. The direction task: brier (default) or log_loss, proper scoring rules on "
+                   "the forecast probability, lower is better, so an honest probability beats a confident guess "
+                   "and models do not tie on a hit rate.")
+@click.option("--min-score", type=float, default=None,
+              help="A score must meet this to win (metric units). Default for regression: any score. Default for "
+                   "the direction task: strictly better than the coin flip (always 0.5), which scores 0.25 Brier "
+                   "or 0.693147 log loss on any data; so a model that says nothing never wins. Ties between equal "
+                   "scores (integers with 6 decimals) go to the earlier commitment.")
 @click.option("--prizes", "prize_bps", default=",".join(map(str, TERMS.prize_bps)), show_default=True,
               callback=_prize_split,
               help=f"Shares of ranks 1..k in basis points, summing to {BPS} (k <= {MAX_WINNERS}).")
