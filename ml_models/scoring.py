@@ -43,7 +43,8 @@ from .data import Schema, read_dataset_bundle, write_dataset_bundle
 from .errors import MLError, ScoringError, clip_message
 from .metrics import get_metric, to_score_int
 
-__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "score_bundles", "score_predictions"]
+__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems", "score_bundles",
+           "score_predictions"]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _WORKER_ENV = {
@@ -345,21 +346,28 @@ def _load_fitting(bundle: str, train_df: pd.DataFrame, schema: Schema) -> tuple[
         raise
     except Exception as exc:  # load_bundle turns every foreseen problem into BundleError; this is the last resort
         return None, f"invalid bundle: {type(exc).__name__}: {exc}"
-    s = fc.spec
-    problems = []
-    if fc.target != schema.target:
-        problems.append(f"target {fc.target[:40]!r} is not the competition's target {schema.target!r}")
-    if not set(fc.feature_columns) <= set(schema.columns):
-        problems.append(f"feature columns {sorted(c[:40] for c in set(fc.feature_columns) - set(schema.columns))[:5]} are not in the data")
-    if s.horizon != schema.horizon:
-        problems.append(f"horizon {s.horizon} is not the competition's horizon {schema.horizon}")
-    if s.task != schema.task:
-        problems.append(f"task {s.task!r} is not the competition's task {schema.task!r}")
-    if s.sequence_length + s.horizon - 1 > len(train_df):
-        problems.append(f"sequence_length {s.sequence_length} needs more context than the {len(train_df)} training rows")
+    problems = fit_problems(fc.spec, schema, len(train_df), target=fc.target, feature_columns=fc.feature_columns)
     if problems:
         return None, "bundle does not fit the competition: " + "; ".join(problems)
     return fc, ""
+
+
+def fit_problems(spec: Any, schema: Schema, n_train: int, *, target: str | None = None,
+                 feature_columns: Sequence[str] = ()) -> list[str]:
+    """Why a (valid) spec, with the target and input columns of its bundle, cannot be scored in a competition
+    described by ``schema`` with ``n_train`` training rows; empty when it can. The evaluator's rule."""
+    problems = []
+    if target is not None and target != schema.target:
+        problems.append(f"target {target[:40]!r} is not the competition's target {schema.target!r}")
+    if not set(feature_columns) <= set(schema.columns):
+        problems.append(f"feature columns {sorted(c[:40] for c in set(feature_columns) - set(schema.columns))[:5]} are not in the data")
+    if spec.horizon != schema.horizon:
+        problems.append(f"horizon {spec.horizon} is not the competition's horizon {schema.horizon}")
+    if spec.task != schema.task:
+        problems.append(f"task {spec.task!r} is not the competition's task {schema.task!r}")
+    if spec.sequence_length + spec.horizon - 1 > n_train:
+        problems.append(f"sequence_length {spec.sequence_length} needs more context than the {n_train} training rows")
+    return problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,8 +103,20 @@ def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
 
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID)
-@click.option("--strategy", type=click.Choice(list(submission.STRATEGIES)), default="tuned", show_default=True,
-              help="; ".join(f"{name}: {what}" for name, what in submission.STRATEGIES.items()) + ".")
+@click.option("--strategy", type=click.Choice(list(submission.STRATEGIES)), default=None,
+              help="; ".join(f"{name}: {what}" for name, what in submission.STRATEGIES.items())
+                   + ". Default: tuned, unless --spec or --bundle is given.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Train your own model: a JSON model spec in the whitelisted family (see examples/spec.json and "
+                   "README, 'Bring your own model'). Fields left out take the competition's sequence length, "
+                   "horizon, season and task, then the defaults. Every problem is listed, one line each, before "
+                   "anything is trained or sent.")
+@click.option("--bundle", "bundle_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Submit a network trained elsewhere: a bundle folder (spec.json + weights.safetensors, as "
+                   "ml_models.save_bundle writes it). It is checked exactly as the evaluator loads bundles (no "
+                   "code, whitelisted layers, float32 tensors of the right names and shapes) and run on the "
+                   "training data in the evaluator's sandbox; an invalid bundle is refused before anything is "
+                   "published or sent. Check it first with `market backtest ID --bundle DIR`.")
 @click.option("--trials", default=TRAINING.trials, show_default=True, type=click.IntRange(min=1),
               help="Tuning: at most this many trials.")
 @click.option("--budget", "budget_s", default=TRAINING.budget_s, show_default=True, type=click.FloatRange(min=1),
@@ -118,9 +130,20 @@ def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
                    "Default: $OPTUNA_STORAGE, else SQLite in the work dir.")
 @work_dir_option
 @on_chain
-def submit(ctx: Ctx, competition_id, strategy, work_dir, **options):
-    """Participant: download the data, tune and train, publish the bundle, save the salt, commit."""
-    submission.submit(ctx.market(), ctx.account(1), competition_id, strategy, work_dir=work_dir, **options)
+def submit(ctx: Ctx, competition_id, strategy, spec_file, bundle_dir, work_dir, **options):
+    """Participant: download the data, tune and train (or bring your own spec or trained bundle), publish the
+    bundle, save the salt, commit."""
+    _one_model_source(strategy, spec_file, bundle_dir)
+    submission.submit(ctx.market(), ctx.account(1), competition_id, strategy or "tuned", work_dir=work_dir,
+                      spec_file=spec_file, bundle_dir=bundle_dir, **options)
+
+
+def _one_model_source(strategy, spec_file, bundle_dir) -> None:
+    """At most one of --strategy, --spec, --bundle (a usage error, exit 2, otherwise)."""
+    given = [name for name, value in (("--strategy", strategy), ("--spec", spec_file), ("--bundle", bundle_dir))
+             if value is not None]
+    if len(given) > 1:
+        raise click.UsageError(f"give one of --strategy, --spec or --bundle, not {' and '.join(given)}")
 
 
 @click.command()

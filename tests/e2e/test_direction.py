@@ -1,8 +1,9 @@
 """The direction task end to end from the `market` command: will co2 rise over the next 4 weeks?
 
 Scored with the Brier score on the forecast probability, with the default minimum (strictly
-better than the coin flip), so the naive forecaster ("never a rise"), which commits first, cannot
-win by tie-break as it did when direction competitions were scored by accuracy.
+better than the coin flip), so neither the naive forecaster ("never a rise") nor a coin flip
+(always 0.5), both committed before the RNN, can win by tie-break as the naive one did when
+direction competitions were scored by accuracy.
 """
 import json
 
@@ -49,6 +50,9 @@ def test_a_direction_competition_is_won_by_a_forecast_not_by_the_first_constant(
     naive_dir, rnn_dir = tmp_path / "naive", tmp_path / "rnn"
     code, out = cli("--account", "1", "submit", str(cid), "--strategy", "naive", "--work-dir", str(naive_dir))
     assert code == 0, out
+    code, out = cli("--account", "3", "submit", str(cid), "--bundle", str(_coin_flip(direction_dataset, tmp_path)),
+                    "--work-dir", str(tmp_path / "coin"))
+    assert code == 0, out
     code, out = cli("--account", "2", "submit", str(cid), "--strategy", "default", "--epochs", "8",
                     "--work-dir", str(rnn_dir))
     assert code == 0, out
@@ -61,15 +65,30 @@ def test_a_direction_competition_is_won_by_a_forecast_not_by_the_first_constant(
     code, out = cli("evaluate", str(cid), "--work-dir", str(tmp_path / "org"))
     assert code == 0, out
     rows = {r["participant"]: r for r in json.loads((tmp_path / "org" / "scores.json").read_text())["rows"]}
-    naive, rnn = rows[accounts[1].address], rows[accounts[2].address]
-    assert naive["ok"] and rnn["ok"]
+    naive, rnn, coin = rows[accounts[1].address], rows[accounts[2].address], rows[accounts[3].address]
+    assert naive["ok"] and rnn["ok"] and coin["ok"]
     assert rnn["score"] < 0.25 < naive["score"]  # a probability that knows the season beats "never a rise"
+    assert coin["score_int"] == 250_000  # the coin flip, committed before the RNN, misses the minimum by one unit
     comp = competition(market, cid)
     assert comp["phase"] == Phase.FINALIZED
     assert [str(r["participant"]) for r in market.ranking(cid)] == [accounts[2].address]  # naive misses the minimum
 
     code, out = cli("verify", str(cid), "--work-dir", str(tmp_path / "audit"))
-    assert code == 0 and "2/2 scores confirmed" in out, out
+    assert code == 0 and "3/3 scores confirmed" in out, out
+    assert (tmp_path / "org" / "forecasts.png").stat().st_size > 0
+
+
+def _coin_flip(dataset, tmp_path):
+    """A network trained elsewhere that says 0.5 whatever it sees: every weight zero, so the sigmoid gets 0."""
+    import numpy as np
+
+    from ml_models import ModelSpec, read_dataset_bundle, save_bundle, train
+
+    df, schema = read_dataset_bundle(dataset / "train", part="train")
+    fc = train(ModelSpec(task="direction", units=4, epochs=1, patience=0, sequence_length=8, horizon=schema.horizon,
+                         season=schema.season), df, schema)
+    fc.model.set_weights([np.zeros_like(w) for w in fc.model.get_weights()])
+    return save_bundle(tmp_path / "coin-bundle", fc)
 
 
 def test_a_metric_that_does_not_score_the_task_is_refused_before_anything_is_sent(cli, market, direction_dataset):
