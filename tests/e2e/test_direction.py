@@ -16,17 +16,6 @@ from forecast_market.cli import main
 from forecast_market.protocol import Phase
 
 
-@pytest.fixture
-def cli(market):
-    runner = CliRunner()
-
-    def run(*args):
-        result = runner.invoke(main, ["--market", market.address, *args], catch_exceptions=False)
-        return result.exit_code, result.output
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def direction_dataset(market, tmp_path_factory):
     out = tmp_path_factory.mktemp("direction")
@@ -61,10 +50,12 @@ def test_a_direction_competition_is_won_by_a_forecast_not_by_the_first_constant(
     mine_at(comp["submissionEnd"])
     assert cli("--account", "1", "reveal", str(cid))[0] == 0
     assert cli("--account", "2", "reveal", str(cid))[0] == 0
+    assert cli("--account", "3", "reveal", str(cid))[0] == 0
     mine_at(comp["revealEnd"])
     code, out = cli("evaluate", str(cid), "--work-dir", str(tmp_path / "org"))
     assert code == 0, out
     rows = {r["participant"]: r for r in json.loads((tmp_path / "org" / "scores.json").read_text())["rows"]}
+    print({name: rows[accounts[i].address]["score"] for i, name in ((1, "naive"), (2, "rnn"), (3, "coin"))})
     naive, rnn, coin = rows[accounts[1].address], rows[accounts[2].address], rows[accounts[3].address]
     assert naive["ok"] and rnn["ok"] and coin["ok"]
     assert rnn["score"] < 0.25 < naive["score"]  # a probability that knows the season beats "never a rise"

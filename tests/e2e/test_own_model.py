@@ -6,26 +6,13 @@ from pathlib import Path
 
 import pytest
 from brownie import accounts
-from click.testing import CliRunner
 
 from forecast_market.chain import submission_status
-from forecast_market.cli import main
 from forecast_market.protocol import Status
 from ipfs_store import sha256_tree
 from ml_models import ModelSpec, read_dataset_bundle, save_bundle, train
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cli(market):
-    runner = CliRunner()
-
-    def run(*args):
-        result = runner.invoke(main, ["--market", market.address, *args], catch_exceptions=False)
-        return result.exit_code, result.output
-
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +125,39 @@ def test_the_example_spec_is_valid_for_the_demo_competition(market, new_competit
     df, schema = read_dataset_bundle(dataset / "train", part="train")
     spec = spec_from_file(ROOT / "examples" / "spec.json", competition(market, new_competition()), schema, len(df))
     assert spec.cell == "GRU" and spec.horizon == schema.horizon
+
+
+def test_backtest_scores_a_bundle_next_to_the_baselines_and_sends_nothing(cli, market, new_competition,
+                                                                          trained_elsewhere):
+    from brownie import web3
+
+    cid = new_competition()
+    before = (web3.eth.block_number, accounts[0].balance())
+    code, out = cli("backtest", str(cid), "--bundle", str(trained_elsewhere), "--folds", "2", "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert (result["competition"], result["metric"], result["folds"], result["in_sample"]) == (cid, "rmse", 2, True)
+    names = [r["name"] for r in result["rows"]]
+    assert sorted(names) == sorted(["bundle bundle", "naive", "seasonal naive"])
+    assert all(r["mean"] is not None and len(r["scores"]) == 2 for r in result["rows"])
+    means = [r["mean"] for r in result["rows"]]
+    assert means == sorted(means)  # best first
+    assert (web3.eth.block_number, accounts[0].balance()) == before
+    code, out = cli("backtest", str(cid), "--strategy", "naive", "--folds", "2")
+    assert code == 0 and "rmse (lower is better)" in out and "seasonal naive" in out, out
+
+
+def test_backtest_refuses_what_submit_would_refuse(cli, new_competition, dataset, trained_elsewhere, tmp_path):
+    cid = new_competition()
+    bad = _tampered(trained_elsewhere, tmp_path / "bad", "pickle")
+    code, out = cli("backtest", str(cid), "--bundle", str(bad))
+    assert code == 1 and "unexpected entry 'model.pkl'" in out and "Traceback" not in out, out
+    code, out = cli("backtest", "--data", str(dataset), "--spec", str(_write(tmp_path / "s.json", {"units": 1})))
+    assert code == 1 and "units=1 is out of range" in out, out
+    code, out = cli("backtest", "--data", str(dataset), "--metric", "brier")
+    assert code == 1 and "this is a regression task" in out, out
+    for args, words in ((("backtest",), "give a COMPETITION_ID or --data DIR"),
+                        (("backtest", str(cid), "--metric", "mae"), "--metric goes with --data"),
+                        (("backtest", str(cid), "--strategy", "tuned"), "Invalid value for '--strategy'")):
+        code, out = cli(*args)
+        assert code == 2 and words in out, (args, out)
