@@ -55,7 +55,6 @@ def test_a_direction_competition_is_won_by_a_forecast_not_by_the_first_constant(
     code, out = cli("evaluate", str(cid), "--work-dir", str(tmp_path / "org"))
     assert code == 0, out
     rows = {r["participant"]: r for r in json.loads((tmp_path / "org" / "scores.json").read_text())["rows"]}
-    print({name: rows[accounts[i].address]["score"] for i, name in ((1, "naive"), (2, "rnn"), (3, "coin"))})
     naive, rnn, coin = rows[accounts[1].address], rows[accounts[2].address], rows[accounts[3].address]
     assert naive["ok"] and rnn["ok"] and coin["ok"]
     assert rnn["score"] < 0.25 < naive["score"]  # a probability that knows the season beats "never a rise"
