@@ -73,8 +73,9 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
         raise SettingsError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     base = ModelSpec(sequence_length=comp["sequenceLength"], horizon=comp["horizon"], season=schema.season,
                      task=schema.task, epochs=opts.epochs, seed=opts.seed)
-    if strategy in ("naive", "seasonal_naive"):
-        return base.replace(kind=strategy), None
+    if strategy in ("naive", "seasonal_naive"):  # seasonal naive looks back as far as its season needs
+        look_back = base.seasonal_lag() - base.horizon + 1 if strategy == "seasonal_naive" else 1
+        return base.replace(kind=strategy, sequence_length=max(base.sequence_length, look_back)), None
     if strategy == "default":
         return base, None
     tuned = tune_hyperparameters(df, schema, base_spec=base, n_trials=opts.trials, timeout_s=opts.budget_s,

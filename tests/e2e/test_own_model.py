@@ -161,3 +161,12 @@ def test_backtest_refuses_what_submit_would_refuse(cli, new_competition, dataset
                         (("backtest", str(cid), "--strategy", "tuned"), "Invalid value for '--strategy'")):
         code, out = cli(*args)
         assert code == 2 and words in out, (args, out)
+
+
+def test_seasonal_naive_is_submitted_with_the_look_back_its_season_needs(cli, market, new_competition, tmp_path):
+    cid = new_competition()  # sequence length 26, season 52, horizon 4: seasonal naive looks 49 rows back
+    code, out = cli("--account", "6", "submit", str(cid), "--strategy", "seasonal_naive", "--work-dir", str(tmp_path))
+    assert code == 0, out
+    spec = json.loads((tmp_path / "bundle" / "spec.json").read_text())["spec"]
+    assert (spec["kind"], spec["sequence_length"]) == ("seasonal_naive", 49)
+    assert submission_status(market, cid, accounts[6].address) == Status.COMMITTED
