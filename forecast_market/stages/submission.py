@@ -170,15 +170,21 @@ def check_bundle(folder: str | Path, comp: dict, schema, df) -> None:
 
 
 def _own_bundle(source: str | Path, work: Path, comp: dict, schema, df) -> Path:
-    """Check a bundle trained elsewhere, copy it into the work folder (what is published), check the copy."""
+    """Check a bundle trained elsewhere, copy it into the work folder (what is published), check the copy fully."""
     source = Path(source)
-    check_bundle(source, comp, schema, df)
+    loaded_bundle(source, comp, schema, len(df))  # refused before anything is copied
     bundle = work / "bundle"
-    if source.resolve() != bundle.resolve():
+    copied = source.resolve() != bundle.resolve()
+    if copied:
         if bundle.exists():
             shutil.rmtree(bundle)
         shutil.copytree(source, bundle, symlinks=True)
-        check_bundle(bundle, comp, schema, df)
+    try:
+        check_bundle(bundle, comp, schema, df)  # what is published: loaded again, then run in the sandbox
+    except ProblemsError:
+        if copied:
+            shutil.rmtree(bundle)
+        raise
     return bundle
 
 
