@@ -28,6 +28,14 @@ class SettingsError(AppError, ValueError):
     """An environment variable or option has a value that cannot be used."""
 
 
+class ProblemsError(ArtifactError):
+    """A file a user wrote (a model spec, a bundle) has several problems: the CLI prints one line for each."""
+
+    def __init__(self, what: str, problems: list[str]):
+        self.what, self.problems = what, [clip_message(p) for p in problems]
+        super().__init__(f"{what}: " + "; ".join(self.problems))
+
+
 # One line, capped in length (part of it may come from a stranger's bytes): the library's own
 # helper, which also bounds the work on a huge message and survives a str() that fails.
 one_line = clip_message

@@ -24,15 +24,19 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "data": ("DATE_COLUMN", "SOURCES", "CleaningReport", "PriceAPIClient", "Schema", "SeriesScaler", "Split",
              "clean_series", "context_and_targets", "load_series", "make_windows", "read_dataset_bundle",
              "split_by_time", "write_dataset_bundle"),
-    "spec": ("CELLS", "KINDS", "LOSSES", "TARGET_TRANSFORMS", "TASKS", "ModelSpec"),
+    "spec": ("CELLS", "KINDS", "LOSSES", "TARGET_TRANSFORMS", "TASKS", "ModelSpec", "read_spec_file",
+             "spec_problems"),
     "model": ("Forecaster", "build_model", "train", "weight_names"),
     "tune": ("DEFAULT_SEARCH_SPACE", "TuneResult", "plot_history", "storage_url", "tune_hyperparameters",
              "walk_forward_folds"),
     "bundle": ("BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleLimits", "load_bundle", "read_bundle_spec", "save_bundle"),
-    "metrics": ("METRICS", "SCORE_SCALE", "Metric", "directional_accuracy", "get_metric", "mae", "mase", "rmse",
-                "score_fits", "smape", "to_score_int"),
-    "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"),
+    "metrics": ("DIRECTION_METRICS", "METRICS", "SCORE_SCALE", "Metric", "brier", "check_metric_for_task",
+                "directional_accuracy", "get_metric", "log_loss", "mae", "mase", "rmse", "score_fits", "smape",
+                "to_score_int", "uninformed_score"),
+    "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems",
+                "score_bundles", "score_predictions"),
     "baselines": ("arima_forecasts", "ets_forecasts", "fourier_terms"),
+    "backtest": ("BacktestRow", "baseline_specs", "walk_forward_backtest"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -9,6 +9,13 @@ task="regression") -> float``; extra keyword arguments are ignored by metrics th
   (seasonal, with ``season``) naive forecast on it.
 * ``task="direction"``: ``y_pred`` are probabilities of a rise (a rise is predicted when > 0.5).
 
+The direction task is scored with a proper scoring rule on those probabilities, :func:`brier`
+or :func:`log_loss` (lower is better): an honest probability is the best answer, and a forecaster
+that always says the same thing scores by how far it is from the truth rather than tying with
+everyone on a hit rate. :func:`directional_accuracy` thresholds at 0.5, so whole competitions
+tie on it; it is kept for regression tasks (did the forecast move the right way?).
+:func:`uninformed_score` is what the coin flip (always 0.5) scores on any data.
+
 Metric values are exchanged as integers with 6 decimals (:data:`SCORE_SCALE`, :func:`to_score_int`).
 Every error is a :class:`~ml_models.errors.MetricError` (a ``ValueError``).
 
@@ -32,17 +39,22 @@ import numpy as np
 from .errors import MetricError, clip_message
 
 __all__ = [
+    "DIRECTION_METRICS",
     "METRICS",
     "SCORE_SCALE",
     "Metric",
+    "brier",
+    "check_metric_for_task",
     "directional_accuracy",
     "get_metric",
+    "log_loss",
     "mae",
     "mase",
     "rmse",
     "score_fits",
     "smape",
     "to_score_int",
+    "uninformed_score",
 ]
 
 #: Metric values are exchanged as integers with 6 decimals: ``to_score_int(x) == round(x * SCORE_SCALE)``.
@@ -136,6 +148,43 @@ def directional_accuracy(y_true: Any, y_pred: Any, *, y_origin: Any = None, task
     return float(np.mean(actual_up == predicted_up))
 
 
+#: Probabilities are clipped to [LOG_LOSS_EPS, 1 - LOG_LOSS_EPS] by :func:`log_loss`, so a forecast of
+#: exactly 0 or 1 that is wrong costs -ln(1e-15) = 34.5 instead of infinity.
+LOG_LOSS_EPS = 1e-15
+
+
+def _outcomes_and_probabilities(y_true: Any, y_pred: Any, y_origin: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(1.0 where the target rose over the horizon else 0.0, the forecast probabilities, checked in [0, 1])."""
+    if y_origin is None:
+        raise MetricError(f"{name} needs y_origin (the last known value for each target) to know which targets rose")
+    t, p = _pair(y_true, y_pred)
+    o, _t = _pair(y_origin, t)
+    if ((p < 0.0) | (p > 1.0)).any():
+        bad = int(((p < 0.0) | (p > 1.0)).sum())
+        raise MetricError(f"{name} scores probabilities of a rise, in [0, 1]; {bad} forecast(s) are outside it")
+    return (t > o).astype("float64"), p
+
+
+@_guarded
+def brier(y_true: Any, y_pred: Any, *, y_origin: Any = None, **_: Any) -> float:
+    """Brier score (0..1, lower is better): mean (p - rose)^2 of the probabilities of a rise.
+
+    A proper scoring rule: the coin flip (always 0.5) scores exactly 0.25 on any data."""
+    rose, p = _outcomes_and_probabilities(y_true, y_pred, y_origin, "brier")
+    return float(np.mean((p - rose) ** 2))
+
+
+@_guarded
+def log_loss(y_true: Any, y_pred: Any, *, y_origin: Any = None, **_: Any) -> float:
+    """Log loss (binary cross-entropy, natural log, lower is better) of the probabilities of a rise,
+    clipped to [:data:`LOG_LOSS_EPS`, 1 - :data:`LOG_LOSS_EPS`].
+
+    A proper scoring rule: the coin flip (always 0.5) scores exactly ln 2 = 0.693147 on any data."""
+    rose, p = _outcomes_and_probabilities(y_true, y_pred, y_origin, "log_loss")
+    p = np.clip(p, LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS)
+    return float(-np.mean(rose * np.log(p) + (1.0 - rose) * np.log1p(-p)))
+
+
 class Metric(NamedTuple):
     name: str
     fn: Callable[..., float]
@@ -149,7 +198,33 @@ METRICS: dict[int, Metric] = {
     2: Metric("mase", mase, False),
     3: Metric("smape", smape, False),
     4: Metric("directional_accuracy", directional_accuracy, True),
+    5: Metric("brier", brier, False),
+    6: Metric("log_loss", log_loss, False),
 }
+
+#: Metrics of probabilities, for ``task="direction"`` (proper scoring rules); the first is the default.
+DIRECTION_METRICS = ("brier", "log_loss")
+
+
+def uninformed_score(metric: int | str) -> float:
+    """What the coin flip (a probability of 0.5 for every target) scores with a direction metric, on any data."""
+    _, m = get_metric(metric)
+    if m.name not in DIRECTION_METRICS:
+        raise MetricError(f"{m.name} is not a metric of probabilities; expected one of {DIRECTION_METRICS}")
+    return m.fn([1.0, 0.0], [0.5, 0.5], y_origin=[0.0, 1.0])
+
+
+def check_metric_for_task(metric: int | str, task: str) -> tuple[int, Metric]:
+    """``get_metric(metric)``, refused unless it scores ``task``: the direction task is scored only by
+    :data:`DIRECTION_METRICS` (proper scoring rules on probabilities), and those score nothing else."""
+    mid, m = get_metric(metric)
+    if task == "direction" and m.name not in DIRECTION_METRICS:
+        raise MetricError(f"the direction task is scored on probabilities with {' or '.join(DIRECTION_METRICS)} "
+                          f"(lower is better); {m.name} cannot score it"
+                          + (" (every forecaster ties on a hit rate)" if m.name == "directional_accuracy" else ""))
+    if task != "direction" and m.name in DIRECTION_METRICS:
+        raise MetricError(f"{m.name} scores probabilities of a rise (the direction task); this is a {task} task")
+    return mid, m
 
 
 def get_metric(metric: int | str) -> tuple[int, Metric]:

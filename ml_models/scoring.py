@@ -43,7 +43,8 @@ from .data import Schema, read_dataset_bundle, write_dataset_bundle
 from .errors import MLError, ScoringError, clip_message
 from .metrics import get_metric, to_score_int
 
-__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "score_bundles", "score_predictions"]
+__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems", "score_bundles",
+           "score_predictions"]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _WORKER_ENV = {
@@ -99,12 +100,24 @@ def score_predictions(predictions: Any, train_df: pd.DataFrame, test_df: pd.Data
                       metric: int | str) -> float:
     """The metric of predictions for exactly the test rows (deterministic, computed in float64)."""
     _, m = get_metric(metric)
+    y, t, origin = _targets(train_df, test_df, schema)
+    return float(m.fn(t, np.asarray(predictions, dtype="float64"), y_origin=origin, y_train=y,
+                      season=schema.season, task=schema.task))
+
+
+def direction_outcomes(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """For each test row, 1.0 when the target rose over the horizon (``target[i] > target[i - horizon]``), else 0.0:
+    what a perfect direction forecast says."""
+    _, t, origin = _targets(train_df, test_df, schema)
+    return (t > origin).astype("float64")
+
+
+def _targets(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training target, test target, the value each test target is forecast from: ``target[i - horizon]``)."""
     y = train_df[schema.target].to_numpy("float64")
     t = test_df[schema.target].to_numpy("float64")
     full = np.concatenate([y, t])
-    origin = full[len(y) - schema.horizon : len(full) - schema.horizon]
-    return float(m.fn(t, np.asarray(predictions, dtype="float64"), y_origin=origin, y_train=y,
-                      season=schema.season, task=schema.task))
+    return y, t, full[len(y) - schema.horizon : len(full) - schema.horizon]
 
 
 def _limits(memory_mb: int, cpu_s: int) -> Any:
@@ -193,8 +206,10 @@ def score_bundles(
 
 def _check_metric_on_actuals(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema, mid: int) -> None:
     """The metric must have a score for perfect forecasts, else no bundle could be scored: not a bundle's fault."""
+    perfect = direction_outcomes(train_df, test_df, schema) if schema.task == "direction" \
+        else test_df[schema.target].to_numpy("float64")
     try:
-        to_score_int(score_predictions(test_df[schema.target].to_numpy("float64"), train_df, test_df, schema, mid))
+        to_score_int(score_predictions(perfect, train_df, test_df, schema, mid))
     except ValueError as exc:  # MetricError
         raise ScoringError(clip_message(f"the metric cannot be computed on this data even for perfect forecasts: {exc}")) from None
 
@@ -331,21 +346,28 @@ def _load_fitting(bundle: str, train_df: pd.DataFrame, schema: Schema) -> tuple[
         raise
     except Exception as exc:  # load_bundle turns every foreseen problem into BundleError; this is the last resort
         return None, f"invalid bundle: {type(exc).__name__}: {exc}"
-    s = fc.spec
-    problems = []
-    if fc.target != schema.target:
-        problems.append(f"target {fc.target[:40]!r} is not the competition's target {schema.target!r}")
-    if not set(fc.feature_columns) <= set(schema.columns):
-        problems.append(f"feature columns {sorted(c[:40] for c in set(fc.feature_columns) - set(schema.columns))[:5]} are not in the data")
-    if s.horizon != schema.horizon:
-        problems.append(f"horizon {s.horizon} is not the competition's horizon {schema.horizon}")
-    if s.task != schema.task:
-        problems.append(f"task {s.task!r} is not the competition's task {schema.task!r}")
-    if s.sequence_length + s.horizon - 1 > len(train_df):
-        problems.append(f"sequence_length {s.sequence_length} needs more context than the {len(train_df)} training rows")
+    problems = fit_problems(fc.spec, schema, len(train_df), target=fc.target, feature_columns=fc.feature_columns)
     if problems:
         return None, "bundle does not fit the competition: " + "; ".join(problems)
     return fc, ""
+
+
+def fit_problems(spec: Any, schema: Schema, n_train: int, *, target: str | None = None,
+                 feature_columns: Sequence[str] = ()) -> list[str]:
+    """Why a (valid) spec, with the target and input columns of its bundle, cannot be scored in a competition
+    described by ``schema`` with ``n_train`` training rows; empty when it can. The evaluator's rule."""
+    problems = []
+    if target is not None and target != schema.target:
+        problems.append(f"target {target[:40]!r} is not the competition's target {schema.target!r}")
+    if not set(feature_columns) <= set(schema.columns):
+        problems.append(f"feature columns {sorted(c[:40] for c in set(feature_columns) - set(schema.columns))[:5]} are not in the data")
+    if spec.horizon != schema.horizon:
+        problems.append(f"horizon {spec.horizon} is not the competition's horizon {schema.horizon}")
+    if spec.task != schema.task:
+        problems.append(f"task {spec.task!r} is not the competition's task {schema.task!r}")
+    if spec.sequence_length + spec.horizon - 1 > n_train:
+        problems.append(f"sequence_length {spec.sequence_length} needs more context than the {n_train} training rows")
+    return problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from .errors import SpecError
 
-__all__ = ["CELLS", "KINDS", "LOSSES", "TASKS", "TARGET_TRANSFORMS", "ModelSpec"]
+__all__ = ["CELLS", "KINDS", "LOSSES", "TASKS", "TARGET_TRANSFORMS", "ModelSpec", "read_spec_file", "spec_problems"]
+
+#: A spec file is at most this many bytes.
+MAX_SPEC_FILE_BYTES = 64 * 1024
 
 KINDS = ("rnn", "naive", "seasonal_naive")
 CELLS = ("LSTM", "GRU", "SimpleRNN")
@@ -195,3 +199,42 @@ def _finite(v: int | float) -> bool:
         return math.isfinite(v)
     except OverflowError:  # an int beyond float64's range is finite, and out of every range above
         return True
+
+
+def spec_problems(doc: Any) -> list[str]:
+    """Every problem of a spec document (a JSON object), one line each; empty when
+    :meth:`ModelSpec.from_dict` accepts it. Each field is checked on its own by the same rules, so a
+    person fixing a hand-written spec sees all its mistakes at once, not one per attempt."""
+    if not isinstance(doc, Mapping):
+        return [f"a model spec must be a JSON object, got {type(doc).__name__}"]
+    known = [f.name for f in fields(ModelSpec)]
+    problems = []
+    for key, value in list(doc.items())[:64]:
+        if key not in known:
+            shown = key if isinstance(key, str) and len(key) <= _MAX_STR else repr(key)[:_MAX_STR]
+            problems.append(f"unknown field {shown!r}; allowed fields: {', '.join(known)}")
+            continue
+        try:
+            ModelSpec.from_dict({key: value})
+        except SpecError as exc:
+            problems.append(str(exc))
+    if not problems:
+        try:
+            ModelSpec.from_dict(doc)
+        except SpecError as exc:  # a rule joining fields, e.g. seasonal_naive's look-back
+            problems.append(str(exc))
+    return problems
+
+
+def read_spec_file(path: str | os.PathLike[str]) -> Any:
+    """The JSON document in a spec file a person wrote, parsed strictly (size, UTF-8, no duplicate keys, no
+    NaN); not validated (see :func:`spec_problems`). Raises :class:`SpecError` with one line."""
+    from ._strict_json import loads_strict
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SPEC_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read the spec file {str(path)[:200]!r}: {exc.strerror or exc}") from None
+    return loads_strict(raw, what=f"the spec file {str(path)[:200]}", error=SpecError, max_bytes=MAX_SPEC_FILE_BYTES,
+                        max_depth=2)

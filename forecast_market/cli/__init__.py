@@ -15,6 +15,7 @@ import click
 
 from ..settings import settings
 from . import anyone, stages
+from .backtest import backtest
 from .context import EXIT_MISMATCH, Ctx, on_chain, one_line_errors
 from .params import Address
 from .report import report
@@ -50,7 +51,7 @@ def main(ctx, network_name, market, account):
 
     \b
     Organizer:    preprocess -> init -> (wait) -> evaluate -> settle
-    Participant:  status -> submit -> (wait) -> reveal -> (wait) -> settle
+    Participant:  status -> backtest -> submit -> (wait) -> reveal -> (wait) -> settle
     Anyone:       status, verify; settle after the evaluation deadline if the organizer vanished
 
     \b
@@ -69,7 +70,8 @@ def main(ctx, network_name, market, account):
     ctx.obj = Ctx(network_name, market, account)
 
 
-for command in (anyone.node, anyone.deploy, anyone.publish_source, stages.preprocess, stages.init, stages.submit, stages.reveal,
-                stages.evaluate, stages.settle, anyone.status, anyone.verify, anyone.advance, anyone.demo):
+for command in (anyone.node, anyone.deploy, anyone.publish_source, stages.preprocess, stages.init, stages.submit,
+                stages.reveal, stages.evaluate, stages.settle, backtest, anyone.status, anyone.verify, anyone.advance,
+                anyone.demo):
     main.add_command(command)
 main.add_command(report)

@@ -60,10 +60,12 @@ def one_line_errors() -> Iterator[None]:
     from ml_models import MLError
 
     from ..chain import explain_revert
-    from ..errors import AppError, one_line
+    from ..errors import AppError, ProblemsError, one_line
 
     try:
         yield
+    except ProblemsError as exc:  # one line per problem
+        raise click.ClickException("\n".join([one_line(exc.what) + ":"] + [f"  - {p}" for p in exc.problems])) from exc
     except (AppError, StorageError, MLError) as exc:
         raise click.ClickException(one_line(exc)) from exc
     except VirtualMachineError as exc:

@@ -57,6 +57,10 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
                    "training rows cannot hold it.")
 @click.option("--horizon", default=TASK.horizon, show_default=True, type=click.IntRange(min=1),
               help="How many steps ahead to forecast.")
+@click.option("--task", default=TASK.task, show_default=True, type=click.Choice(["regression", "direction"]),
+              help="regression: forecast the target's value HORIZON steps ahead. direction: forecast the "
+                   "probability that the target rises over the next HORIZON steps (models end in a sigmoid; "
+                   "scored with the Brier score or log loss, see `market init --help`).")
 @click.option("--season", type=click.IntRange(min=1),
               help="Season length in steps (seasonal baselines and MASE). Default: from the frequency: "
                    "5-minute 288 (a day), hourly 24, daily 7, business daily 5, weekly 52, monthly 12, "
@@ -104,8 +108,16 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--reward", "reward_wei", default="1", show_default=True, type=Ether(positive=True),
               help="Reward in ETH, escrowed now.")
-@click.option("--metric", default=TERMS.metric, show_default=True, type=click.Choice(METRIC_NAMES))
-@click.option("--min-score", type=float, default=None, help="A score must meet this to win (metric units). Default: any.")
+@click.option("--metric", default=None, type=click.Choice(METRIC_NAMES),
+              help="How models are scored on the test set. Regression tasks: rmse (default), mae, mase, smape or "
+                   "directional_accuracy. The direction task: brier (default) or log_loss, proper scoring rules on "
+                   "the forecast probability, lower is better, so an honest probability beats a confident guess "
+                   "and models do not tie on a hit rate.")
+@click.option("--min-score", type=float, default=None,
+              help="A score must meet this to win (metric units). Default for regression: any score. Default for "
+                   "the direction task: strictly better than the coin flip (always 0.5), which scores 0.25 Brier "
+                   "or 0.693147 log loss on any data; so a model that says nothing never wins. Ties between equal "
+                   "scores (integers with 6 decimals) go to the earlier commitment.")
 @click.option("--prizes", "prize_bps", default=",".join(map(str, TERMS.prize_bps)), show_default=True,
               callback=_prize_split,
               help=f"Shares of ranks 1..k in basis points, summing to {BPS} (k <= {MAX_WINNERS}).")
@@ -136,8 +148,20 @@ def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
 
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID)
-@click.option("--strategy", type=click.Choice(list(submission.STRATEGIES)), default="tuned", show_default=True,
-              help="; ".join(f"{name}: {what}" for name, what in submission.STRATEGIES.items()) + ".")
+@click.option("--strategy", type=click.Choice(list(submission.STRATEGIES)), default=None,
+              help="; ".join(f"{name}: {what}" for name, what in submission.STRATEGIES.items())
+                   + ". Default: tuned, unless --spec or --bundle is given.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Train your own model: a JSON model spec in the whitelisted family (see examples/spec.json and "
+                   "README, 'Bring your own model'). Fields left out take the competition's sequence length, "
+                   "horizon, season and task, then the defaults. Every problem is listed, one line each, before "
+                   "anything is trained or sent.")
+@click.option("--bundle", "bundle_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Submit a network trained elsewhere: a bundle folder (spec.json + weights.safetensors, as "
+                   "ml_models.save_bundle writes it). It is checked exactly as the evaluator loads bundles (no "
+                   "code, whitelisted layers, float32 tensors of the right names and shapes) and run on the "
+                   "training data in the evaluator's sandbox; an invalid bundle is refused before anything is "
+                   "published or sent. Check it first with `market backtest ID --bundle DIR`.")
 @click.option("--trials", default=TRAINING.trials, show_default=True, type=click.IntRange(min=1),
               help="Tuning: at most this many trials.")
 @click.option("--budget", "budget_s", default=TRAINING.budget_s, show_default=True, type=click.FloatRange(min=1),
@@ -151,9 +175,20 @@ def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
                    "Default: $OPTUNA_STORAGE, else SQLite in the work dir.")
 @work_dir_option
 @on_chain
-def submit(ctx: Ctx, competition_id, strategy, work_dir, **options):
-    """Participant: download the data, tune and train, publish the bundle, save the salt, commit."""
-    submission.submit(ctx.market(), ctx.account(1), competition_id, strategy, work_dir=work_dir, **options)
+def submit(ctx: Ctx, competition_id, strategy, spec_file, bundle_dir, work_dir, **options):
+    """Participant: download the data, tune and train (or bring your own spec or trained bundle), publish the
+    bundle, save the salt, commit."""
+    _one_model_source(strategy, spec_file, bundle_dir)
+    submission.submit(ctx.market(), ctx.account(1), competition_id, strategy or "tuned", work_dir=work_dir,
+                      spec_file=spec_file, bundle_dir=bundle_dir, **options)
+
+
+def _one_model_source(strategy, spec_file, bundle_dir) -> None:
+    """At most one of --strategy, --spec, --bundle (a usage error, exit 2, otherwise)."""
+    given = [name for name, value in (("--strategy", strategy), ("--spec", spec_file), ("--bundle", bundle_dir))
+             if value is not None]
+    if len(given) > 1:
+        raise click.UsageError(f"give one of --strategy, --spec or --bundle, not {' and '.join(given)}")
 
 
 @click.command()

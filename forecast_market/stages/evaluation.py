@@ -16,7 +16,7 @@ from ..artifacts import fetch_folder, publish_folder
 from ..chain import competition, now, posted_scores, transact
 from ..errors import ArtifactError, ChainError
 from ..protocol import SCORING_LIMITS, Phase, ranked
-from ..scoring import Budget, Row, save_rows, score_revealed
+from ..scoring import Budget, Row, load_data, save_rows, score_revealed
 from ..settings import settings
 from .initialization import load_test_set_record
 
@@ -51,18 +51,22 @@ def post_scores(market, organizer, comp_id: int, rows: list[Row], done: dict[str
 
 
 def _figures(market, rows: list[Row], comp: dict, test_dir: Path, work: Path, names: dict[str, str] | None) -> dict:
-    from ml_models import get_metric, read_dataset_bundle
+    from ml_models import direction_outcomes, get_metric
 
     from ..report import standing
 
     _, metric = get_metric(comp["metric"])
-    test_df, schema = read_dataset_bundle(test_dir, part="test")
+    train_df, test_df, schema = load_data(comp, test_dir, work)
+    shown, label, unit = test_df, schema.target, plots.UNITS.get(schema.source)
+    if schema.task == "direction":  # probabilities against what happened: 1 where the target rose, else 0
+        label, unit = f"P({schema.target} rises over {schema.horizon} steps)", None
+        shown = test_df.assign(**{label: direction_outcomes(train_df, test_df, schema)})
     chain = standing(market, comp["id"])
     return {"leaderboard": plots.leaderboard(rows, metric.name, work / "leaderboard.png", names,
                                              higher_is_better=comp["higherIsBetter"], **chain),
-            "forecasts": plots.forecasts(rows, test_df, schema.target, work / "forecasts.png", names,
+            "forecasts": plots.forecasts(rows, shown, label, work / "forecasts.png", names,
                                          horizon=schema.horizon, frequency=schema.frequency,
-                                         unit=plots.UNITS.get(schema.source), metric_name=metric.name)}
+                                         unit=unit, metric_name=metric.name)}
 
 
 def _budget(comp: dict, timeout_s: float, memory_mb: int, margin_s: float, workers: int | None) -> Budget:

@@ -22,6 +22,7 @@ from ..protocol import (
     CompetitionParams,
     any_score_qualifies,
     score_from_units,
+    show_score,
     test_set_commitment,
 )
 
@@ -30,8 +31,8 @@ from ..protocol import (
 class Terms:
     """What the organizer chooses besides the data; the defaults are the CLI's."""
 
-    metric: int | str = "rmse"
-    min_score: float | None = None  # metric units; None: any real score qualifies
+    metric: int | str | None = None  # None: rmse for a regression task, brier for the direction task
+    min_score: float | None = None  # metric units; None: see default_min_score()
     prize_bps: tuple[int, ...] = (5000, 3000, 2000)
     deposit_wei: int = 0
     submission_s: int = 24 * HOUR
@@ -49,12 +50,36 @@ def _checked_min_score(value: float) -> float:
     return value
 
 
-def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> CompetitionParams:
-    from ml_models import get_metric
+def default_metric(task: str) -> str:
+    """The metric a competition is scored by unless the organizer picks one."""
+    from ml_models import DIRECTION_METRICS
 
-    metric_id, metric = get_metric(terms.metric)
+    return DIRECTION_METRICS[0] if task == "direction" else "rmse"
+
+
+def default_min_score(metric: int | str) -> int:
+    """The minimum score (contract integer) when the organizer sets none.
+
+    Regression metrics: any real score qualifies. Metrics of probabilities (the direction task):
+    one unit better than the coin flip's score (0.25 Brier, ln 2 log loss), which a forecaster that
+    always says 0.5 gets on any data; so saying nothing never wins, and a forecaster that always says
+    "no rise" (0.0, the naive baseline) scores far worse. The minimum is set without the test set,
+    so it tells nobody anything about it."""
+    from ml_models import DIRECTION_METRICS, get_metric, to_score_int, uninformed_score
+
+    _, m = get_metric(metric)
+    if m.name in DIRECTION_METRICS:
+        return to_score_int(uninformed_score(m.name)) - 1  # lower is better: strictly better than the coin
+    return any_score_qualifies(m.higher_is_better)
+
+
+def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> CompetitionParams:
+    from ml_models import check_metric_for_task
+
     schema = info["schema"]
-    minimum = (any_score_qualifies(metric.higher_is_better) if terms.min_score is None
+    task = schema.get("task", "regression")
+    metric_id, metric = check_metric_for_task(terms.metric or default_metric(task), task)
+    minimum = (default_min_score(metric_id) if terms.min_score is None
                else score_from_units(_checked_min_score(terms.min_score)))
     return CompetitionParams.starting(
         start, submission_s=terms.submission_s, reveal_s=terms.reveal_s, evaluation_s=terms.evaluation_s,
@@ -117,7 +142,10 @@ def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, k
     tx = transact(market.createCompetition, params.as_tuple(), sender=organizer, value=reward_wei)
     comp_id = int(tx.events["CompetitionCreated"]["id"])
     print(f"competition {comp_id} created by {organizer.address}: reward {web3.from_wei(reward_wei, 'ether')} ETH, "
-          f"data {info['data_cid']}, metric {get_metric(params.metric)[1].name}, submissions until {params.submissionEnd}")
+          f"data {info['data_cid']}, task {info['schema'].get('task', 'regression')}, metric "
+          f"{get_metric(params.metric)[1].name} ({'higher' if params.higherIsBetter else 'lower'} is better, "
+          f"minimum {'none' if params.minScore == any_score_qualifies(params.higherIsBetter) else show_score(params.minScore)}), "
+          f"submissions until {params.submissionEnd}")
     return comp_id
 
 

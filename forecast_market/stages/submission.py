@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..artifacts import fetch_folder, new_salt, publish_folder, write_json
 from ..chain import competition, submission_status, transact
-from ..errors import ArtifactError, ChainError, SettingsError
+from ..errors import ArtifactError, ChainError, ProblemsError, SettingsError
 from ..keystore import Keystore
 from ..protocol import Phase, Status, model_commitment, to_bytes32
 from ..settings import settings
@@ -73,8 +73,9 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
         raise SettingsError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     base = ModelSpec(sequence_length=comp["sequenceLength"], horizon=comp["horizon"], season=schema.season,
                      task=schema.task, epochs=opts.epochs, seed=opts.seed)
-    if strategy in ("naive", "seasonal_naive"):
-        return base.replace(kind=strategy), None
+    if strategy in ("naive", "seasonal_naive"):  # seasonal naive looks back as far as its season needs
+        look_back = base.seasonal_lag() - base.horizon + 1 if strategy == "seasonal_naive" else 1
+        return base.replace(kind=strategy, sequence_length=max(base.sequence_length, look_back)), None
     if strategy == "default":
         return base, None
     tuned = tune_hyperparameters(df, schema, base_spec=base, n_trials=opts.trials, timeout_s=opts.budget_s,
@@ -87,13 +88,13 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
     return tuned.best_spec, tuned
 
 
-def build_forecaster(strategy: str, df, schema, comp: dict, work_dir: Path, **options):
-    """Choose a spec by ``strategy`` and train it; ``options`` are :class:`TrainingOptions` fields.
-    Returns (forecaster, tune result or None)."""
+def build_forecaster(strategy: str, df, schema, comp: dict, work_dir: Path, *, spec=None, **options):
+    """Choose a spec by ``strategy`` (or take ``spec``, a :class:`~ml_models.ModelSpec`) and train it;
+    ``options`` are :class:`TrainingOptions` fields. Returns (forecaster, tune result or None)."""
     from ml_models import train
 
     opts = TrainingOptions(**options)
-    spec, tuned = _spec_for(strategy, df, schema, comp, work_dir, opts)
+    spec, tuned = (spec, None) if spec is not None else _spec_for(strategy, df, schema, comp, work_dir, opts)
     cids = {"train": comp["dataCid"]}
     if spec.kind != "rnn" or not opts.progress:
         return train(spec, df, schema, data_cids=cids), tuned
@@ -108,6 +109,88 @@ def build_forecaster(strategy: str, df, schema, comp: dict, work_dir: Path, **op
         return train(spec, df, schema, data_cids=cids, progress=on_epoch), tuned
 
 
+# ------------------------------------------------------------------ bring your own model
+
+def spec_from_file(path: str | Path, comp: dict, schema, n_train: int):
+    """The :class:`~ml_models.ModelSpec` in a JSON spec file, checked against the whitelisted family and the
+    competition; fields left out take the competition's values (sequence_length, horizon, season, task)
+    and then the defaults. Raises :class:`ProblemsError` listing every problem, one line each."""
+    from ml_models import BundleLimits, ModelSpec, fit_problems, read_spec_file, spec_problems
+
+    doc = read_spec_file(path)
+    problems = spec_problems(doc)
+    if not problems:
+        base = {"sequence_length": comp["sequenceLength"], "horizon": comp["horizon"], "season": schema.season,
+                "task": schema.task}
+        problems = spec_problems(base | dict(doc))
+    if not problems:
+        spec = ModelSpec.from_dict(base | dict(doc))
+        problems = fit_problems(spec, schema, n_train)
+        n_params, limit = spec.parameter_count(len(schema.columns)), BundleLimits().max_parameters
+        if n_params > limit:
+            problems.append(f"the network has {n_params:,} parameters on {len(schema.columns)} input column(s); "
+                            f"evaluators load at most {limit:,}: use fewer layers or units")
+    if problems:
+        raise ProblemsError(f"{str(path)[:200]} is not a model spec {_where(comp)} can score", problems)
+    return spec
+
+
+def _where(comp: dict) -> str:
+    return f"competition {comp['id']}" if isinstance(comp["id"], int) else f"the dataset {str(comp['id'])[:200]}"
+
+
+def loaded_bundle(folder: str | Path, comp: dict, schema, n_train: int):
+    """The bundle in ``folder`` loaded by the evaluator's rules (:func:`ml_models.load_bundle`) and fitting the
+    competition (:func:`ml_models.fit_problems`), else :class:`ProblemsError`."""
+    from ml_models import BundleError, fit_problems, load_bundle
+
+    what = f"{str(folder)[:200]} is not a bundle the evaluator of {_where(comp)} would accept"
+    try:
+        fc = load_bundle(folder)
+    except BundleError as exc:
+        raise ProblemsError(what, [str(exc)]) from None
+    problems = fit_problems(fc.spec, schema, n_train, target=fc.target, feature_columns=fc.feature_columns)
+    if problems:
+        raise ProblemsError(what, problems)
+    return fc
+
+
+def check_bundle(folder: str | Path, comp: dict, schema, df) -> None:
+    """Refuse (:class:`ProblemsError`) a bundle the evaluator would fail: it must load by the evaluator's rules
+    (:func:`ml_models.load_bundle`: no code, whitelisted spec, checked float32 tensors), fit the competition,
+    and forecast in the evaluator's sandbox (a resource-limited worker) the last rows of the training data."""
+    from ml_models import score_bundles
+
+    fc = loaded_bundle(folder, comp, schema, len(df))
+    what = f"{str(folder)[:200]} is not a bundle the evaluator of {_where(comp)} would accept"
+    need = fc.spec.sequence_length + fc.spec.horizon - 1
+    n_check = max(1, min(len(df) // 5, len(df) - need))
+    (res,) = score_bundles([folder], df.iloc[:-n_check], df.iloc[-n_check:], schema, comp["metric"],
+                           keep_predictions=False)
+    if not res.ok:
+        raise ProblemsError(what, [f"forecasting the last {n_check} training rows in the evaluator's sandbox "
+                                   f"failed: {res.reason}"])
+
+
+def _own_bundle(source: str | Path, work: Path, comp: dict, schema, df) -> Path:
+    """Check a bundle trained elsewhere, copy it into the work folder (what is published), check the copy fully."""
+    source = Path(source)
+    loaded_bundle(source, comp, schema, len(df))  # refused before anything is copied
+    bundle = work / "bundle"
+    copied = source.resolve() != bundle.resolve()
+    if copied:
+        if bundle.exists():
+            shutil.rmtree(bundle)
+        shutil.copytree(source, bundle, symlinks=True)
+    try:
+        check_bundle(bundle, comp, schema, df)  # what is published: loaded again, then run in the sandbox
+    except ProblemsError:
+        if copied:
+            shutil.rmtree(bundle)
+        raise
+    return bundle
+
+
 def _write_bundle(forecaster, work: Path, comp: dict) -> Path:
     from ml_models import save_bundle
 
@@ -119,18 +202,30 @@ def _write_bundle(forecaster, work: Path, comp: dict) -> Path:
 
 
 def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_dir: str | Path | None = None,
-           keystore: Keystore | None = None, **options) -> Submission:
-    """Train by ``strategy``, publish the bundle, save the salt, commit. ``options``: :class:`TrainingOptions`."""
+           keystore: Keystore | None = None, spec_file: str | Path | None = None,
+           bundle_dir: str | Path | None = None, **options) -> Submission:
+    """Train by ``strategy`` (or train the spec in ``spec_file``, or take the bundle in ``bundle_dir``, trained
+    elsewhere), publish the bundle, save the salt, commit. ``options``: :class:`TrainingOptions`.
+
+    A spec or bundle that the evaluator would refuse raises :class:`ProblemsError` before anything is
+    published or sent."""
     from brownie import network
 
+    if spec_file is not None and bundle_dir is not None:
+        raise SettingsError("give a spec file or a bundle, not both")
     comp = competition(market, comp_id)
     if comp["phase"] != Phase.SUBMISSION:
         raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: submissions are closed")
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, participant.address)
     work.mkdir(parents=True, exist_ok=True)
     df, schema = fetch_training_data(comp, work)
-    forecaster, _ = build_forecaster(strategy, df, schema, comp, work, **options)
-    bundle = _write_bundle(forecaster, work, comp)
+    if bundle_dir is not None:
+        bundle, strategy = _own_bundle(bundle_dir, work, comp, schema, df), f"bundle {bundle_dir}"
+    else:
+        spec = spec_from_file(spec_file, comp, schema, len(df)) if spec_file is not None else None
+        strategy = f"spec {spec_file}" if spec_file is not None else strategy
+        forecaster, _ = build_forecaster(strategy, df, schema, comp, work, spec=spec, **options)
+        bundle = _write_bundle(forecaster, work, comp)
     model_cid, sha = publish_folder(bundle)  # a failed upload raises here: nothing sent on chain
     salt = new_salt()
     record = {"competition": comp_id, "market": market.address, "participant": participant.address,
@@ -142,7 +237,7 @@ def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_d
     first = submission_status(market, comp_id, participant.address) == Status.NONE
     transact(market.commit, comp_id, commitment, sender=participant, value=comp["entryDeposit"] if first else 0)
     write_json(work / "submission.json", record | {"keystore": str(path)})
-    print(f"{participant.address} committed a {strategy} model to competition {comp_id}: bundle {model_cid} "
+    print(f"{participant.address} committed a model ({strategy}) to competition {comp_id}: bundle {model_cid} "
           f"(sha256 {sha[:16]}...), salt saved in {path}")
     spec = json.loads((bundle / "spec.json").read_text())
     return Submission(comp_id, participant.address, model_cid, sha, str(bundle), spec, str(path))

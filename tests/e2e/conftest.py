@@ -22,6 +22,22 @@ def data_dir(tmp_path_factory):
         os.environ["FM_DATA_DIR"] = old
 
 
+@pytest.fixture
+def cli(market):
+    """Run `market --market <the test market> ARGS...`; returns (exit code, output)."""
+    from click.testing import CliRunner
+
+    from forecast_market.cli import main
+
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(main, ["--market", market.address, *args], catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return run
+
+
 @pytest.fixture(scope="module")
 def market(data_dir):
     return ForecastMarket.deploy({"from": accounts[0]})

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from brownie import accounts
 from click.testing import CliRunner
 
@@ -16,17 +15,6 @@ from forecast_market.cli import main
 from forecast_market.protocol import Status
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cli(market):
-    runner = CliRunner()
-
-    def run(*args):
-        result = runner.invoke(main, ["--market", market.address, *args], catch_exceptions=False)
-        return result.exit_code, result.output
-
-    return run
 
 
 def test_help_reads_like_documentation():

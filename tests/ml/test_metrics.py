@@ -8,16 +8,22 @@ import pytest
 
 from ml_models.errors import MetricError
 from ml_models.metrics import (
+    DIRECTION_METRICS,
+    LOG_LOSS_EPS,
     METRICS,
     SCORE_SCALE,
+    brier,
+    check_metric_for_task,
     directional_accuracy,
     get_metric,
+    log_loss,
     mae,
     mase,
     rmse,
     score_fits,
     smape,
     to_score_int,
+    uninformed_score,
 )
 
 Y = [1.0, 2.0, 4.0, 3.0]
@@ -53,7 +59,8 @@ def test_directional_accuracy_for_values_and_probabilities():
 
 def test_metric_table_ids_and_directions_are_stable():
     assert {i: (m.name, m.higher_is_better) for i, m in METRICS.items()} == {
-        0: ("rmse", False), 1: ("mae", False), 2: ("mase", False), 3: ("smape", False), 4: ("directional_accuracy", True)}
+        0: ("rmse", False), 1: ("mae", False), 2: ("mase", False), 3: ("smape", False), 4: ("directional_accuracy", True),
+        5: ("brier", False), 6: ("log_loss", False)}
     name, fn, hib = METRICS[1]
     assert fn is mae and not hib
     assert get_metric("smape")[0] == 3 and get_metric(4)[1].name == "directional_accuracy"
@@ -113,3 +120,53 @@ def test_values_that_are_not_float64_numbers_raise_metric_error(bad):
         mase([1.0, 2.0], [1.0, 2.0], y_train=bad)
     with pytest.raises(MetricError, match="integer season"):
         mase([1.0], [1.0], y_train=[1.0, 2.0, 3.0], season=1.5)
+
+
+def test_brier_and_log_loss_score_probabilities_of_a_rise():
+    origin = [0.0, 3.0, 3.0, 3.0]  # Y = 1, 2, 4, 3: rose, fell, rose, unchanged (no rise)
+    probs = [0.9, 0.2, 0.6, 0.0]
+    rose = [1.0, 0.0, 1.0, 0.0]
+    assert brier(Y, probs, y_origin=origin) == pytest.approx(sum((p - r) ** 2 for p, r in zip(probs, rose, strict=True)) / 4)
+    expected = -(math.log(0.9) + math.log(0.8) + math.log(0.6) + math.log(1 - LOG_LOSS_EPS)) / 4
+    assert log_loss(Y, probs, y_origin=origin) == pytest.approx(expected)
+    from sklearn.metrics import brier_score_loss
+    from sklearn.metrics import log_loss as sk_log_loss  # the reference implementation agrees
+
+    assert brier(Y, probs, y_origin=origin) == pytest.approx(brier_score_loss(rose, probs))
+    assert log_loss(Y, [0.9, 0.2, 0.6, 0.3], y_origin=origin) == pytest.approx(sk_log_loss(rose, [0.9, 0.2, 0.6, 0.3]))
+    # a wrong certainty is costly but finite; the coin flip scores the same on any data
+    assert log_loss([1.0], [0.0], y_origin=[0.0]) == pytest.approx(-math.log(LOG_LOSS_EPS))
+    assert uninformed_score("brier") == 0.25 and uninformed_score("log_loss") == pytest.approx(math.log(2))
+    assert brier(Y, [0.5] * 4, y_origin=origin) == 0.25
+
+
+def test_a_constant_forecaster_does_not_tie_with_an_informative_one():
+    origin = [0.0, 3.0, 3.0, 3.0]
+    hard_no = [0.0] * 4  # the naive forecaster: never a rise
+    informative = [0.7, 0.4, 0.6, 0.45]  # on the same side of 0.5 as hard_no only twice
+    assert directional_accuracy(Y, hard_no, y_origin=origin, task="direction") == 0.5
+    assert directional_accuracy(Y, [0.4, 0.4, 0.4, 0.4], y_origin=origin, task="direction") == 0.5  # a tie on accuracy
+    assert brier(Y, informative, y_origin=origin) < 0.25 < brier(Y, hard_no, y_origin=origin)
+
+
+@pytest.mark.parametrize("metric", ["brier", "log_loss"])
+def test_probability_metrics_refuse_what_is_not_a_probability(metric):
+    fn = get_metric(metric)[1].fn
+    with pytest.raises(MetricError, match=r"probabilities of a rise, in \[0, 1\]; 1 forecast"):
+        fn([1.0, 2.0], [0.5, 1.5], y_origin=[0.0, 0.0])
+    with pytest.raises(MetricError, match="needs y_origin"):
+        fn([1.0], [0.5])
+    with pytest.raises(MetricError, match="must be finite"):
+        fn([1.0], [float("nan")], y_origin=[0.0])
+
+
+def test_the_metric_must_fit_the_task():
+    assert check_metric_for_task("brier", "direction")[0] == 5
+    assert check_metric_for_task("rmse", "regression")[1].name == "rmse"
+    with pytest.raises(MetricError, match="every forecaster ties on a hit rate"):
+        check_metric_for_task("directional_accuracy", "direction")
+    with pytest.raises(MetricError, match="direction task is scored on probabilities"):
+        check_metric_for_task("rmse", "direction")
+    with pytest.raises(MetricError, match="this is a regression task"):
+        check_metric_for_task("log_loss", "regression")
+    assert DIRECTION_METRICS[0] == "brier"

@@ -87,3 +87,22 @@ def test_results_serialise_to_json(naive_bundle, split, schema):
     doc = json.loads(json.dumps(r.to_dict()))
     assert doc["ok"] and doc["metric"] == "directional_accuracy" and doc["higher_is_better"] is True
     assert 0.0 <= doc["score"] <= 1.0
+
+
+def test_a_direction_competition_is_scored_on_probabilities_and_the_constant_loses(split, schema, tmp_path):
+    from dataclasses import replace
+
+    s = replace(schema, task="direction")
+    spec = ModelSpec(task="direction", units=8, epochs=15, patience=0, sequence_length=10, horizon=2, season=7, seed=3)
+    net = save_bundle(tmp_path / "net", train(spec, split.train, s))
+    naive = save_bundle(tmp_path / "naive", train(spec.replace(kind="naive"), split.train, s))
+    for metric, coin in (("brier", 0.25), ("log_loss", np.log(2))):
+        rnn, constant = score_bundles([net, naive], split.train, split.test, s, metric, timeout_s=120)
+        assert rnn.ok and constant.ok, (rnn.reason, constant.reason)
+        assert all(0.0 <= p <= 1.0 for p in rnn.predictions) and set(constant.predictions) == {0.0}
+        assert rnn.score < coin < constant.score  # the weekly cycle is learnt; "never a rise" is punished
+        assert rnn.score_int == to_score_int(score_predictions(rnn.predictions, split.train, split.test, s, metric))
+    # a regression bundle (values, not probabilities) does not fit a direction competition
+    regression = save_bundle(tmp_path / "regression", train(spec.replace(kind="naive", task="regression"), split.train, schema))
+    (wrong,) = score_bundles([regression], split.train, split.test, s, "brier", timeout_s=60)
+    assert not wrong.ok and "task 'regression' is not the competition's task 'direction'" in wrong.reason

@@ -106,3 +106,21 @@ def test_huge_values_are_refused_with_short_messages(value, message):
     assert len(str(info.value)) < 200
     with pytest.raises(SpecError, match="dropout=an integer of 401 digits is out of range"):
         ModelSpec.from_dict({"dropout": 10**400})
+
+
+def test_spec_problems_lists_every_mistake_one_line_each(tmp_path):
+    from ml_models import read_spec_file, spec_problems
+
+    problems = spec_problems({"cell": "Transformer", "units": 10**30, "dropout": "x", "optimizer": "sgd", "layers": 2})
+    assert len(problems) == 4 and all("\n" not in p for p in problems)
+    assert "unknown cell 'Transformer'" in problems[0] and "an integer of 31 digits" in problems[1]
+    assert "unknown field 'optimizer'" in problems[3]
+    # a rule across fields is reported once every field is fine on its own
+    assert spec_problems({"kind": "seasonal_naive", "season": 52, "sequence_length": 4}) == [
+        "seasonal_naive with season 52 and horizon 1 looks back 52 rows from the target; set sequence_length >= 52"]
+    assert spec_problems({"cell": "GRU"}) == [] and spec_problems([1]) == ["a model spec must be a JSON object, got list"]
+    (tmp_path / "s.json").write_text('{"units": 8, "dropout": NaN}')
+    with pytest.raises(SpecError, match="NaN"):
+        read_spec_file(tmp_path / "s.json")
+    with pytest.raises(SpecError, match="cannot read the spec file"):
+        read_spec_file(tmp_path / "missing.json")
