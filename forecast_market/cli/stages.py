@@ -10,6 +10,7 @@ from ml_models.metrics import METRICS
 from ..protocol import BPS, MAX_WINNERS, SCORING_LIMITS
 from ..stages import evaluation, initialization, preprocessing, submission
 from .context import Ctx, off_chain, on_chain
+from .output import emit, routed
 from .params import COMPETITION_ID, Ether, Hours
 
 TASK, TERMS, TRAINING = preprocessing.DEFAULTS, initialization.DEFAULTS, submission.DEFAULTS
@@ -83,10 +84,28 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
                    "so a retry never escrows a second reward.")
 @on_chain
 def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
-    """Organizer: create a competition from a preprocessed DATASET_DIR."""
-    comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
-                                        again=again, **terms)
-    click.echo(comp_id)
+    """Organizer: create a competition from a preprocessed DATASET_DIR; prints its id alone on stdout
+    (`ID=$(market init ...)`), the details on stderr."""
+    with routed(results_only=True):
+        comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
+                                            again=again, **terms)
+        emit(comp_id)
+
+
+@click.command()
+@click.argument("competition_id", type=COMPETITION_ID)
+@on_chain
+def cancel(ctx: Ctx, competition_id):
+    """Organizer: withdraw a competition nobody has entered yet; the reward is credited back to you
+    (`market settle` withdraws it). Refused once anyone has committed."""
+    from ..chain import competition, transact
+    from ..show import eth
+
+    market, organizer = ctx.market(), ctx.account(0)
+    comp = competition(market, competition_id)
+    transact(market.cancel, competition_id, sender=organizer)
+    emit(f"competition {competition_id} cancelled; its reward of {eth(comp['reward'])} is credited to "
+         f"{organizer.address}: `market settle` withdraws it")
 
 
 @click.command()
@@ -140,9 +159,15 @@ def evaluate(ctx: Ctx, competition_id, no_finalize, **options):
     --margin seconds before the evaluation deadline. Running it again resumes: scores already
     posted are not computed again.
     """
+    from ..reader import reader_for
+    from ..show import leaderboard_lines
     from ..stages.evaluation import evaluate as run
+    from ..views import leaderboard_view
 
-    run(ctx.market(), ctx.account(0), competition_id, finalize=not no_finalize, **options)
+    market = ctx.market()
+    result = run(market, ctx.account(0), competition_id, finalize=not no_finalize, **options)
+    if result["rows"]:
+        emit("\n".join(leaderboard_lines(leaderboard_view(reader_for(market), competition_id))))
 
 
 @click.command()
