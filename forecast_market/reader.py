@@ -33,7 +33,7 @@ def _brownie_networks() -> dict[str, dict]:
     path = BROWNIE_HOME / "network-config.yaml"
     if not path.is_file():
         return {name: {"host": f"http://{LOCAL_RPC[0]}", "port": LOCAL_RPC[1]} for name in LOCAL_NETWORKS}
-    config = yaml.safe_load(path.read_text()) or {}
+    config = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     found = {n["id"]: n for n in config.get("development", [])}
     for chain in config.get("live", []):
         found |= {n["id"]: n for n in chain.get("networks", [])}
@@ -42,13 +42,13 @@ def _brownie_networks() -> dict[str, dict]:
 
 def rpc_url(network_name: str) -> str:
     """The JSON-RPC URL of a brownie network; a ChainError naming the fix when it has none."""
+    if network_name in LOCAL_NETWORKS:  # no need to parse brownie's long network list
+        return f"http://{LOCAL_RPC[0]}:{LOCAL_RPC[1]}"
     networks = _brownie_networks()
     if network_name not in networks:
         raise ChainError(f"there is no brownie network named {network_name!r}: `brownie networks list` shows them "
                          "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")
     net = networks[network_name]
-    if network_name in LOCAL_NETWORKS:
-        return f"http://{LOCAL_RPC[0]}:{net.get('cmd_settings', {}).get('port', LOCAL_RPC[1])}"
     load_dotenv()
     host = os.path.expandvars(str(net.get("host", "")))
     if not host or "$" in host:
