@@ -93,6 +93,12 @@ class Reader:
             raise ChainError(explain_revert(decode_custom_error(market_abi(), data) or str(exc))) from exc
         except ContractLogicError as exc:
             raise ChainError(explain_revert(str(exc))) from exc
+        except ValueError as exc:  # brownie's web3 passes the node's error on as it came
+            error = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else None
+            if error is None or "data" not in error:
+                raise
+            raise ChainError(explain_revert(decode_custom_error(market_abi(), error["data"]) or error.get("message")
+                                            )) from exc
 
     def would_succeed(self, name: str, *args, sender: str) -> bool:
         """Whether ``sender`` calling ``name(*args)`` would go through now (simulated, never sent)."""

@@ -29,14 +29,15 @@ warnings.filterwarnings("ignore", message=r"Development network has a block heig
 
 #: The commands in the order a competition runs, by section: name -> "module:function".
 SECTIONS: dict[str, dict[str, str]] = {
-    "Set up": {"node": "anyone:node", "deploy": "anyone:deploy"},
-    "Organizer": {"preprocess": "stages:preprocess", "init": "stages:init", "cancel": "stages:cancel",
-                  "evaluate": "stages:evaluate"},
-    "Participant": {"list": "read:list_", "download": "read:download", "submit": "stages:submit",
-                    "reveal": "stages:reveal", "mine": "read:mine"},
-    "Anyone": {"status": "read:status", "leaderboard": "read:leaderboard", "verify": "anyone:verify",
-               "settle": "stages:settle"},
-    "Local chain only": {"advance": "anyone:advance", "demo": "anyone:demo"},
+    "set up": {"node": "anyone:node", "deploy": "anyone:deploy"},
+    "1. the organizer opens a competition": {"preprocess": "stages:preprocess", "init": "stages:init",
+                                             "cancel": "stages:cancel"},
+    "2. participants take part": {"list": "read:list_", "download": "read:download", "submit": "stages:submit",
+                                  "reveal": "stages:reveal"},
+    "3. scoring and payment": {"evaluate": "stages:evaluate", "status": "read:status",
+                               "leaderboard": "read:leaderboard", "verify": "anyone:verify",
+                               "settle": "stages:settle", "mine": "read:mine"},
+    "local chain only": {"advance": "anyone:advance", "demo": "anyone:demo"},
 }
 COMMANDS = {name: target for section in SECTIONS.values() for name, target in section.items()}
 #: Options of the group that may also be written after the subcommand (moved in front of it).
@@ -67,7 +68,7 @@ class MarketGroup(click.Group):
     def format_commands(self, ctx, formatter):
         for section, names in SECTIONS.items():
             rows = [(name, self.get_command(ctx, name).get_short_help_str(150)) for name in names]
-            with formatter.section(f"Commands: {section}"):
+            with formatter.section(f"Commands, {section}"):
                 formatter.write_dl(rows)
 
     def parse_args(self, ctx, args):

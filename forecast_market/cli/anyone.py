@@ -19,7 +19,8 @@ from .stages import work_dir_option
 @click.command()
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File where anvil keeps the chain between runs (default: <data dir>/anvil-state.json).")
-@click.option("--port", default=LOCAL_RPC[1], show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=LOCAL_RPC[1], show_default=True, type=click.IntRange(1, 65535),
+              help="TCP port of the chain's JSON-RPC; the other commands look for it on 8545.")
 def node(state, port):
     """Run a local anvil chain in the foreground; other commands attach to it.
 

@@ -26,7 +26,10 @@ class _Router(io.TextIOBase):
     def write(self, text: str) -> int:
         caller = sys._getframe(1).f_globals.get("__name__", "")
         own = not self.results_only and caller.startswith(APPLICATION)
-        return (self.out if own else self.err).write(text)
+        stream = self.out if own else self.err
+        written = stream.write(text)
+        stream.flush()  # keep stdout and stderr lines in the order they were printed
+        return written
 
     def flush(self) -> None:
         self.out.flush()

@@ -7,7 +7,7 @@ import click
 
 from ml_models.metrics import METRICS
 
-from ..protocol import BPS, MAX_WINNERS, SCORING_LIMITS
+from ..protocol import BPS, MAX_WINDOW_S, MAX_WINNERS, MIN_WINDOW_S, SCORING_LIMITS
 from ..stages import evaluation, initialization, preprocessing, submission
 from .context import Ctx, off_chain, on_chain
 from .output import emit, routed
@@ -64,7 +64,12 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--reward", "reward_wei", default="1", show_default=True, type=Ether(positive=True),
               help="Reward in ETH, escrowed now.")
-@click.option("--metric", default=TERMS.metric, show_default=True, type=click.Choice(METRIC_NAMES))
+@click.option("--metric", default=TERMS.metric, show_default=True, type=click.Choice(METRIC_NAMES),
+              help="How forecasts are scored on the hidden test set: rmse (root mean squared error), mae (mean "
+                   "absolute error), mase (MAE divided by a seasonal naive forecast's MAE on the "
+                   "training data), smape (symmetric mean absolute percentage error, 0-200), all lower-is-better; "
+                   "directional_accuracy (share of targets whose rise or fall over the horizon is forecast "
+                   "right, 0-1), higher-is-better.")
 @click.option("--min-score", type=float, default=None, help="A score must meet this to win (metric units). Default: any.")
 @click.option("--prizes", "prize_bps", default=",".join(map(str, TERMS.prize_bps)), show_default=True,
               callback=_prize_split,
@@ -72,12 +77,16 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--deposit", "deposit_wei", default="0", show_default=True, type=Ether(),
               help="Entry deposit in ETH, held until settlement: returned to entries that reveal a model that "
                    "loads and scores, forfeited by the others.")
-@click.option("--submission-hours", "submission_s", default=TERMS.submission_s / 3600, show_default=True, type=Hours(),
-              help="How long participants may commit, from now.")
-@click.option("--reveal-hours", "reveal_s", default=TERMS.reveal_s / 3600, show_default=True, type=Hours(),
-              help="How long they may reveal after the submission deadline (at least 1).")
-@click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True, type=Hours(),
-              help="How long the organizer may score after the reveal deadline (at least 1).")
+@click.option("--submission-hours", "submission_s", default=TERMS.submission_s / 3600, show_default=True,
+              type=Hours(maximum_s=MAX_WINDOW_S, what="the submission window"),
+              help="How long participants may commit, from now (up to 90 days). Fractions work: 0.5 is 30 minutes.")
+@click.option("--reveal-hours", "reveal_s", default=TERMS.reveal_s / 3600, show_default=True,
+              type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the reveal window"),
+              help="How long participants may reveal after the submission deadline (1 hour to 90 days).")
+@click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True,
+              type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the evaluation window"),
+              help="How long the organizer may score after the reveal deadline (1 hour to 90 days); after it, "
+                   "anyone can settle the competition without evaluation.")
 @click.option("--again", is_flag=True,
               help="Create another competition from a dataset this organizer already used on this market. "
                    "Without it, running init again prints the existing competition's id and sends nothing, "
