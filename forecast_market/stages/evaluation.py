@@ -18,6 +18,7 @@ from ..errors import ArtifactError, ChainError
 from ..protocol import SCORING_LIMITS, Phase, ranked
 from ..scoring import Budget, Row, save_rows, score_revealed
 from ..settings import settings
+from ..show import when
 from .initialization import load_test_set_record
 
 #: Scores posted per transaction.
@@ -80,7 +81,7 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     comp = competition(market, comp_id)
     if comp["phase"] == Phase.REVEAL and not comp["testRevealed"]:
         print(f"competition {comp_id} is still in its Reveal phase: the test set is revealed and scoring opens "
-              f"at {comp['revealEnd']}, when reveals close; run this again then")
+              f"at {when(comp['revealEnd'])}, when reveals close; run this again then")
         return {"comp": comp, "rows": []}
     if comp["phase"] not in (Phase.REVEAL, Phase.EVALUATION):
         raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: evaluation needs the "
@@ -88,7 +89,7 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "organizer")
     comp = reveal_test_set(market, organizer, comp)
     if comp["phase"] != Phase.EVALUATION:
-        print(f"test set revealed; scoring opens at {comp['revealEnd']} when reveals close")
+        print(f"test set revealed; scoring opens at {when(comp['revealEnd'])} when reveals close")
         return {"comp": comp, "rows": []}
     budget = _budget(comp, timeout_s, memory_mb, margin_s, workers)
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])

@@ -24,6 +24,7 @@ from ..protocol import (
     score_from_units,
     test_set_commitment,
 )
+from ..show import when
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, k
     tx = transact(market.createCompetition, params.as_tuple(), sender=organizer, value=reward_wei)
     comp_id = int(tx.events["CompetitionCreated"]["id"])
     print(f"competition {comp_id} created by {organizer.address}: reward {web3.from_wei(reward_wei, 'ether')} ETH, "
-          f"data {info['data_cid']}, metric {get_metric(params.metric)[1].name}, submissions until {params.submissionEnd}")
+          f"data {info['data_cid']}, metric {get_metric(params.metric)[1].name}, submissions until {when(params.submissionEnd)}")
     return comp_id
 
 
