@@ -16,7 +16,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from .chain.market import LOG_CHUNK, _logs, market_abi
+from .chain.market import LOG_CHUNK, _contract_address, _logs, market_abi
 from .chain.reverts import explain_revert
 from .errors import ChainError
 from .protocol import Phase, Status
@@ -166,18 +166,6 @@ def reader_for(market) -> Reader:
     return Reader(web3, market.address, deployment_block(market), network.show_active() or "")
 
 
-def _checked_address(w3, address: str, network_name: str) -> str:
-    from eth_utils import is_address, to_checksum_address
-
-    if not is_address(str(address)):
-        raise ChainError(f"{address!r} is not an address: write 0x followed by 40 hex digits (--market / MARKET_ADDRESS)")
-    address = to_checksum_address(str(address))
-    if not w3.eth.get_code(address):
-        raise ChainError(f"there is no contract at {address} on '{network_name}': check --market / "
-                         "MARKET_ADDRESS and --network")
-    return address
-
-
 def open_reader(network_name: str, market_address: str | None = None) -> Reader:
     """A Reader for the market on ``network_name``: ``market_address``, else MARKET_ADDRESS, else the one
     `market deploy` recorded. Reuses brownie's connection when this process has one."""
@@ -212,4 +200,4 @@ def open_reader(network_name: str, market_address: str | None = None) -> Reader:
     if address is None:
         raise ChainError(f"no ForecastMarket known on '{network_name}': deploy one with `market deploy` "
                          "or pass its address (--market / MARKET_ADDRESS)")
-    return Reader(w3, _checked_address(w3, address, network_name), start, network_name)
+    return Reader(w3, _contract_address(address, w3, network_name), start, network_name)

@@ -206,3 +206,24 @@ def test_durations_and_times_read_like_a_person_wrote_them():
         ["5 s", "59 s", "1 min", "3 h 12 min", "2 h", "1 d", "2 d 4 h"]
     assert eth(1_500_000_000_000_000_000) == "1.5 ETH" and eth(0) == "0 ETH"
     assert when(0).endswith("UTC") or "UTC)" in when(0)
+
+
+def test_evaluate_prints_the_scores_and_verify_json(cli, market, new_competition, tmp_path):
+    """Two naive models (no training), evaluated through the CLI: stdout has the leaderboard under the
+    metric's name; `verify --json` confirms both scores."""
+    cid = new_competition()
+    for who in ("1", "2"):
+        assert cli("--account", who, "submit", str(cid), "--strategy", "naive", "--work-dir",
+                   str(tmp_path / who)).exit_code == 0
+    assert cli("advance", str(cid), "--to", "reveal").exit_code == 0
+    for who in ("1", "2"):
+        assert cli("--account", who, "reveal", str(cid)).exit_code == 0
+    assert cli("advance", str(cid), "--to", "evaluation").exit_code == 0
+    evaluated = cli("evaluate", str(cid), "--work-dir", str(tmp_path / "org"), "--margin", "0")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "RMSE" in evaluated.stdout and accounts[1].address in evaluated.stdout
+    assert "fetching and scoring 2 bundle(s)" in evaluated.stderr and "Transaction sent" not in evaluated.stdout
+    verified = cli("verify", str(cid), "--json", "--work-dir", str(tmp_path / "v"))
+    assert verified.exit_code == 0, verified.output
+    report = json.loads(verified.stdout)
+    assert report["ok"] is True and len(report["checks"]) == 2 and all(c["match"] for c in report["checks"])
