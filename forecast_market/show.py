@@ -91,7 +91,8 @@ def leaderboard_lines(board: dict) -> list[str]:
     direction = "higher" if c["higher_is_better"] else "lower"
     lines = [f"competition {c['id']}  phase {c['phase']}: {next_line(c)}",
              f"  {board['metric']} on the hidden test set, {direction} is better; "
-             f"{'payouts credited' if board['final'] else 'prizes if it ended now'} (reward {eth(c['reward_wei'])})"]
+             + ("CREDITED: the payouts (prize and deposit back)" if board["final"] else
+                f"PRIZE: the rank's share of the {eth(c['reward_wei'])} reward, before forfeited deposits join it")]
     return lines + entry_lines(board)
 
 

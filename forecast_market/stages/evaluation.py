@@ -38,7 +38,22 @@ def reveal_test_set(market, organizer, comp: dict) -> dict:
         raise ArtifactError(f"the test bundle in {record['test_dir']} now has CID {cid}, not the committed "
                             f"{record['test_cid']}: it was modified after the competition was created")
     transact(market.revealTestSet, comp["id"], cid, bytes.fromhex(record["salt"]), sender=organizer)
-    return competition(market, comp["id"])
+    return _read_after_write(market, comp["id"])
+
+
+def _read_after_write(market, comp_id: int, attempts: int = 20) -> dict:
+    """The competition once a read shows the test set revealed: right after the receipt, a node
+    (anvil mining on an interval; a hosted provider's other backends) can still answer from the
+    block before."""
+    import time
+
+    for _ in range(attempts):
+        comp = competition(market, comp_id)
+        if comp["testRevealed"]:
+            return comp
+        time.sleep(0.5)
+    raise ChainError(f"the node still shows competition {comp_id}'s test set unrevealed after its reveal was "
+                     "mined; run this again in a minute")
 
 
 def post_scores(market, organizer, comp_id: int, rows: list[Row], done: dict[str, int]) -> list[Row]:
