@@ -42,6 +42,8 @@ SECTIONS: dict[str, dict[str, str]] = {
 COMMANDS = {name: target for section in SECTIONS.values() for name, target in section.items()}
 #: Options of the group that may also be written after the subcommand (moved in front of it).
 GLOBAL_OPTIONS = ("--network", "--market", "--account")
+GLOBALS_EPILOG = ("Global options, before or after the command: --network (a brownie network), --market (the "
+                  "contract's address), --account (who signs); `market --help` explains them.")
 
 
 def _version() -> str:
@@ -63,7 +65,9 @@ class MarketGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        command.epilog = command.epilog or GLOBALS_EPILOG
+        return command
 
     def format_commands(self, ctx, formatter):
         for section, names in SECTIONS.items():
