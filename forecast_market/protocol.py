@@ -23,13 +23,12 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ml_models.metrics import SCORE_SCALE, to_score_int
-from ml_models.scoring import DEFAULT_LIMITS as SCORING_LIMITS
 
 from .errors import ArtifactError
 
 __all__ = [
     "BPS", "CHALLENGE_PERIOD_S", "DAY", "HOUR", "INT64_MAX", "INT64_MIN", "MAX_WINDOW_S", "MAX_WINNERS",
-    "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",
+    "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",  # noqa: F822 -- module __getattr__
     "CompetitionParams", "CreditReason", "Phase", "Status", "any_score_qualifies", "clamp_score", "failure_score",
     "is_failure", "model_commitment", "qualifies", "ranked", "score_from_units", "show_score",
     "test_set_commitment", "to_bytes32", "to_score_int",
@@ -143,6 +142,15 @@ def qualifies(score: int, minimum: int, higher_is_better: bool) -> bool:
 
 
 T = TypeVar("T")
+
+
+def __getattr__(name: str):
+    """``SCORING_LIMITS`` on first use: ml_models.scoring loads pandas, which read-only commands never need."""
+    if name == "SCORING_LIMITS":
+        from ml_models.scoring import DEFAULT_LIMITS
+
+        return DEFAULT_LIMITS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ranked(rows: Iterable[T], higher_is_better: bool, *, score: Callable[[T], int] = lambda r: r.score_int,

@@ -13,6 +13,7 @@ so the organizer can still post every score before the evaluation window closes.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
@@ -101,6 +102,7 @@ def _run_pool(rows: list[Row], work_dir: Path, data: tuple, metric: int, budget:
     pool = ThreadPoolExecutor(max_workers=budget.workers, thread_name_prefix="score")
     futures: dict[Future, Row] = {pool.submit(_score_one, r, work_dir, data, metric, budget): r for r in rows}
     pending = set(futures)
+    print(f"fetching and scoring {len(rows)} bundle(s), {budget.workers} at a time ...", file=sys.stderr, flush=True)
     while pending:
         remaining = budget.remaining()
         done, pending = wait(pending, timeout=None if remaining is None else max(0.0, remaining),
@@ -108,6 +110,9 @@ def _run_pool(rows: list[Row], work_dir: Path, data: tuple, metric: int, budget:
         for fut in done:
             scored = fut.result()
             futures[fut].__dict__.update(scored.__dict__)
+            verdict = f"{scored.score:.6g}" if scored.ok else f"failed: {scored.reason[:80]}"
+            print(f"  {len(rows) - len(pending)}/{len(rows)} {scored.participant}: {verdict}", file=sys.stderr,
+                  flush=True)
         if not done and remaining is not None and remaining <= 0:
             break
     for fut in pending:  # past the deadline: the worker threads end on their own (shorter) timeouts

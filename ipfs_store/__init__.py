@@ -12,12 +12,25 @@ unsafe, if it is deeper than MAX_DEPTH levels, holds more than MAX_ENTRIES entri
 """
 from .base import DEFAULT_MAX_BYTES, Storage, check_cid
 from .digest import sha256_file, sha256_path, sha256_tree
-from .embedded import EmbeddedKubo
 from .errors import IntegrityError, StorageError, TooLargeError
-from .rpc import KuboRPC
 from .rules import DEFAULT_TIMEOUT_S, MAX_DEPTH, MAX_ENTRIES, MAX_NAME_BYTES, MAX_PATH_BYTES
 from .settings import default_data_dir, default_repo_path, open_storage
 from .tree import check_tree, path_size, remove_tree
+
+
+def __getattr__(name: str):
+    """The two backends on first use: the RPC client's HTTP stack and the embedded node's library
+    cost a few hundred ms to import, which a command that only reads the chain never needs."""
+    if name == "EmbeddedKubo":
+        from .embedded import EmbeddedKubo
+
+        return EmbeddedKubo
+    if name == "KuboRPC":
+        from .rpc import KuboRPC
+
+        return KuboRPC
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

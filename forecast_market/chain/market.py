@@ -70,16 +70,20 @@ def market_abi() -> list[dict]:
     return json.loads(ABI_FILE.read_text())
 
 
-def _contract_address(address: str) -> str:
-    """``address`` checksummed, if a contract is deployed there; else a ChainError saying what to check."""
-    from brownie import network, web3
+def _contract_address(address: str, w3=None, network_name: str | None = None) -> str:
+    """``address`` checksummed, if a contract is deployed there; else a ChainError saying what to check.
+    ``w3``: a web3 connected to ``network_name`` (default: brownie's)."""
     from eth_utils import is_address, to_checksum_address
 
+    if w3 is None:
+        from brownie import network, web3
+
+        w3, network_name = web3, network.show_active()
     if not is_address(str(address)):
         raise ChainError(f"{address!r} is not an address: write 0x followed by 40 hex digits (--market / MARKET_ADDRESS)")
     address = to_checksum_address(str(address))
-    if not web3.eth.get_code(address):
-        raise ChainError(f"there is no contract at {address} on '{network.show_active()}': check --market / "
+    if not w3.eth.get_code(address):
+        raise ChainError(f"there is no contract at {address} on '{network_name}': check --market / "
                          "MARKET_ADDRESS and --network")
     return address
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 # `{0}`, `{1}`... are the error's arguments in order; `{n:t}` shows a deadline (unix seconds) as a UTC date.
 ERROR_TEXT = {
-    "UnknownCompetition": "there is no competition {0} on this market; `market status` lists what exists",
-    "InvalidDeadlines": "deadlines must be in the future and increasing, each window 1 hour to 90 days long (the "
-                        "first at most 90 days): submission {0:t} < reveal {1:t} < evaluation {2:t} (now {3:t})",
+    "UnknownCompetition": "there is no competition {0} on this market; `market list` shows the competitions it has",
+    "InvalidDeadlines": "the submission deadline must be in the future and at most 90 days away, and the reveal "
+                        "and evaluation windows after it each 1 hour to 90 days long: submission {0:t}, reveal "
+                        "{1:t}, evaluation {2:t} (now {3:t})",
     "InvalidPrizeSplit": "the prize split must be 1 to 3 positive shares in basis points summing to 10000 "
                          "(e.g. 5000,3000,2000)",
     "InvalidTask": "the task needs a data CID, a target column, a sequence length and a horizon above zero",

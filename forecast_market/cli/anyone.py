@@ -8,7 +8,9 @@ import click
 
 from ..protocol import SCORING_LIMITS
 from ..settings import settings
+from ..show import when
 from .context import EXIT_MISMATCH, Ctx, off_chain, on_chain
+from .output import emit, emit_json, progress, routed
 from .params import COMPETITION_ID
 from .stages import work_dir_option
 
@@ -46,7 +48,9 @@ def deploy(ctx: Ctx):
     from ..errors import ChainError
 
     market = deploy_market(ctx.account(0))
-    click.echo(f"recorded in {record_deployment(market)}")
+    path = record_deployment(market)
+    emit(f"ForecastMarket {market.address} deployed by {market.tx.sender}")
+    emit(f"recorded in {path}")
     if settings().etherscan_token and not is_local():
         try:
             _publish(market)
@@ -76,17 +80,7 @@ def _publish(market) -> None:
 
     verdict = publish_market_source(market, settings().etherscan_token, settings().explorer_api_url,
                                     echo=lambda line: click.echo(line, err=True))
-    click.echo(f"source of {market.address} on the block explorer: {verdict}")
-
-
-@click.command()
-@click.argument("competition_id", type=COMPETITION_ID)
-@on_chain(signs=False)
-def status(ctx: Ctx, competition_id):
-    """Anyone: phase, deadlines, submissions, ranking and balances of a competition."""
-    from ..status import status as run
-
-    run(ctx.market(), competition_id)
+    emit(f"source of {market.address} on the block explorer: {verdict}")
 
 
 @click.command()
@@ -95,30 +89,49 @@ def status(ctx: Ctx, competition_id):
               help="Largest difference (metric units) still counted as a match; floating point can differ "
                    "across CPUs.")
 @work_dir_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON for scripts: every check (participant, posted and recomputed scores as integers "
+                   "with 6 decimals, match) and whether all matched.")
 @on_chain(signs=False)
-def verify(ctx: Ctx, competition_id, tolerance, work_dir):
-    """Anyone: recompute every posted score from chain + IPFS; exit 3 on any mismatch."""
+def verify(ctx: Ctx, competition_id, tolerance, work_dir, as_json):
+    """Anyone: recompute every posted score from chain + IPFS; exit 3 on any mismatch.
+
+    Fetches the revealed test set and every revealed bundle (checked against the digests on chain),
+    scores each in its own resource-limited process as the organizer must have, and compares the
+    scores and the ranking with what is on chain. Progress goes to stderr."""
+    from dataclasses import asdict
+
     from ..audit import verify as run
 
-    ok, _ = run(ctx.market(), competition_id, work_dir=work_dir, tolerance=tolerance,
-                timeout_s=SCORING_LIMITS.timeout_s, memory_mb=SCORING_LIMITS.memory_mb)
+    with routed(results_only=as_json):
+        ok, checks = run(ctx.market(), competition_id, work_dir=work_dir, tolerance=tolerance,
+                         timeout_s=SCORING_LIMITS.timeout_s, memory_mb=SCORING_LIMITS.memory_mb)
+        if as_json:
+            emit_json({"competition": competition_id, "ok": ok, "checks": [asdict(c) for c in checks]})
     if not ok:
         sys.exit(EXIT_MISMATCH)
 
 
 @click.command()
+@click.argument("competition_id", type=COMPETITION_ID, required=False)
 @click.option("--seconds", type=click.IntRange(min=1), default=None, help="Move the clock forward this much.")
 @click.option("--to", "to", type=click.Choice(["reveal", "evaluation", "expiry"]), default=None,
-              help="Move the clock to the start of a competition's phase.")
-@click.option("--competition", "comp_id", type=COMPETITION_ID, default=1, show_default=True)
+              help="Move the clock to the start of COMPETITION_ID's phase: reveal (its submission deadline), "
+                   "evaluation (its reveal deadline) or expiry (its evaluation deadline).")
+@click.option("--competition", "old_comp_id", type=COMPETITION_ID, default=None, hidden=True,
+              help="Deprecated: give the id as the first argument.")
 @on_chain
-def advance(ctx: Ctx, seconds, to, comp_id):
-    """Local chains only: move block time forward (past a deadline)."""
+def advance(ctx: Ctx, competition_id, seconds, to, old_comp_id):
+    """Local chains only: move block time forward, by --seconds or to a competition's next phase
+    (`market advance 3 --to reveal`). COMPETITION_ID defaults to 1."""
     from ..chain import advance_past, competition, is_local, mine_at, now
     from ..errors import ChainError
 
     if (seconds is None) == (to is None):
         raise click.UsageError("give exactly one of --seconds or --to")
+    if old_comp_id is not None:
+        progress("--competition is deprecated: write the id first, `market advance ID --to ...`")
+    comp_id = competition_id or old_comp_id or 1
     if not is_local():
         raise ChainError("advance moves time only on a local chain")
     if seconds is not None:
@@ -126,7 +139,7 @@ def advance(ctx: Ctx, seconds, to, comp_id):
     else:
         c = competition(ctx.market(), comp_id)
         advance_past({"reveal": c["submissionEnd"], "evaluation": c["revealEnd"], "expiry": c["evaluationEnd"]}[to])
-    click.echo(f"block time is now {now()}")
+    emit(f"block time is now {now()} ({when(now())})")
 
 
 @click.command()

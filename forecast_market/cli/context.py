@@ -7,6 +7,7 @@ and exit code 1.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -20,6 +21,12 @@ class Ctx:
 
     def __init__(self, network_name: str, market: str | None, account: str | None):
         self.network_name, self.market_address, self.account_spec = network_name, market, account
+
+    def reader(self):
+        """Read-only access through web3 alone (no brownie project to load): see forecast_market.reader."""
+        from ..reader import open_reader
+
+        return open_reader(self.network_name, self.market_address)
 
     def connect(self, *, allow_ephemeral: bool = False, needs_key: bool = True) -> None:
         from ..chain import connect
@@ -53,26 +60,33 @@ class Ctx:
 
 @contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Errors a user can act on become one line (click prints ``Error: ...``) and exit code 1."""
-    from brownie.exceptions import VirtualMachineError
-
+    """Errors a user can act on become one line (click prints ``Error: ...``) and exit code 1.
+    Output is routed as :mod:`.output` describes: stdout carries only the application's lines."""
     from ipfs_store import StorageError
-    from ml_models import MLError
+    from ml_models.errors import MLError
 
-    from ..chain import explain_revert
     from ..errors import AppError, ProblemsError, one_line
+    from .output import routed
 
     try:
-        yield
+        with routed():
+            yield
     except ProblemsError as exc:  # one line per problem
         raise click.ClickException("\n".join([one_line(exc.what) + ":"] + [f"  - {p}" for p in exc.problems])) from exc
     except (AppError, StorageError, MLError) as exc:
         raise click.ClickException(one_line(exc)) from exc
-    except VirtualMachineError as exc:
-        raise click.ClickException(one_line(explain_revert(exc.revert_msg))) from exc
     except ConnectionError as exc:
         raise click.ClickException(one_line(f"cannot reach the chain: {exc}; check --network and the RPC URL "
                                             "in .env")) from exc
+    except Exception as exc:
+        if "brownie" in sys.modules:  # loaded by commands that sign; read-only ones never load it
+            from brownie.exceptions import VirtualMachineError
+
+            from ..chain import explain_revert
+
+            if isinstance(exc, VirtualMachineError):
+                raise click.ClickException(one_line(explain_revert(exc.revert_msg))) from exc
+        raise
 
 
 def on_chain(f: Callable | None = None, *, ephemeral: bool = False, signs: bool = True) -> Callable:
@@ -92,6 +106,18 @@ def on_chain(f: Callable | None = None, *, ephemeral: bool = False, signs: bool 
         return wrapper
 
     return decorate(f) if f is not None else decorate
+
+
+def reads(fn: Callable) -> Callable:
+    """Decorate a read-only command: it receives a :class:`~forecast_market.reader.Reader` first
+    (web3 only, no brownie), with the same one-line errors."""
+    @click.pass_obj
+    @functools.wraps(fn)
+    def wrapper(ctx: Ctx, *args, **kwargs):
+        with one_line_errors():
+            return fn(ctx.reader(), *args, **kwargs)
+
+    return wrapper
 
 
 def off_chain(fn: Callable) -> Callable:

@@ -52,9 +52,13 @@ class Address(click.ParamType):
 
 
 class Hours(click.ParamType):
-    """A positive number of hours, converted to whole seconds."""
+    """A positive number of hours, converted to whole seconds, within the contract's window limits
+    (``minimum_s``/``maximum_s``; the rule named in the message is the contract's)."""
 
     name = "HOURS"
+
+    def __init__(self, *, minimum_s: int = 1, maximum_s: int = 90 * 24 * 3600, what: str = "this window"):
+        self.minimum_s, self.maximum_s, self.what = minimum_s, maximum_s, what
 
     def convert(self, value, param, ctx) -> int:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -65,4 +69,9 @@ class Hours(click.ParamType):
             self.fail(f"{value!r} is not a number of hours", param, ctx)
         if not 0 < hours < 1e6:
             self.fail(f"{value!r}: give a positive number of hours", param, ctx)
-        return int(round(hours * 3600))
+        seconds = int(round(hours * 3600))
+        if not self.minimum_s <= seconds <= self.maximum_s:
+            low = f"at least {self.minimum_s / 3600:g} hour(s)" if self.minimum_s > 1 else "more than 0 hours"
+            self.fail(f"{value!r}: {self.what} must be {low} and at most {self.maximum_s // 3600:,} hours "
+                      f"({self.maximum_s // 86400} days), the contract's limits", param, ctx)
+        return seconds

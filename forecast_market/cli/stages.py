@@ -7,9 +7,10 @@ import click
 
 from ml_models.metrics import METRICS
 
-from ..protocol import BPS, MAX_WINNERS, SCORING_LIMITS
+from ..protocol import BPS, MAX_WINDOW_S, MAX_WINNERS, MIN_WINDOW_S, SCORING_LIMITS
 from ..stages import evaluation, initialization, preprocessing, submission
 from .context import Ctx, off_chain, on_chain
+from .output import emit, routed
 from .params import COMPETITION_ID, Ether, Hours
 
 TASK, TERMS, TRAINING = preprocessing.DEFAULTS, initialization.DEFAULTS, submission.DEFAULTS
@@ -109,10 +110,13 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--reward", "reward_wei", default="1", show_default=True, type=Ether(positive=True),
               help="Reward in ETH, escrowed now.")
 @click.option("--metric", default=None, type=click.Choice(METRIC_NAMES),
-              help="How models are scored on the test set. Regression tasks: rmse (default), mae, mase, smape or "
-                   "directional_accuracy. The direction task: brier (default) or log_loss, proper scoring rules on "
-                   "the forecast probability, lower is better, so an honest probability beats a confident guess "
-                   "and models do not tie on a hit rate.")
+              help="How forecasts are scored on the hidden test set. Regression tasks: rmse (root mean squared "
+                   "error, the default), mae (mean absolute error), mase (MAE divided by a seasonal naive "
+                   "forecast's MAE on the training data), smape (symmetric mean absolute percentage error, 0-200), "
+                   "all lower-is-better; directional_accuracy (share of rises or falls over the horizon forecast "
+                   "right, 0-1, higher-is-better). The direction task: brier (default) or log_loss, proper scoring "
+                   "rules on the forecast probability, lower is better, so an honest probability beats a confident "
+                   "guess and models do not tie on a hit rate.")
 @click.option("--min-score", type=float, default=None,
               help="A score must meet this to win (metric units). Default for regression: any score. Default for "
                    "the direction task: strictly better than the coin flip (always 0.5), which scores 0.25 Brier "
@@ -124,26 +128,48 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--deposit", "deposit_wei", default="0", show_default=True, type=Ether(),
               help="Entry deposit in ETH, held until settlement: returned to entries that reveal a model that "
                    "loads and scores, forfeited by the others.")
-@click.option("--submission-hours", "submission_s", default=TERMS.submission_s / 3600, show_default=True, type=Hours(),
-              help="How long participants may commit, from now.")
-@click.option("--reveal-hours", "reveal_s", default=TERMS.reveal_s / 3600, show_default=True, type=Hours(),
-              help="How long they may reveal after the submission deadline (at least 1).")
-@click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True, type=Hours(),
-              help="How long the organizer may score after the reveal deadline (at least 1).")
+@click.option("--submission-hours", "submission_s", default=TERMS.submission_s / 3600, show_default=True,
+              type=Hours(maximum_s=MAX_WINDOW_S, what="the submission window"),
+              help="How long participants may commit, from now (up to 90 days). Fractions work: 0.5 is 30 minutes.")
+@click.option("--reveal-hours", "reveal_s", default=TERMS.reveal_s / 3600, show_default=True,
+              type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the reveal window"),
+              help="How long participants may reveal after the submission deadline (1 hour to 90 days).")
+@click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True,
+              type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the evaluation window"),
+              help="How long the organizer may score after the reveal deadline (1 hour to 90 days); after it, "
+                   "anyone can settle the competition without evaluation.")
 @click.option("--again", is_flag=True,
               help="Create another competition from a dataset this organizer already used on this market. "
                    "Without it, running init again prints the existing competition's id and sends nothing, "
                    "so a retry never escrows a second reward.")
 @on_chain
 def init(ctx: Ctx, dataset_dir, reward_wei, again, **terms):
-    """Organizer: create a competition from a preprocessed DATASET_DIR.
+    """Organizer: create a competition from a preprocessed DATASET_DIR; prints its id alone on stdout
+    (`ID=$(market init ...)`), the details on stderr.
 
     A window, horizon or season that the published training rows cannot train every strategy
     with is refused, naming the largest value that works, before any reward is escrowed.
     """
-    comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
-                                        again=again, **terms)
-    click.echo(comp_id)
+    with routed(results_only=True):
+        comp_id = initialization.initialize(ctx.market(), ctx.account(0), dataset_dir, reward_wei=reward_wei,
+                                            again=again, **terms)
+        emit(comp_id)
+
+
+@click.command()
+@click.argument("competition_id", type=COMPETITION_ID)
+@on_chain
+def cancel(ctx: Ctx, competition_id):
+    """Organizer: withdraw a competition nobody has entered yet; the reward is credited back to you
+    (`market settle` withdraws it). Refused once anyone has committed."""
+    from ..chain import competition, transact
+    from ..show import eth
+
+    market, organizer = ctx.market(), ctx.account(0)
+    comp = competition(market, competition_id)
+    transact(market.cancel, competition_id, sender=organizer)
+    emit(f"competition {competition_id} cancelled; its reward of {eth(comp['reward'])} is credited to "
+         f"{organizer.address}: `market settle` withdraws it")
 
 
 @click.command()
@@ -220,9 +246,15 @@ def evaluate(ctx: Ctx, competition_id, no_finalize, **options):
     --margin seconds before the evaluation deadline. Running it again resumes: scores already
     posted are not computed again.
     """
+    from ..reader import reader_for
+    from ..show import leaderboard_lines
     from ..stages.evaluation import evaluate as run
+    from ..views import leaderboard_view
 
-    run(ctx.market(), ctx.account(0), competition_id, finalize=not no_finalize, **options)
+    market = ctx.market()
+    result = run(market, ctx.account(0), competition_id, finalize=not no_finalize, **options)
+    if result["rows"]:
+        emit("\n".join(leaderboard_lines(leaderboard_view(reader_for(market), competition_id))))
 
 
 @click.command()

@@ -18,6 +18,7 @@ from ..errors import ArtifactError, ChainError
 from ..protocol import SCORING_LIMITS, Phase, ranked
 from ..scoring import Budget, Row, load_data, save_rows, score_revealed
 from ..settings import settings
+from ..show import when
 from .initialization import load_test_set_record
 
 #: Scores posted per transaction.
@@ -37,7 +38,22 @@ def reveal_test_set(market, organizer, comp: dict) -> dict:
         raise ArtifactError(f"the test bundle in {record['test_dir']} now has CID {cid}, not the committed "
                             f"{record['test_cid']}: it was modified after the competition was created")
     transact(market.revealTestSet, comp["id"], cid, bytes.fromhex(record["salt"]), sender=organizer)
-    return competition(market, comp["id"])
+    return _read_after_write(market, comp["id"])
+
+
+def _read_after_write(market, comp_id: int, attempts: int = 20) -> dict:
+    """The competition once a read shows the test set revealed: right after the receipt, a node
+    (anvil mining on an interval; a hosted provider's other backends) can still answer from the
+    block before."""
+    import time
+
+    for _ in range(attempts):
+        comp = competition(market, comp_id)
+        if comp["testRevealed"]:
+            return comp
+        time.sleep(0.5)
+    raise ChainError(f"the node still shows competition {comp_id}'s test set unrevealed after its reveal was "
+                     "mined; run this again in a minute")
 
 
 def post_scores(market, organizer, comp_id: int, rows: list[Row], done: dict[str, int]) -> list[Row]:
@@ -90,7 +106,7 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     comp = competition(market, comp_id)
     if comp["phase"] == Phase.REVEAL and not comp["testRevealed"]:
         print(f"competition {comp_id} is still in its Reveal phase: the test set is revealed and scoring opens "
-              f"at {comp['revealEnd']}, when reveals close; run this again then")
+              f"at {when(comp['revealEnd'])}, when reveals close; run this again then")
         return {"comp": comp, "rows": []}
     if comp["phase"] not in (Phase.REVEAL, Phase.EVALUATION):
         raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: evaluation needs the "
@@ -98,7 +114,7 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "organizer")
     comp = reveal_test_set(market, organizer, comp)
     if comp["phase"] != Phase.EVALUATION:
-        print(f"test set revealed; scoring opens at {comp['revealEnd']} when reveals close")
+        print(f"test set revealed; scoring opens at {when(comp['revealEnd'])} when reveals close")
         return {"comp": comp, "rows": []}
     budget = _budget(comp, timeout_s, memory_mb, margin_s, workers)
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])

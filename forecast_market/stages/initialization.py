@@ -25,6 +25,7 @@ from ..protocol import (
     show_score,
     test_set_commitment,
 )
+from ..show import when
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, k
           f"data {info['data_cid']}, task {info['schema'].get('task', 'regression')}, metric "
           f"{get_metric(params.metric)[1].name} ({'higher' if params.higherIsBetter else 'lower'} is better, "
           f"minimum {'none' if params.minScore == any_score_qualifies(params.higherIsBetter) else show_score(params.minScore)}), "
-          f"submissions until {params.submissionEnd}")
+          f"submissions until {when(params.submissionEnd)}")
     return comp_id
 
 

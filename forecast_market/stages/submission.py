@@ -247,6 +247,13 @@ def reveal(market, participant, comp_id: int, *, keystore: Keystore | None = Non
     """Reveal the committed model with the salt saved by :func:`submit`."""
     from brownie import network
 
+    status = submission_status(market, comp_id, participant.address)
+    if status == Status.NONE:  # before the salt store: it has no salt because nothing was committed
+        raise ChainError(f"{participant.address} has no commitment in competition {comp_id}: `market submit "
+                         f"{comp_id}` commits one before the submission deadline (check --account)")
+    if status != Status.COMMITTED:
+        raise ChainError(f"{participant.address} has already revealed in competition {comp_id} (now {status}); "
+                         f"`market status {comp_id}` shows where it stands")
     record = (keystore or Keystore()).load(network.chain.id, market.address, comp_id, "participant",
                                            participant.address)
     tx = transact(market.reveal, comp_id, record["model_cid"], to_bytes32(record["model_sha256"]),

@@ -74,7 +74,8 @@ def test_a_whole_competition_on_a_hosted_testnet(rpc, keys, market_cli, tmp_path
     for who in ("p1", "p2", "p3"):
         run(who, "reveal", cid)
     rpc.sleep(HOUR + 5)
-    run("organizer", "evaluate", cid, "--margin", "60")
+    evaluated = run("organizer", "evaluate", cid, "--margin", "60")
+    assert "RMSE" in evaluated.stdout and "Transaction sent" not in evaluated.stdout  # the scores, no brownie lines
     verify = run(None, "verify", cid)  # anyone, with no key
     assert "3/3 scores confirmed" in verify.stdout
     paid = [run(who, "settle", cid).stdout for who in ("p1", "p2", "p3", "organizer")]
@@ -82,9 +83,20 @@ def test_a_whole_competition_on_a_hosted_testnet(rpc, keys, market_cli, tmp_path
     status = run(None, "status", cid).stdout
     assert "phase Finalized" in status
     assert "eth_sendTransaction" not in rpc.refused  # nothing was signed by the node
+    board = json.loads(run(None, "leaderboard", cid, "--json").stdout)  # web3 alone, no key
+    assert len(board["entries"]) == 3
+    assert sum(e["rank"] is not None for e in board["entries"]) == 2
+    listed = json.loads(run(None, "list", "--json").stdout)["competitions"]
+    assert [(c["id"], c["phase"]) for c in listed] == [(int(cid), "Finalized")]
+    mine = json.loads(run("p1", "mine", "--json").stdout)
+    assert mine["account"] == keys["p1"].address and mine["entries"][0]["competition"] == int(cid)
     # months later: more blocks since the deployment than the provider serves in one eth_getLogs
+    before = json.loads(run(None, "status", cid, "--json").stdout), run(None, "leaderboard", cid).stdout
     rpc.anvil("anvil_mine", [hex(2_500)])
-    assert run(None, "status", cid).stdout == status
+    after = json.loads(run(None, "status", cid, "--json").stdout), run(None, "leaderboard", cid).stdout
+    for view in (before[0], after[0]):
+        view["now"] = view["leaderboard"]["now"] = 0  # the chain's clock moved on
+    assert after == before
 
 
 @pytest.mark.parametrize("args, words", [
