@@ -1,0 +1,117 @@
+"""numpy (ml_models.intinfer) and Solidity (contracts/lib/FixedPointRNN.sol) agree bit for bit.
+
+Hypothesis draws the shapes, magnitudes and a seed; each example runs a batch of random inputs
+and states through one random cell in a single eth_call, so thousands of steps are compared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import ONE, ints, random_cell
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ml_models.intinfer import (
+    abs_error_step, dense_step, exp_neg, gru_step, lstm_step, mae_q, mse_q, rmse_q, sigmoid, simple_rnn_step,
+    squared_error_step, tanh,
+)
+
+BATCH = 24
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+edges = [0, 1, -1, ONE, -ONE, ONE // 2, 11629080, 11629079, 11629081, 25 * 11629080, 26 * 11629080 - 1, 2**40, -(2**40)]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([2**20, 2**25, 2**28, 2**33]))
+def test_activations_match(harness, seed, spread):
+    rng = np.random.default_rng(seed)
+    xs = np.concatenate([np.asarray(edges, dtype=np.int64), rng.integers(-spread, spread, 400)])
+    assert ints(harness.sigmoidMany(ints(xs))) == ints(sigmoid(xs))
+    assert ints(harness.tanhMany(ints(xs))) == ints(tanh(xs))
+    ys = np.abs(xs)
+    assert ints(harness.expNegMany(ints(ys))) == ints(exp_neg(ys))
+
+
+def _states(rng, units, scale, n=BATCH):
+    """Hidden states in [-ONE, ONE] (what a cell can produce) and inputs/cell states of any size."""
+    h = rng.integers(-ONE, ONE + 1, (n, units))
+    c = np.rint(rng.normal(0, 3 * scale, (n, units)) * ONE).astype(np.int64)
+    return h, c
+
+
+cells = st.fixed_dictionaries({
+    "n_in": st.integers(1, 5), "units": st.integers(1, 6), "seed": st.integers(0, 2**32 - 1),
+    "w_scale": st.sampled_from([0.05, 0.5, 2.0, 8.0]), "x_scale": st.sampled_from([0.1, 1.0, 10.0]),
+})
+
+
+def _inputs(p):
+    rng = np.random.default_rng(p["seed"])
+    x = np.rint(rng.normal(0, p["x_scale"], (BATCH, p["n_in"])) * ONE).astype(np.int64)
+    return rng, x
+
+
+@SETTINGS
+@given(p=cells)
+def test_lstm_step_matches(harness, p):
+    rng, x = _inputs(p)
+    wt = random_cell("LSTM", p["n_in"], p["units"], rng, p["w_scale"])
+    h, c = _states(rng, p["units"], p["x_scale"])
+    h2, c2 = lstm_step(x, h, c, wt["w"], wt["u"], wt["b"])
+    got_h, got_c = harness.lstmSteps(ints(x), ints(h), ints(c), ints(wt["w"].ravel()), ints(wt["u"].ravel()), ints(wt["b"]))
+    assert ints(got_h) == ints(h2) and ints(got_c) == ints(c2)
+
+
+@SETTINGS
+@given(p=cells)
+def test_gru_step_matches(harness, p):
+    rng, x = _inputs(p)
+    wt = random_cell("GRU", p["n_in"], p["units"], rng, p["w_scale"])
+    h, _ = _states(rng, p["units"], p["x_scale"])
+    want = gru_step(x, h, wt["w"], wt["u"], wt["b_in"], wt["b_rec"])
+    got = harness.gruSteps(ints(x), ints(h), ints(wt["w"].ravel()), ints(wt["u"].ravel()), ints(wt["b_in"]), ints(wt["b_rec"]))
+    assert ints(got) == ints(want)
+
+
+@SETTINGS
+@given(p=cells)
+def test_simple_rnn_step_matches(harness, p):
+    rng, x = _inputs(p)
+    wt = random_cell("SimpleRNN", p["n_in"], p["units"], rng, p["w_scale"])
+    h, _ = _states(rng, p["units"], p["x_scale"])
+    want = simple_rnn_step(x, h, wt["w"], wt["u"], wt["b"])
+    got = harness.simpleRnnSteps(ints(x), ints(h), ints(wt["w"].ravel()), ints(wt["u"].ravel()), ints(wt["b"]))
+    assert ints(got) == ints(want)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(p=cells, activation=st.sampled_from(["linear", "relu", "sigmoid"]))
+def test_dense_step_matches(harness, p, activation):
+    rng, x = _inputs(p)
+    w = np.rint(rng.normal(0, p["w_scale"], (p["n_in"], p["units"])) * ONE).astype(np.int64)
+    b = np.rint(rng.normal(0, p["w_scale"], p["units"]) * ONE).astype(np.int64)
+    want = dense_step(x, w, b, activation)
+    got = harness.denseSteps(ints(x), ints(w.ravel()), ints(b), ["linear", "relu", "sigmoid"].index(activation))
+    assert ints(got) == ints(want)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), spread=st.sampled_from([2**10, 2**24, 2**40]))
+def test_metric_steps_match(harness, seed, n, spread):
+    rng = np.random.default_rng(seed)
+    p, t = rng.integers(-spread, spread, n), rng.integers(-spread, spread, n)
+    sq = ab = 0
+    for a, b in zip(p, t, strict=True):
+        sq, ab = squared_error_step(sq, a, b), abs_error_step(ab, a, b)
+    assert ints(harness.metrics(ints(p), ints(t))) == [sq, ab, mse_q(p, t), rmse_q(p, t), mae_q(p, t)]
+
+
+def test_unknown_activation_and_bad_shapes_revert(harness):
+    import brownie
+
+    with brownie.reverts():
+        harness.denseSteps([[1]], [1], [0], 3)
+    with brownie.reverts():
+        harness.lstmSteps([[1]], [[0]], [[0]], [1, 2], [1, 2, 3, 4], [0, 0, 0, 0])  # W has 2 entries, needs 4
+    with brownie.reverts():
+        harness.metrics([], [])
