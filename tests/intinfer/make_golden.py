@@ -1,0 +1,71 @@
+"""Write golden.json: fixed inputs and the integers ml_models.intinfer gives for them.
+
+Run once, by hand, when the format changes on purpose (``PYTHONPATH=. python tests/intinfer/make_golden.py``);
+test_golden.py checks that numpy and Solidity still give exactly these integers on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ml_models.intinfer import (
+    ONE, IntNetwork, exp_neg, gru_step, lstm_step, mae_q, mse_q, quantize, rmse_q, sigmoid, simple_rnn_step, tanh,
+)
+from ml_models.spec import ModelSpec
+
+PATH = Path(__file__).with_name("golden.json")
+GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+
+
+def _q(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
+    return np.rint(rng.normal(0, scale, shape) * ONE).astype(np.int64)
+
+
+def _cell(cell: str, rng: np.random.Generator) -> dict:
+    n_in, units, batch = 2, 3, 3
+    g = GATES[cell]
+    case = {"cell": cell, "x": _q(rng, batch, n_in, scale=2.0), "h": rng.integers(-ONE, ONE + 1, (batch, units)),
+            "c": _q(rng, batch, units, scale=2.0), "w": _q(rng, n_in, g * units), "u": _q(rng, units, g * units)}
+    if cell == "LSTM":
+        case["b"] = _q(rng, g * units)
+        case["h2"], case["c2"] = lstm_step(case["x"], case["h"], case["c"], case["w"], case["u"], case["b"])
+    elif cell == "GRU":
+        case["b_in"], case["b_rec"] = _q(rng, g * units), _q(rng, g * units)
+        case["h2"] = gru_step(case["x"], case["h"], case["w"], case["u"], case["b_in"], case["b_rec"])
+    else:
+        case["b"] = _q(rng, g * units)
+        case["h2"] = simple_rnn_step(case["x"], case["h"], case["w"], case["u"], case["b"])
+    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in case.items()}
+
+
+def _network(rng: np.random.Generator) -> dict:
+    spec = ModelSpec(cell="GRU", layers=2, units=4, dense_units=2, sequence_length=4)
+    shapes = [(2, 12), (4, 12), (2, 12), (4, 12), (4, 12), (2, 12), (4, 2), (2,), (2, 1), (1,)]
+    weights = [rng.normal(0, 0.7, s).astype(np.float32) for s in shapes]
+    windows = rng.normal(0, 1.5, (5, 4, 2))
+    net = IntNetwork.from_weights(spec, weights, 2)
+    return {"spec": spec.to_dict(), "n_features": 2, "weights": [w.astype(float).tolist() for w in weights],
+            "windows": windows.tolist(), "outputs": net.predict(quantize(windows)).tolist()}
+
+
+def build() -> dict:
+    rng = np.random.default_rng(20261126)
+    xs = np.concatenate([np.asarray([0, 1, -1, ONE, -ONE, 11629080, 2**40, -(2**40)], dtype=np.int64),
+                         _q(rng, 32, scale=4.0)])
+    p, t = _q(rng, 20, scale=3.0), _q(rng, 20, scale=3.0)
+    return {
+        "format": {"fractional_bits": 24, "one": ONE},
+        "activations": {"x": xs.tolist(), "sigmoid": sigmoid(xs).tolist(), "tanh": tanh(xs).tolist(),
+                        "exp_neg_abs": exp_neg(np.abs(xs)).tolist()},
+        "cells": [_cell(c, rng) for c in ("LSTM", "GRU", "SimpleRNN")],
+        "network": _network(rng),
+        "metrics": {"pred": p.tolist(), "target": t.tolist(), "mse": mse_q(p, t), "rmse": rmse_q(p, t), "mae": mae_q(p, t)},
+    }
+
+
+if __name__ == "__main__":
+    PATH.write_text(json.dumps(build(), separators=(",", ":")) + "\n")
+    print(f"wrote {PATH} ({PATH.stat().st_size} bytes)")
