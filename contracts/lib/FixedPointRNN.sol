@@ -11,7 +11,9 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 /// product is accumulated exactly at 2F bits (bias shifted up by F) and shifted down once.
 /// Weights are flattened row-major in Keras's layout: kernel[k][j] is w[k * cols + j], gate order
 /// LSTM i f c o, GRU z r h (reset_after = true: bIn and bRec are the two bias rows).
-/// Arithmetic is checked: a value beyond int256 reverts (the numpy side proves far smaller bounds).
+/// Precondition: weights, inputs and states fit int64 (requireInt64), as numpy's load-time bounds
+/// guarantee for every intermediate. The dot-product loop is unchecked assembly (exact under that
+/// precondition); the rest is checked Solidity, so a value beyond int256 reverts.
 library FixedPointRNN {
     uint256 internal constant F = 24;
     int256 internal constant ONE = 16777216; // 2**24
@@ -24,6 +26,7 @@ library FixedPointRNN {
 
     error NegativeExpArgument(int256 y);
     error ShapeMismatch();
+    error OutOfInt64Range(uint256 index, int256 value);
     error UnknownActivation(uint8 activation);
 
     // ------------------------------------------------------------------ activations
@@ -35,8 +38,11 @@ library FixedPointRNN {
         if (k > int256(F)) return 0;
         int256 r = y - k * LN2;
         int256 t = ONE;
-        for (int256 n = EXP_TERMS; n > 0; --n) {
-            t = ONE - ((r * t) >> F) / n;
+        // Unchecked is exact here: 0 <= r < LN2 < 2**24 and 0 < t <= ONE = 2**24 throughout.
+        unchecked {
+            for (int256 n = EXP_TERMS; n > 0; --n) {
+                t = ONE - ((r * t) >> F) / n;
+            }
         }
         return t >> uint256(k);
     }
@@ -56,32 +62,60 @@ library FixedPointRNN {
 
     // ------------------------------------------------------------------ linear algebra
 
-    /// @dev acc[j] = b[j] << F, the start of a dot product accumulated at 2F bits.
-    function _biasUp(int256[] memory b) private pure returns (int256[] memory acc) {
-        acc = new int256[](b.length);
-        for (uint256 j = 0; j < b.length; ++j) {
-            acc[j] = b[j] * ONE;
+    /// @notice Reverts unless every value fits int64: the precondition of the steps below (weights,
+    /// inputs and states from ml_models.intinfer always do; check untrusted arrays once, on loading).
+    function requireInt64(int256[] memory v) internal pure {
+        for (uint256 i = 0; i < v.length; ++i) {
+            if (v[i] < type(int64).min || v[i] > type(int64).max) revert OutOfInt64Range(i, v[i]);
         }
     }
 
-    /// @dev acc[j] += sum_k x[k] * w[k * cols + j], with cols = acc.length.
-    function _accumulate(int256[] memory acc, int256[] memory x, int256[] memory w) private pure {
-        uint256 cols = acc.length;
-        if (w.length != x.length * cols) revert ShapeMismatch();
-        for (uint256 k = 0; k < x.length; ++k) {
-            int256 xk = x[k];
-            if (xk == 0) continue;
-            uint256 row = k * cols;
-            for (uint256 j = 0; j < cols; ++j) {
-                acc[j] += xk * w[row + j];
+    /// @dev acc[j] = b[j] << F, the start of a dot product accumulated at 2F bits (exact for |b| < 2**231:
+    /// shl of a two's-complement word multiplies by 2**F).
+    function _biasUp(int256[] memory b) private pure returns (int256[] memory acc) {
+        acc = new int256[](b.length);
+        assembly ("memory-safe") {
+            let n := shl(5, mload(b))
+            for { let o := 0x20 } iszero(gt(o, n)) { o := add(o, 0x20) } {
+                mstore(add(acc, o), shl(F, mload(add(b, o))))
             }
         }
     }
 
-    /// @dev acc[j] >>= F (floor), in place.
+    /// @dev acc[j] += sum_k x[k] * w[k * cols + j], with cols = acc.length. The inner loop is
+    /// assembly with EVM (wrapping) mul and add, which is exact as long as the true sums fit int256:
+    /// with every x and w in int64 (see requireInt64) each product is below 2**126, so from a start
+    /// below 2**200 (a bias << F) fewer than 2**90 products stay below 2**255. Checked Solidity
+    /// costs several times the gas here.
+    function _accumulate(int256[] memory acc, int256[] memory x, int256[] memory w) private pure {
+        uint256 cols = acc.length;
+        if (w.length != x.length * cols) revert ShapeMismatch();
+        assembly ("memory-safe") {
+            let accp := add(acc, 0x20)
+            let xp := add(x, 0x20)
+            let wp := add(w, 0x20)
+            let stride := shl(5, cols)
+            let end := add(accp, stride)
+            for { let k := 0 } lt(k, mload(x)) { k := add(k, 1) } {
+                let xk := mload(add(xp, shl(5, k)))
+                if xk {
+                    let row := add(wp, mul(k, stride))
+                    for { let p := accp } lt(p, end) { p := add(p, 0x20) } {
+                        mstore(p, add(mload(p), mul(xk, mload(add(row, sub(p, accp))))))
+                    }
+                }
+            }
+        }
+    }
+
+    /// @dev acc[j] >>= F (arithmetic shift: floor), in place.
     function _shiftDown(int256[] memory acc) private pure returns (int256[] memory) {
-        for (uint256 j = 0; j < acc.length; ++j) {
-            acc[j] = acc[j] >> F;
+        assembly ("memory-safe") {
+            let n := shl(5, mload(acc))
+            for { let o := 0x20 } iszero(gt(o, n)) { o := add(o, 0x20) } {
+                let p := add(acc, o)
+                mstore(p, sar(F, mload(p)))
+            }
         }
         return acc;
     }
@@ -168,9 +202,18 @@ library FixedPointRNN {
     {
         if (activation > SIGMOID) revert UnknownActivation(activation);
         y = affine(x, w, b);
-        if (activation == LINEAR) return y;
-        for (uint256 j = 0; j < y.length; ++j) {
-            y[j] = activation == RELU ? (y[j] > 0 ? y[j] : int256(0)) : sigmoid(y[j]);
+        if (activation == RELU) {
+            assembly ("memory-safe") {
+                let n := shl(5, mload(y))
+                for { let o := 0x20 } iszero(gt(o, n)) { o := add(o, 0x20) } {
+                    let p := add(y, o)
+                    if slt(mload(p), 0) { mstore(p, 0) }
+                }
+            }
+        } else if (activation == SIGMOID) {
+            for (uint256 j = 0; j < y.length; ++j) {
+                y[j] = sigmoid(y[j]);
+            }
         }
     }
 

@@ -43,7 +43,7 @@ in int256 with checked arithmetic, so within these bounds both give the same int
 from __future__ import annotations
 
 from .cells import abs_error_step, dense_step, gru_step, lstm_step, simple_rnn_step, squared_error_step
-from .fixed import F, LN2, ONE, dequantize, exp_neg, quantize, sigmoid, tanh
+from .fixed import LN2, ONE, F, dequantize, exp_neg, quantize, sigmoid, tanh
 from .network import DEFAULT_INPUT_BOUND, IntInferError, IntNetwork, error_sums, mae_q, mse_q, rmse_q
 
 __all__ = [

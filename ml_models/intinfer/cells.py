@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixed import F, ONE, sigmoid, tanh
+from .fixed import ONE, F, sigmoid, tanh
 
 __all__ = ["abs_error_step", "dense_step", "gru_step", "lstm_step", "simple_rnn_step", "squared_error_step"]
 

@@ -12,7 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from ml_models.intinfer import (
-    ONE, IntNetwork, exp_neg, gru_step, lstm_step, mae_q, mse_q, quantize, rmse_q, sigmoid, simple_rnn_step, tanh,
+    ONE,
+    IntNetwork,
+    exp_neg,
+    gru_step,
+    lstm_step,
+    mae_q,
+    mse_q,
+    quantize,
+    rmse_q,
+    sigmoid,
+    simple_rnn_step,
+    tanh,
 )
 from ml_models.spec import ModelSpec
 

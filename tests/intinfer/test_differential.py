@@ -12,8 +12,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ml_models.intinfer import (
-    abs_error_step, dense_step, exp_neg, gru_step, lstm_step, mae_q, mse_q, rmse_q, sigmoid, simple_rnn_step,
-    squared_error_step, tanh,
+    abs_error_step,
+    dense_step,
+    exp_neg,
+    gru_step,
+    lstm_step,
+    mae_q,
+    mse_q,
+    rmse_q,
+    sigmoid,
+    simple_rnn_step,
+    squared_error_step,
+    tanh,
 )
 
 BATCH = 24
@@ -115,3 +125,7 @@ def test_unknown_activation_and_bad_shapes_revert(harness):
         harness.lstmSteps([[1]], [[0]], [[0]], [1, 2], [1, 2, 3, 4], [0, 0, 0, 0])  # W has 2 entries, needs 4
     with brownie.reverts():
         harness.metrics([], [])
+    harness.requireInt64([2**63 - 1, -(2**63), 0])
+    for bad in (2**63, -(2**63) - 1):
+        with brownie.reverts():
+            harness.requireInt64([0, bad])

@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from ml_models.intinfer import (
-    ONE, IntInferError, IntNetwork, dequantize, exp_neg, mae_q, mse_q, quantize, rmse_q, sigmoid, tanh,
+    ONE,
+    IntInferError,
+    IntNetwork,
+    dequantize,
+    exp_neg,
+    mae_q,
+    mse_q,
+    quantize,
+    rmse_q,
+    sigmoid,
+    tanh,
 )
 from ml_models.spec import ModelSpec
 
@@ -99,3 +109,14 @@ def test_metrics_are_exact_floors_and_refuse_mismatched_vectors():
         mse_q(p, t[:2])
     with pytest.raises(IntInferError):
         mae_q(p[:0], t[:0])
+
+
+def test_the_package_imports_no_tensorflow_or_keras():
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys, ml_models.intinfer, ml_models.intinfer.bench; "
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(out.stdout) == []

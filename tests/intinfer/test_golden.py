@@ -9,7 +9,19 @@ import numpy as np
 from conftest import ints
 
 from ml_models.intinfer import (
-    F, ONE, IntNetwork, exp_neg, gru_step, lstm_step, mae_q, mse_q, quantize, rmse_q, sigmoid, simple_rnn_step, tanh,
+    ONE,
+    F,
+    IntNetwork,
+    exp_neg,
+    gru_step,
+    lstm_step,
+    mae_q,
+    mse_q,
+    quantize,
+    rmse_q,
+    sigmoid,
+    simple_rnn_step,
+    tanh,
 )
 from ml_models.spec import ModelSpec
 
