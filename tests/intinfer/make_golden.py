@@ -7,6 +7,7 @@ test_golden.py checks that numpy and Solidity still give exactly these integers 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +16,19 @@ from ml_models.intinfer import (
     ONE,
     IntNetwork,
     exp_neg,
-    gru_step,
-    lstm_step,
     mae_q,
     mse_q,
     quantize,
     rmse_q,
     sigmoid,
-    simple_rnn_step,
     tanh,
 )
 from ml_models.spec import ModelSpec
 
+sys.path.insert(0, str(Path(__file__).parent))
+from cases import numpy_step, random_cell  # noqa: E402
+
 PATH = Path(__file__).with_name("golden.json")
-GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
 
 def _q(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -37,19 +37,10 @@ def _q(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
 
 def _cell(cell: str, rng: np.random.Generator) -> dict:
     n_in, units, batch = 2, 3, 3
-    g = GATES[cell]
     case = {"cell": cell, "x": _q(rng, batch, n_in, scale=2.0), "h": rng.integers(-ONE, ONE + 1, (batch, units)),
-            "c": _q(rng, batch, units, scale=2.0), "w": _q(rng, n_in, g * units), "u": _q(rng, units, g * units)}
-    if cell == "LSTM":
-        case["b"] = _q(rng, g * units)
-        case["h2"], case["c2"] = lstm_step(case["x"], case["h"], case["c"], case["w"], case["u"], case["b"])
-    elif cell == "GRU":
-        case["b_in"], case["b_rec"] = _q(rng, g * units), _q(rng, g * units)
-        case["h2"] = gru_step(case["x"], case["h"], case["w"], case["u"], case["b_in"], case["b_rec"])
-    else:
-        case["b"] = _q(rng, g * units)
-        case["h2"] = simple_rnn_step(case["x"], case["h"], case["w"], case["u"], case["b"])
-    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in case.items()}
+            "c": _q(rng, batch, units, scale=2.0), **random_cell(cell, n_in, units, rng, 1.0)}
+    case = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in case.items()}
+    return {**case, **numpy_step(case)}
 
 
 def _network(rng: np.random.Generator) -> dict:

@@ -7,21 +7,20 @@ and states through one random cell in a single eth_call, so thousands of steps a
 from __future__ import annotations
 
 import numpy as np
-from conftest import ONE, ints, random_cell
+import pytest
+from cases import chain_step, ints, numpy_step, random_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ml_models.intinfer import (
+    ONE,
     abs_error_step,
     dense_step,
     exp_neg,
-    gru_step,
-    lstm_step,
     mae_q,
     mse_q,
     rmse_q,
     sigmoid,
-    simple_rnn_step,
     squared_error_step,
     tanh,
 )
@@ -61,37 +60,14 @@ def _inputs(p):
     return rng, x
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
 @SETTINGS
 @given(p=cells)
-def test_lstm_step_matches(harness, p):
+def test_cell_step_matches(harness, cell, p):
     rng, x = _inputs(p)
-    wt = random_cell("LSTM", p["n_in"], p["units"], rng, p["w_scale"])
-    h, c = _states(rng, p["units"], p["x_scale"])
-    h2, c2 = lstm_step(x, h, c, wt["w"], wt["u"], wt["b"])
-    got_h, got_c = harness.lstmSteps(ints(x), ints(h), ints(c), ints(wt["w"].ravel()), ints(wt["u"].ravel()), ints(wt["b"]))
-    assert ints(got_h) == ints(h2) and ints(got_c) == ints(c2)
-
-
-@SETTINGS
-@given(p=cells)
-def test_gru_step_matches(harness, p):
-    rng, x = _inputs(p)
-    wt = random_cell("GRU", p["n_in"], p["units"], rng, p["w_scale"])
-    h, _ = _states(rng, p["units"], p["x_scale"])
-    want = gru_step(x, h, wt["w"], wt["u"], wt["b_in"], wt["b_rec"])
-    got = harness.gruSteps(ints(x), ints(h), ints(wt["w"].ravel()), ints(wt["u"].ravel()), ints(wt["b_in"]), ints(wt["b_rec"]))
-    assert ints(got) == ints(want)
-
-
-@SETTINGS
-@given(p=cells)
-def test_simple_rnn_step_matches(harness, p):
-    rng, x = _inputs(p)
-    wt = random_cell("SimpleRNN", p["n_in"], p["units"], rng, p["w_scale"])
-    h, _ = _states(rng, p["units"], p["x_scale"])
-    want = simple_rnn_step(x, h, wt["w"], wt["u"], wt["b"])
-    got = harness.simpleRnnSteps(ints(x), ints(h), ints(wt["w"].ravel()), ints(wt["u"].ravel()), ints(wt["b"]))
-    assert ints(got) == ints(want)
+    case = {"cell": cell, "x": x, **random_cell(cell, p["n_in"], p["units"], rng, p["w_scale"])}
+    case["h"], case["c"] = _states(rng, p["units"], p["x_scale"])
+    assert chain_step(harness, case) == numpy_step(case)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -6,21 +6,18 @@ import json
 from pathlib import Path
 
 import numpy as np
-from conftest import ints
+from cases import chain_step, ints, numpy_step
 
 from ml_models.intinfer import (
     ONE,
     F,
     IntNetwork,
     exp_neg,
-    gru_step,
-    lstm_step,
     mae_q,
     mse_q,
     quantize,
     rmse_q,
     sigmoid,
-    simple_rnn_step,
     tanh,
 )
 from ml_models.spec import ModelSpec
@@ -30,6 +27,10 @@ GOLDEN = json.loads(Path(__file__).with_name("golden.json").read_text())
 
 def _a(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
+
+
+def _expected(case: dict) -> dict:
+    return {k: case[k] for k in ("h2", "c2") if k in case}
 
 
 def test_format_is_the_one_the_golden_values_were_made_with():
@@ -42,15 +43,7 @@ def test_numpy_reproduces_the_golden_activations_cells_network_and_metrics():
     assert ints(sigmoid(x)) == act["sigmoid"] and ints(tanh(x)) == act["tanh"]
     assert ints(exp_neg(np.abs(x))) == act["exp_neg_abs"]
     for case in GOLDEN["cells"]:
-        a = {k: _a(v) for k, v in case.items() if k != "cell"}
-        if case["cell"] == "LSTM":
-            h2, c2 = lstm_step(a["x"], a["h"], a["c"], a["w"], a["u"], a["b"])
-            assert ints(c2) == case["c2"]
-        elif case["cell"] == "GRU":
-            h2 = gru_step(a["x"], a["h"], a["w"], a["u"], a["b_in"], a["b_rec"])
-        else:
-            h2 = simple_rnn_step(a["x"], a["h"], a["w"], a["u"], a["b"])
-        assert ints(h2) == case["h2"], case["cell"]
+        assert numpy_step(case) == _expected(case), case["cell"]
     net = GOLDEN["network"]
     weights = [np.asarray(w, dtype=np.float32) for w in net["weights"]]
     model = IntNetwork.from_weights(ModelSpec.from_dict(net["spec"]), weights, net["n_features"])
@@ -66,14 +59,6 @@ def test_solidity_reproduces_the_golden_activations_cells_and_metrics(harness):
     assert ints(harness.tanhMany(act["x"])) == act["tanh"]
     assert ints(harness.expNegMany([abs(v) for v in act["x"]])) == act["exp_neg_abs"]
     for case in GOLDEN["cells"]:
-        flat = {k: [v for row in case[k] for v in row] for k in ("w", "u")}
-        if case["cell"] == "LSTM":
-            h2, c2 = harness.lstmSteps(case["x"], case["h"], case["c"], flat["w"], flat["u"], case["b"])
-            assert ints(c2) == case["c2"]
-        elif case["cell"] == "GRU":
-            h2 = harness.gruSteps(case["x"], case["h"], flat["w"], flat["u"], case["b_in"], case["b_rec"])
-        else:
-            h2 = harness.simpleRnnSteps(case["x"], case["h"], flat["w"], flat["u"], case["b"])
-        assert ints(h2) == case["h2"], case["cell"]
+        assert chain_step(harness, case) == _expected(case), case["cell"]
     m = GOLDEN["metrics"]
     assert ints(harness.metrics(m["pred"], m["target"]))[2:] == [m["mse"], m["rmse"], m["mae"]]
