@@ -21,7 +21,7 @@ from ..spec import ModelSpec
 from .fixed import ONE, dequantize, exp_neg, quantize, sigmoid, tanh
 from .network import IntNetwork
 
-__all__ = ["activation_errors", "demo_network", "main", "time_inference"]
+__all__ = ["activation_errors", "demo_network", "main", "random_weights", "time_inference"]
 
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 

@@ -8,18 +8,7 @@ from pathlib import Path
 import numpy as np
 from cases import chain_step, ints, numpy_step
 
-from ml_models.intinfer import (
-    ONE,
-    F,
-    IntNetwork,
-    exp_neg,
-    mae_q,
-    mse_q,
-    quantize,
-    rmse_q,
-    sigmoid,
-    tanh,
-)
+from ml_models import intinfer as ii
 from ml_models.spec import ModelSpec
 
 GOLDEN = json.loads(Path(__file__).with_name("golden.json").read_text())
@@ -34,23 +23,23 @@ def _expected(case: dict) -> dict:
 
 
 def test_format_is_the_one_the_golden_values_were_made_with():
-    assert GOLDEN["format"] == {"fractional_bits": F, "one": ONE}
+    assert GOLDEN["format"] == {"fractional_bits": ii.F, "one": ii.ONE}
 
 
 def test_numpy_reproduces_the_golden_activations_cells_network_and_metrics():
     act = GOLDEN["activations"]
     x = _a(act["x"])
-    assert ints(sigmoid(x)) == act["sigmoid"] and ints(tanh(x)) == act["tanh"]
-    assert ints(exp_neg(np.abs(x))) == act["exp_neg_abs"]
+    assert ints(ii.sigmoid(x)) == act["sigmoid"] and ints(ii.tanh(x)) == act["tanh"]
+    assert ints(ii.exp_neg(np.abs(x))) == act["exp_neg_abs"]
     for case in GOLDEN["cells"]:
         assert numpy_step(case) == _expected(case), case["cell"]
     net = GOLDEN["network"]
     weights = [np.asarray(w, dtype=np.float32) for w in net["weights"]]
-    model = IntNetwork.from_weights(ModelSpec.from_dict(net["spec"]), weights, net["n_features"])
-    assert ints(model.predict(quantize(np.asarray(net["windows"])))) == net["outputs"]
+    model = ii.IntNetwork.from_weights(ModelSpec.from_dict(net["spec"]), weights, net["n_features"])
+    assert ints(model.predict(ii.quantize(np.asarray(net["windows"])))) == net["outputs"]
     m = GOLDEN["metrics"]
     p, t = _a(m["pred"]), _a(m["target"])
-    assert [mse_q(p, t), rmse_q(p, t), mae_q(p, t)] == [m["mse"], m["rmse"], m["mae"]]
+    assert [ii.mse_q(p, t), ii.rmse_q(p, t), ii.mae_q(p, t)] == [m["mse"], m["rmse"], m["mae"]]
 
 
 def test_solidity_reproduces_the_golden_activations_cells_and_metrics(harness):
