@@ -28,6 +28,7 @@ library FixedPointRNN {
     error ShapeMismatch();
     error OutOfInt64Range(uint256 index, int256 value);
     error UnknownActivation(uint8 activation);
+    error NonPositiveScale(int256 scale);
 
     // ------------------------------------------------------------------ activations
 
@@ -215,6 +216,20 @@ library FixedPointRNN {
                 y[j] = sigmoid(y[j]);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ preprocessing
+
+    /// @notice A standardised input: (raw - mean) * ONE / scale, the division truncating toward zero.
+    function standardize(int256 raw, int256 mean, int256 scale) internal pure returns (int256) {
+        if (scale <= 0) revert NonPositiveScale(scale);
+        return ((raw - mean) * ONE) / scale;
+    }
+
+    /// @notice A network output in target units: ((out * scale) >> F) + offset (offset: the window's last
+    /// raw target for the delta transform, the target mean for level).
+    function toTargetUnits(int256 out, int256 scale, int256 offset) internal pure returns (int256) {
+        return ((out * scale) >> F) + offset;
     }
 
     // ------------------------------------------------------------------ metrics

@@ -70,6 +70,21 @@ contract FixedPointRNNHarness {
         for (uint256 i = 0; i < xs.length; ++i) ys[i] = FixedPointRNN.denseStep(xs[i], w, b, activation);
     }
 
+    function standardizeMany(int256[] calldata raws, int256 mean, int256 scale) external pure returns (int256[] memory out) {
+        out = new int256[](raws.length);
+        for (uint256 i = 0; i < raws.length; ++i) out[i] = FixedPointRNN.standardize(raws[i], mean, scale);
+    }
+
+    function toTargetUnitsMany(int256[] calldata outs, int256 scale, int256[] calldata offsets)
+        external
+        pure
+        returns (int256[] memory units)
+    {
+        if (outs.length != offsets.length) revert FixedPointRNN.ShapeMismatch();
+        units = new int256[](outs.length);
+        for (uint256 i = 0; i < outs.length; ++i) units[i] = FixedPointRNN.toTargetUnits(outs[i], scale, offsets[i]);
+    }
+
     /// @notice Error sums and the three metrics, accumulated one step at a time.
     function metrics(int256[] calldata preds, int256[] calldata targets)
         external

@@ -27,6 +27,11 @@ Operations (the only ones used; numpy and Solidity agree on each)
   (about 2 units in the last place; ``tests/intinfer/test_fixed.py`` asserts < 2e-7 and < 3e-7).
 * Cells follow Keras exactly (LSTM gates ``i f c o``, GRU ``z r h`` with ``reset_after=True``,
   SimpleRNN tanh), the dense head is ReLU, the output linear or sigmoid; see :mod:`.cells`.
+* Preprocessing (:mod:`.pipeline`): raw data is quantized, standardised as
+  ``(raw - mean) * ONE / scale`` with the division truncating toward zero (Solidity's ``/``; numpy
+  computes it on magnitudes), windows cut as Forecaster does (``delta``: the target minus its last
+  value), and outputs mapped back to target units as ``((out * scale) >> F) + offset`` (offset:
+  the window's last raw target for ``delta``, the target mean for ``level``).
 * Metrics: ``sum (p - t)**2`` (2F bits) and ``sum |p - t|`` (F bits) as unbounded integers
   (uint256 on chain); MSE ``= sum_sq // n``, RMSE ``= isqrt(MSE)``, MAE ``= sum_abs // n``.
 
@@ -45,9 +50,11 @@ from __future__ import annotations
 from .cells import abs_error_step, dense_step, gru_step, lstm_step, simple_rnn_step, squared_error_step
 from .fixed import LN2, ONE, F, dequantize, exp_neg, quantize, sigmoid, tanh
 from .network import DEFAULT_INPUT_BOUND, IntInferError, IntNetwork, error_sums, mae_q, mse_q, rmse_q
+from .pipeline import IntScaler, standardize, to_target_units, windows_at
 
 __all__ = [
-    "DEFAULT_INPUT_BOUND", "F", "LN2", "ONE", "IntInferError", "IntNetwork", "abs_error_step", "dense_step",
-    "dequantize", "error_sums", "exp_neg", "gru_step", "lstm_step", "mae_q", "mse_q", "quantize", "rmse_q",
-    "sigmoid", "simple_rnn_step", "squared_error_step", "tanh",
+    "DEFAULT_INPUT_BOUND", "F", "LN2", "ONE", "IntInferError", "IntNetwork", "IntScaler", "abs_error_step",
+    "dense_step", "dequantize", "error_sums", "exp_neg", "gru_step", "lstm_step", "mae_q", "mse_q", "quantize",
+    "rmse_q", "sigmoid", "simple_rnn_step", "squared_error_step", "standardize", "tanh", "to_target_units",
+    "windows_at",
 ]

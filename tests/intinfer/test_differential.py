@@ -22,7 +22,9 @@ from ml_models.intinfer import (
     rmse_q,
     sigmoid,
     squared_error_step,
+    standardize,
     tanh,
+    to_target_units,
 )
 
 BATCH = 24
@@ -92,6 +94,17 @@ def test_metric_steps_match(harness, seed, n, spread):
     assert ints(harness.metrics(ints(p), ints(t))) == [sq, ab, mse_q(p, t), rmse_q(p, t), mae_q(p, t)]
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([2**20, 2**30, 2**40]),
+       scale=st.one_of(st.integers(16, 2**10), st.integers(2**20, 2**40)))  # results stay in range
+def test_standardize_and_target_units_match(harness, seed, spread, scale):
+    rng = np.random.default_rng(seed)
+    raw, mean = rng.integers(-spread, spread, 60), int(rng.integers(-spread, spread))
+    assert ints(harness.standardizeMany(ints(raw), mean, scale)) == ints(standardize(raw[:, None], [mean], [scale])[:, 0])
+    out, offsets = rng.integers(-(2**30), 2**30, 60), rng.integers(-spread, spread, 60)
+    assert ints(harness.toTargetUnitsMany(ints(out), scale, ints(offsets))) == ints(to_target_units(out, scale, offsets))
+
+
 def test_unknown_activation_and_bad_shapes_revert(harness):
     import brownie
 
@@ -101,6 +114,8 @@ def test_unknown_activation_and_bad_shapes_revert(harness):
         harness.lstmSteps([[1]], [[0]], [[0]], [1, 2], [1, 2, 3, 4], [0, 0, 0, 0])  # W has 2 entries, needs 4
     with brownie.reverts():
         harness.metrics([], [])
+    with brownie.reverts():
+        harness.standardizeMany([1], 0, 0)
     harness.requireInt64([2**63 - 1, -(2**63), 0])
     for bad in (2**63, -(2**63) - 1):
         with brownie.reverts():

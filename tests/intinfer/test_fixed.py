@@ -98,3 +98,28 @@ def test_the_package_imports_no_tensorflow_or_keras():
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_standardize_truncates_toward_zero_and_refuses_results_beyond_the_format():
+    one = ii.ONE
+    x = ii.standardize(np.asarray([[7], [-7], [1]]), [0], [3 * one])
+    assert x[:, 0].tolist() == [7 * one // (3 * one), -(7 * one // (3 * one)), 0]  # -7/3 -> -2 (not floor's -3)
+    assert ii.standardize(np.asarray([[-7 * one]]), [0], [3 * one]).tolist() == [[-(7 * one // 3)]]
+    with pytest.raises(ii.IntInferError, match="safe range"):
+        ii.standardize(np.asarray([[2**40]]), [-(2**40)], [1])
+    with pytest.raises(ii.IntInferError, match="positive"):
+        ii.standardize(np.asarray([[1]]), [0], [0])
+    with pytest.raises(ii.IntInferError, match="safe range"):
+        ii.to_target_units(np.asarray([2**61]), 2**40, 0)
+
+
+def test_int_scaler_refuses_inconsistent_or_unquantizable_statistics():
+    good = {"columns": ["y", "x"], "target": "y", "horizon": 1, "mean_": [5.0, 0.0], "scale_": [2.0, 1.0], "delta_scale_": 0.5}
+    s = ii.IntScaler.from_dict(good)
+    assert s.delta_scale_q == ii.ONE // 2 and s.scale_q.tolist() == [2 * ii.ONE, ii.ONE]
+    assert s.to_target_units(np.asarray([ii.ONE]), np.asarray([3 * ii.ONE]), delta=True).tolist() == [ii.ONE * 7 // 2]
+    assert s.to_target_units(np.asarray([ii.ONE]), np.asarray([0]), delta=False).tolist() == [7 * ii.ONE]
+    for bad in ({"scale_": [1e-9, 1.0]}, {"columns": ["x", "y"]}, {"mean_": [1.0]}, {"delta_scale_": math.inf},
+                {"mean_": ["a", 1.0]}):
+        with pytest.raises(ii.IntInferError):
+            ii.IntScaler.from_dict({**good, **bad})

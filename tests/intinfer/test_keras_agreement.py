@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_models.intinfer import IntNetwork, dequantize, quantize
+from ml_models.intinfer import ONE, IntNetwork, IntScaler, dequantize, quantize, rmse_q, windows_at
+from ml_models.metrics import rmse
 from ml_models.model import _windows_at, train
 from ml_models.spec import ModelSpec
 
@@ -49,3 +50,19 @@ def test_integer_outputs_match_the_keras_network(cell, task, dense_units, transf
     gap = float(np.abs(keras_out - int_out).max())
     assert gap < MAX_DISAGREEMENT, f"{cell}: integer path differs from Keras by {gap:.3g}"
     assert np.ptp(keras_out) > 1e-3  # the network says something: the comparison is not between two constants
+
+    # The whole integer pipeline from raw data: standardise, window, run, back to target units, score.
+    scaler = IntScaler.from_dict(fc.scaler.to_dict())
+    raw_q = quantize(df[fc.feature_columns].to_numpy())
+    ends = np.arange(spec.sequence_length - 1, len(df) - spec.horizon)
+    out_q = net.predict(windows_at(scaler.standardize(raw_q), spec.sequence_length, ends, delta=transform == "delta"))
+    float_pred = fc.predict(df)[: len(ends)]
+    if task == "direction":
+        assert np.abs(dequantize(out_q) - float_pred).max() < MAX_DISAGREEMENT
+        return
+    pred_q = scaler.to_target_units(out_q, raw_q[ends, 0], delta=transform == "delta")
+    unit = fc.scaler.delta_scale_ if transform == "delta" else fc.scaler.scale_[0]
+    assert np.abs(dequantize(pred_q) - float_pred).max() < MAX_DISAGREEMENT * unit + 4 / ONE
+    truth = df["y"].to_numpy()[ends + spec.horizon]
+    int_rmse = dequantize(np.asarray([rmse_q(pred_q, quantize(truth))]))[0]
+    assert abs(int_rmse - rmse(truth, float_pred)) < MAX_DISAGREEMENT * unit + 4 / ONE
