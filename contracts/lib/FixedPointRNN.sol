@@ -18,7 +18,7 @@ library FixedPointRNN {
     uint256 internal constant F = 24;
     int256 internal constant ONE = 16777216; // 2**24
     int256 internal constant LN2 = 11629080; // round(ln 2 * 2**24)
-    int256 internal constant EXP_TERMS = 10;
+    int256 internal constant EXP_TERMS = 10; // unrolled in expNeg
 
     uint8 internal constant LINEAR = 0;
     uint8 internal constant RELU = 1;
@@ -32,20 +32,28 @@ library FixedPointRNN {
 
     // ------------------------------------------------------------------ activations
 
-    /// @notice exp(-y) for y >= 0: range reduction by ln 2, Horner on 10 Taylor terms, then a shift.
-    function expNeg(int256 y) internal pure returns (int256) {
+    /// @notice exp(-y) for y >= 0: range reduction by ln 2, Horner on 10 Taylor terms, then a shift:
+    /// k = y / LN2, r = y - k LN2; t = ONE; for n = 10 .. 1: t = ONE - ((r t) >> F) / n; t >> k (0 if k > F).
+    /// The loop is unrolled assembly: 0 <= r < LN2 < 2**24 and 0 < t <= ONE keep every value small
+    /// and non-negative, so EVM mul, sar and sdiv are exact and sdiv truncation equals floor.
+    function expNeg(int256 y) internal pure returns (int256 t) {
         if (y < 0) revert NegativeExpArgument(y);
         int256 k = y / LN2;
         if (k > int256(F)) return 0;
-        int256 r = y - k * LN2;
-        int256 t = ONE;
-        // Unchecked is exact here: 0 <= r < LN2 < 2**24 and 0 < t <= ONE = 2**24 throughout.
-        unchecked {
-            for (int256 n = EXP_TERMS; n > 0; --n) {
-                t = ONE - ((r * t) >> F) / n;
-            }
+        assembly ("memory-safe") {
+            let r := sub(y, mul(k, LN2))
+            t := sub(ONE, sdiv(sar(F, mul(r, ONE)), 10))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 9))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 8))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 7))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 6))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 5))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 4))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 3))
+            t := sub(ONE, sdiv(sar(F, mul(r, t)), 2))
+            t := sub(ONE, sar(F, mul(r, t)))
+            t := sar(k, t)
         }
-        return t >> uint256(k);
     }
 
     /// @notice Logistic function in [0, ONE], exactly symmetric about ONE / 2.
