@@ -79,8 +79,8 @@ class IntNetwork:
             raise IntInferError(f"weight shapes {shapes[:8]} do not match the spec's {expect[:8]}{hint}")
         try:
             q = [quantize(w) for w in weights]
-        except OverflowError as exc:
-            raise IntInferError(f"weights cannot be quantized: {exc}") from None
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise IntInferError(f"weights cannot be quantized: {str(exc)[:200]}") from None
         rec = tuple(_Recurrent(*q[3 * i : 3 * i + 3]) for i in range(spec.layers))
         rest = q[3 * spec.layers :]
         acts = (["relu"] if spec.dense_units else []) + ["sigmoid" if spec.task == "direction" else "linear"]

@@ -64,6 +64,10 @@ def test_wrong_shapes_and_inputs_beyond_the_proven_range_are_refused():
     w = random_weights(spec, 2, rng, 0.5)
     with pytest.raises(ii.IntInferError, match="reset_after=True"):
         ii.IntNetwork.from_weights(spec, w[:2] + [w[2][0]] + w[3:], 2)  # a reset_after=False bias
+    with pytest.raises(ii.IntInferError, match="cannot be quantized"):
+        ii.IntNetwork.from_weights(spec, [np.full(a.shape, "x", dtype=object) for a in w], 2)
+    with pytest.raises(ii.IntInferError, match="cannot be quantized"):
+        ii.IntNetwork.from_weights(spec, [np.full(a.shape, np.nan) for a in w], 2)
     with pytest.raises(ii.IntInferError, match="kind 'rnn'"):
         ii.IntNetwork.from_weights(ModelSpec(kind="naive"), w, 2)
     net = ii.IntNetwork.from_weights(spec, w, 2, input_bound=10.0)
