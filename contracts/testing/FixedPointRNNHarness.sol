@@ -6,6 +6,52 @@ import {FixedPointRNN} from "../lib/FixedPointRNN.sol";
 /// @title Test and benchmark harness of FixedPointRNN: many cases per call (for the differential
 /// tests) and the gas of one step measured around the library call (for the benchmark).
 contract FixedPointRNNHarness {
+    /// @notice A whole network, weights quantized and flattened: per recurrent layer the kernel, the
+    /// recurrent kernel and the bias (for GRU bs holds the input bias, bRecs the recurrent one), then
+    /// the dense layers (head, output) with their activations. cell: 0 LSTM, 1 GRU, 2 SimpleRNN.
+    struct Net {
+        uint8 cell;
+        int256[][] ws;
+        int256[][] us;
+        int256[][] bs;
+        int256[][] bRecs;
+        int256[][] denseWs;
+        int256[][] denseBs;
+        uint8[] acts;
+    }
+
+    /// @notice The network's output for each window (steps x features), composed from the library's steps.
+    function runNetwork(Net memory net, int256[][][] memory windows) external pure returns (int256[] memory outs) {
+        outs = new int256[](windows.length);
+        for (uint256 i = 0; i < windows.length; ++i) outs[i] = _run(net, windows[i]);
+    }
+
+    function _run(Net memory net, int256[][] memory seq) private pure returns (int256) {
+        uint256 gates = net.cell == 0 ? 4 : (net.cell == 1 ? 3 : 1);
+        for (uint256 l = 0; l < net.ws.length; ++l) {
+            uint256 units = net.bs[l].length / gates;
+            int256[] memory h = new int256[](units);
+            int256[] memory c = new int256[](units);
+            int256[][] memory outSeq = new int256[][](seq.length);
+            for (uint256 t = 0; t < seq.length; ++t) {
+                if (net.cell == 0) {
+                    (h, c) = FixedPointRNN.lstmStep(seq[t], h, c, net.ws[l], net.us[l], net.bs[l]);
+                } else if (net.cell == 1) {
+                    h = FixedPointRNN.gruStep(seq[t], h, net.ws[l], net.us[l], net.bs[l], net.bRecs[l]);
+                } else {
+                    h = FixedPointRNN.simpleRnnStep(seq[t], h, net.ws[l], net.us[l], net.bs[l]);
+                }
+                outSeq[t] = h;
+            }
+            seq = outSeq;
+        }
+        int256[] memory y = seq[seq.length - 1];
+        for (uint256 d = 0; d < net.denseWs.length; ++d) {
+            y = FixedPointRNN.denseStep(y, net.denseWs[d], net.denseBs[d], net.acts[d]);
+        }
+        return y[0];
+    }
+
     function requireInt64(int256[] calldata v) external pure {
         FixedPointRNN.requireInt64(v);
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml_models.intinfer import ONE, gru_step, lstm_step, simple_rnn_step
+from ml_models.intinfer import ONE, gru_step, lstm_step, quantize, simple_rnn_step
 
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
@@ -55,3 +55,16 @@ def chain_step(harness, case: dict) -> dict[str, list]:
     if case["cell"] == "GRU":
         return {"h2": ints(harness.gruSteps(x, h, w, u, ints(case["b_in"]), ints(case["b_rec"])))}
     return {"h2": ints(harness.simpleRnnSteps(x, h, w, u, ints(case["b"])))}
+
+
+def chain_network(spec, weights: list[np.ndarray]) -> tuple:
+    """The ``Net`` struct of FixedPointRNNHarness.runNetwork for float ``weights`` (Keras order) of ``spec``."""
+    q = [np.asarray(quantize(w)) for w in weights]
+    rec, dense = q[: 3 * spec.layers], q[3 * spec.layers :]
+    flat = [ints(np.ravel(a)) for a in rec]
+    gru = spec.cell == "GRU"
+    bs = [ints(b[0]) if gru else ints(b) for b in rec[2::3]]
+    brecs = [ints(b[1]) for b in rec[2::3]] if gru else [[] for _ in bs]
+    acts = ([1] if spec.dense_units else []) + [2 if spec.task == "direction" else 0]
+    return (["LSTM", "GRU", "SimpleRNN"].index(spec.cell), flat[0::3], flat[1::3], bs, brecs,
+            [ints(np.ravel(w)) for w in dense[0::2]], [ints(b) for b in dense[1::2]], acts)

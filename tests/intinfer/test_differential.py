@@ -1,24 +1,28 @@
 """numpy (ml_models.intinfer) and Solidity (contracts/lib/FixedPointRNN.sol) agree bit for bit.
 
 Hypothesis draws the shapes, magnitudes and a seed; each example runs a batch of random inputs
-and states through one random cell in a single eth_call, so thousands of steps are compared.
+and states through one random cell in a single eth_call, so thousands of steps are compared; whole
+random networks (1-2 layers, optional ReLU head, linear or sigmoid output) are composed from the
+library's steps by FixedPointRNNHarness.runNetwork and compared with IntNetwork.predict.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from cases import chain_step, ints, numpy_step, random_cell
+from cases import chain_network, chain_step, ints, numpy_step, random_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ml_models.intinfer import (
     ONE,
+    IntNetwork,
     abs_error_step,
     dense_step,
     exp_neg,
     mae_q,
     mse_q,
+    quantize,
     rmse_q,
     sigmoid,
     squared_error_step,
@@ -26,6 +30,8 @@ from ml_models.intinfer import (
     tanh,
     to_target_units,
 )
+from ml_models.intinfer.bench import random_weights
+from ml_models.spec import ModelSpec
 
 BATCH = 24
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -120,3 +126,17 @@ def test_unknown_activation_and_bad_shapes_revert(harness):
     for bad in (2**63, -(2**63) - 1):
         with brownie.reverts():
             harness.requireInt64([0, bad])
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.data_too_large, HealthCheck.too_slow])
+@given(cell=st.sampled_from(["LSTM", "GRU", "SimpleRNN"]), layers=st.integers(1, 2), units=st.integers(4, 5),
+       dense_units=st.sampled_from([0, 3]), task=st.sampled_from(["regression", "direction"]),
+       steps=st.integers(1, 4), features=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_whole_network_matches(harness, cell, layers, units, dense_units, task, steps, features, seed):
+    spec = ModelSpec(cell=cell, layers=layers, units=units, dense_units=dense_units, task=task, sequence_length=steps)
+    rng = np.random.default_rng(seed)
+    weights = random_weights(spec, features, rng, scale=0.8)
+    windows = quantize(rng.normal(0, 2, (3, steps, features)))
+    want = IntNetwork.from_weights(spec, weights, features).predict(windows)
+    assert ints(harness.runNetwork(chain_network(spec, weights), ints(windows))) == ints(want)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from cases import chain_step, ints, numpy_step
+from cases import chain_network, chain_step, ints, numpy_step
 
 from ml_models import intinfer as ii
 from ml_models.spec import ModelSpec
@@ -42,12 +42,16 @@ def test_numpy_reproduces_the_golden_activations_cells_network_and_metrics():
     assert [ii.mse_q(p, t), ii.rmse_q(p, t), ii.mae_q(p, t)] == [m["mse"], m["rmse"], m["mae"]]
 
 
-def test_solidity_reproduces_the_golden_activations_cells_and_metrics(harness):
+def test_solidity_reproduces_the_golden_activations_cells_network_and_metrics(harness):
     act = GOLDEN["activations"]
     assert ints(harness.sigmoidMany(act["x"])) == act["sigmoid"]
     assert ints(harness.tanhMany(act["x"])) == act["tanh"]
     assert ints(harness.expNegMany([abs(v) for v in act["x"]])) == act["exp_neg_abs"]
     for case in GOLDEN["cells"]:
         assert chain_step(harness, case) == _expected(case), case["cell"]
+    net = GOLDEN["network"]
+    weights = [np.asarray(w, dtype=np.float32) for w in net["weights"]]
+    windows = ints(ii.quantize(np.asarray(net["windows"])))
+    assert ints(harness.runNetwork(chain_network(ModelSpec.from_dict(net["spec"]), weights), windows)) == net["outputs"]
     m = GOLDEN["metrics"]
     assert ints(harness.metrics(m["pred"], m["target"]))[2:] == [m["mse"], m["rmse"], m["mae"]]
