@@ -42,7 +42,9 @@ over the quantized weights that every intermediate stays below ``2**62`` for inp
 ``input_bound`` (default 100 standard deviations), using ``|h| <= ONE`` (activations are bounded
 by construction) and ``|c_t| <= t ONE`` for the LSTM cell state, and refuses weights it cannot
 prove safe; :meth:`IntNetwork.predict` refuses windows outside ``input_bound``. Solidity computes
-in int256 with checked arithmetic, so within these bounds both give the same integers.
+in int256: checked arithmetic, except the dot-product loop and exp's Horner steps, which are
+assembly that is exact when weights, inputs and states fit int64 (``FixedPointRNN.requireInt64``
+checks untrusted arrays); so within these bounds both give the same integers.
 """
 
 from __future__ import annotations
