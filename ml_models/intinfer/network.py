@@ -1,0 +1,188 @@
+"""A whole whitelisted network in integers: weights quantized and bound-checked once, then exact inference.
+
+:meth:`IntNetwork.from_weights` takes a validated :class:`~ml_models.spec.ModelSpec` and the arrays
+of a Keras model's ``get_weights()`` (plain numpy arrays; this module never imports TensorFlow),
+quantizes them and proves, by interval arithmetic over the quantized values, that no int64
+operation of :meth:`IntNetwork.predict` can overflow for windows whose every value is within
+``input_bound`` (standardised units). Weights that could overflow are refused there, at load
+time; windows outside ``input_bound`` are refused by :meth:`predict`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MLError
+from ..spec import ModelSpec
+from .cells import dense_step, gru_step, lstm_step, simple_rnn_step
+from .fixed import ONE, SAFE, quantize
+
+__all__ = ["DEFAULT_INPUT_BOUND", "IntInferError", "IntNetwork", "error_sums", "mae_q", "mse_q", "rmse_q"]
+
+#: Windows (standardised inputs) may hold values in [-100, 100] unless told otherwise.
+DEFAULT_INPUT_BOUND = 100.0
+_GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+
+
+class IntInferError(MLError, ValueError):
+    """Weights or inputs cannot be run exactly in the fixed-point format (shape, or an overflow risk)."""
+
+
+@dataclass(frozen=True)
+class _Recurrent:
+    w: np.ndarray
+    u: np.ndarray
+    b: np.ndarray  # (G*units,), or (2, 3*units) for GRU
+
+
+@dataclass(frozen=True)
+class IntNetwork:
+    """Quantized weights of one network and the facts proven about them; see the module docstring."""
+
+    cell: str
+    sequence_length: int
+    n_features: int
+    recurrent: tuple[_Recurrent, ...]
+    dense: tuple[tuple[np.ndarray, np.ndarray, str], ...]  # (kernel, bias, activation), head then output
+    input_bound: float
+
+    # ------------------------------------------------------------------ load
+    @classmethod
+    def from_weights(cls, spec: ModelSpec, weights: Sequence[np.ndarray], n_features: int,
+                     *, input_bound: float = DEFAULT_INPUT_BOUND) -> IntNetwork:
+        """Quantize ``weights`` (Keras ``get_weights()`` order) of the network ``spec`` describes.
+
+        Raises :class:`IntInferError` when a shape disagrees with the spec or a bound cannot be proven.
+        """
+        spec.validate()
+        if spec.kind != "rnn":
+            raise IntInferError(f"only kind 'rnn' networks have weights to run; spec kind is {spec.kind!r}")
+        if not (isinstance(input_bound, (int, float)) and math.isfinite(input_bound) and input_bound > 0):
+            raise IntInferError(f"input_bound must be a positive finite number; got {input_bound!r}")
+        g, k = _GATES[spec.cell], spec.units
+        expect: list[tuple[int, ...]] = []
+        width = n_features
+        for _ in range(spec.layers):
+            expect += [(width, g * k), (k, g * k), (2, 3 * k) if spec.cell == "GRU" else (g * k,)]
+            width = k
+        if spec.dense_units:
+            expect += [(width, spec.dense_units), (spec.dense_units,)]
+            width = spec.dense_units
+        expect += [(width, 1), (1,)]
+        shapes = [tuple(np.shape(w)) for w in weights]
+        if shapes != expect:
+            hint = " (a GRU needs reset_after=True, Keras's default)" if spec.cell == "GRU" else ""
+            raise IntInferError(f"weight shapes {shapes[:8]} do not match the spec's {expect[:8]}{hint}")
+        try:
+            q = [quantize(w) for w in weights]
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise IntInferError(f"weights cannot be quantized: {str(exc)[:200]}") from None
+        rec = tuple(_Recurrent(*q[3 * i : 3 * i + 3]) for i in range(spec.layers))
+        rest = q[3 * spec.layers :]
+        acts = (["relu"] if spec.dense_units else []) + ["sigmoid" if spec.task == "direction" else "linear"]
+        dense = tuple((rest[2 * i], rest[2 * i + 1], a) for i, a in enumerate(acts))
+        net = cls(spec.cell, spec.sequence_length, n_features, rec, dense, float(input_bound))
+        net._prove_bounds()
+        return net
+
+    def _prove_bounds(self) -> None:
+        """Interval bounds (as float64, compared with ``SAFE = 2**62``) on every intermediate integer."""
+        t = self.sequence_length
+        bx = self.input_bound * ONE + 1  # |x| after quantization
+        for i, layer in enumerate(self.recurrent):
+            where = f"rnn_{i}"
+            wx = _col_bound(layer.w, bx)
+            uh = _col_bound(layer.u, float(ONE))  # |h| <= ONE: tanh, sigmoid and their products stay in range
+            if self.cell == "GRU":
+                a = _check(wx + np.abs(layer.b[0]) * float(ONE), where, "input projection") / ONE + 1
+                m = _check(uh + np.abs(layer.b[1]) * float(ONE), where, "recurrent projection") / ONE + 1
+                k = layer.u.shape[0]
+                _check(np.asarray(ONE * m[2 * k :]), where, "reset gate times recurrent candidate")
+                _check(2 * (a + m + 1), where, "candidate pre-activation (doubled for tanh)")
+            else:
+                pre = _check(wx + uh + np.abs(layer.b) * float(ONE), where, "gate pre-activation") / ONE + 1
+                _check(2 * pre, where, "pre-activation (doubled for tanh)")
+                if self.cell == "LSTM":  # |c_t| <= t * ONE: c' = (f c + i g) >> F with f, i, |g| <= ONE
+                    _check(np.asarray([(t + 1) * float(ONE) * ONE, 2.0 * t * ONE]), where, "cell state")
+            bx = float(ONE)
+        for j, (w, b, _) in enumerate(self.dense):
+            where = "dense_head" if j < len(self.dense) - 1 else "output"
+            out = _check(_col_bound(w, bx) + np.abs(b) * float(ONE), where, "dot product") / ONE + 1
+            bx = float(out.max())
+
+    # ------------------------------------------------------------------ run
+    def predict(self, windows_q: np.ndarray) -> np.ndarray:
+        """Outputs (int64, ``F`` fractional bits, shape ``(batch,)``) for quantized windows ``(batch, steps, features)``."""
+        x = np.asarray(windows_q)
+        if x.dtype != np.int64 or x.ndim != 3 or x.shape[1:] != (self.sequence_length, self.n_features):
+            raise IntInferError(f"windows must be int64 of shape (batch, {self.sequence_length}, {self.n_features}); "
+                                f"got {x.dtype} {x.shape}; quantize them with ml_models.intinfer.quantize")
+        if x.size and float(np.abs(x).max()) > self.input_bound * ONE:
+            raise IntInferError(f"a window value is beyond the proven input range +-{self.input_bound:g}; "
+                                "load the network with a larger input_bound")
+        seq = x
+        for i, layer in enumerate(self.recurrent):
+            k = layer.u.shape[0]
+            h = np.zeros((len(x), k), dtype=np.int64)
+            c = np.zeros_like(h)
+            outs = []
+            for s in range(self.sequence_length):
+                xt = seq[:, s, :]
+                if self.cell == "LSTM":
+                    h, c = lstm_step(xt, h, c, layer.w, layer.u, layer.b)
+                elif self.cell == "GRU":
+                    h = gru_step(xt, h, layer.w, layer.u, layer.b[0], layer.b[1])
+                else:
+                    h = simple_rnn_step(xt, h, layer.w, layer.u, layer.b)
+                if i < len(self.recurrent) - 1:
+                    outs.append(h)
+            if outs:
+                seq = np.stack(outs, axis=1)
+        y = h
+        for w, b, act in self.dense:
+            y = dense_step(y, w, b, act)
+        return y[:, 0]
+
+
+def _col_bound(w: np.ndarray, bx: float) -> np.ndarray:
+    """Per output column: ``sum_k |w[k, j]| * bx`` in float64 (relative error ~1e-13, far inside the 2x margin)."""
+    return np.abs(w).astype(np.float64).sum(axis=0) * bx
+
+
+def _check(bound: np.ndarray, where: str, what: str) -> np.ndarray:
+    worst = float(np.max(bound)) if np.size(bound) else 0.0
+    if not worst < SAFE:
+        raise IntInferError(f"{where}: the {what} could reach {worst:.3g} > 2**62 in the fixed-point format; "
+                            "these weights are too large to run exactly (retrain with smaller weights or a smaller input range)")
+    return np.asarray(bound, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------- metrics
+def error_sums(pred_q: np.ndarray, target_q: np.ndarray) -> tuple[int, int, int]:
+    """``(sum (p - t)**2 at 2F bits, sum |p - t| at F bits, n)`` as exact Python integers."""
+    p, t = np.asarray(pred_q, dtype=np.int64), np.asarray(target_q, dtype=np.int64)
+    if p.shape != t.shape or p.ndim != 1 or not len(p):
+        raise IntInferError(f"predictions {p.shape} and targets {t.shape} must be equal non-empty vectors")
+    d = p.astype(object) - t.astype(object)
+    return int((d * d).sum()), int(np.abs(d).sum()), len(p)
+
+
+def mse_q(pred_q: np.ndarray, target_q: np.ndarray) -> int:
+    """Mean squared error at ``2F`` fractional bits: ``sum_sq // n`` (floor)."""
+    sq, _, n = error_sums(pred_q, target_q)
+    return sq // n
+
+
+def rmse_q(pred_q: np.ndarray, target_q: np.ndarray) -> int:
+    """Root mean squared error at ``F`` fractional bits: ``isqrt(sum_sq // n)`` (both floors)."""
+    return math.isqrt(mse_q(pred_q, target_q))
+
+
+def mae_q(pred_q: np.ndarray, target_q: np.ndarray) -> int:
+    """Mean absolute error at ``F`` fractional bits: ``sum_abs // n`` (floor)."""
+    _, ab, n = error_sums(pred_q, target_q)
+    return ab // n
