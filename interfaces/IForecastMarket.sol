@@ -88,7 +88,7 @@ interface IForecastMarket {
         string target; // name of the target column
         uint32 sequenceLength; // input window, in time steps
         uint32 horizon; // steps ahead to forecast
-        uint8 metric; // metric id (off-chain table: 0 RMSE, 1 MAE, 2 MASE, 3 sMAPE, 4 directional accuracy)
+        uint8 metric; // metric id (off-chain table: 0 RMSE, 1 MAE, 2 MASE, 3 sMAPE, 4 directional accuracy, 5 Brier, 6 log loss)
         bool higherIsBetter; // score direction of the metric
         int64 minScore; // a score must meet this (metric x 1e6) to win: >= if higherIsBetter, else <=
         uint64 submissionEnd; // seconds since epoch; in the future, at most MAX_WINDOW (90 days) ahead
