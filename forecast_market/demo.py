@@ -107,6 +107,18 @@ def start_own_chain() -> int:
     return port
 
 
+def leave_attached_node() -> None:
+    """Under `brownie run`: when brownie attached to a chain someone runs (`market node`), leave it
+    alone (it keeps running, with their competitions) and launch the demo's own chain."""
+    from brownie import network
+    from brownie.network import rpc
+
+    if not rpc.is_child():  # attached, not launched
+        network.disconnect(kill_rpc=False)
+        rpc.process = None  # forget that node (brownie 1.22 has no call for it)
+        start_own_chain()
+
+
 def run(out: Path | None = None, opts: DemoOptions | None = None) -> dict:
     """Run the whole demo in ``out`` (default ``$FM_DEMO_DIR``, ``out/demo``), from a fresh folder."""
     from brownie import accounts, web3

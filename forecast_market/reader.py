@@ -20,7 +20,7 @@ from .chain.market import LOG_CHUNK, _contract_address, _logs, market_abi
 from .chain.reverts import explain_revert
 from .errors import ChainError
 from .protocol import Phase, Status
-from .settings import LOCAL_NETWORKS, LOCAL_RPC, load_dotenv, settings
+from .settings import LOCAL_HOST, LOCAL_NETWORKS, load_dotenv, settings
 
 #: Where brownie keeps its network list and keystore.
 BROWNIE_HOME = Path.home() / ".brownie"
@@ -32,7 +32,7 @@ def _brownie_networks() -> dict[str, dict]:
 
     path = BROWNIE_HOME / "network-config.yaml"
     if not path.is_file():
-        return {name: {"host": f"http://{LOCAL_RPC[0]}", "port": LOCAL_RPC[1]} for name in LOCAL_NETWORKS}
+        return {name: {"host": f"http://{LOCAL_HOST}", "port": settings().node_port} for name in LOCAL_NETWORKS}
     config = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     found = {n["id"]: n for n in config.get("development", [])}
     for chain in config.get("live", []):
@@ -42,8 +42,8 @@ def _brownie_networks() -> dict[str, dict]:
 
 def rpc_url(network_name: str) -> str:
     """The JSON-RPC URL of a brownie network; a ChainError naming the fix when it has none."""
-    if network_name in LOCAL_NETWORKS:  # no need to parse brownie's long network list
-        return f"http://{LOCAL_RPC[0]}:{LOCAL_RPC[1]}"
+    if network_name in LOCAL_NETWORKS:  # no need to parse brownie's long network list; FM_NODE_PORT says where
+        return f"http://{LOCAL_HOST}:{settings().node_port}"
     networks = _brownie_networks()
     if network_name not in networks:
         raise ChainError(f"there is no brownie network named {network_name!r}: `brownie networks list` shows them "
@@ -178,10 +178,10 @@ def open_reader(network_name: str, market_address: str | None = None) -> Reader:
         try:
             w3.eth.chain_id  # noqa: B018 -- the first request: is anything there?
         except (OSError, ConnectionError) as exc:
-            local = network_name in LOCAL_NETWORKS
-            hint = ("start `market node` in another terminal, or pass --network" if local
-                    else "check the RPC URL in .env and --network")
-            raise ChainError(f"cannot reach the chain at {url}: {hint}") from exc
+            if network_name in LOCAL_NETWORKS:
+                raise ChainError(f"no local chain is running on {url.removeprefix('http://')}: start `market node` "
+                                 "in another terminal (FM_NODE_PORT sets the port), or pass --network") from exc
+            raise ChainError(f"cannot reach the chain at {url}: check the RPC URL in .env and --network") from exc
     else:  # brownie connected: its network, and the market it deployed last
         from brownie import network
 

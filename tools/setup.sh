@@ -64,6 +64,17 @@ ln -sfn "$anvil_bin" "$VENV/bin/anvil"
 forge_bin="$ROOT/node_modules/@foundry-rs/forge-linux-$arch/bin/forge"
 [ -x "$forge_bin" ] || { log "no forge binary for linux-$arch in node_modules"; exit 1; }
 
+# 4b. brownie's build folder: brownie 1.22 recompiles a contract when its own file changes, but not
+# when only an interface it imports does (project/main.py, _get_changed_contracts), so a stale
+# ForecastMarket would be deployed and its published source would not match. Any change to a
+# Solidity source or the compiler settings clears the compiled artifacts; brownie rebuilds them.
+sol_stamp="$(cat $(find contracts interfaces -name '*.sol' | sort) brownie-config.yaml | sha256sum | cut -c1-16)"
+if [ -d build ] && [ "$(cat build/.fm-sources-stamp 2>/dev/null)" != "$sol_stamp" ]; then
+  rm -rf build/contracts build/interfaces
+  log "Solidity sources changed: brownie's compiled artifacts cleared (rebuilt on next use)"
+fi
+mkdir -p build && echo "$sol_stamp" > build/.fm-sources-stamp
+
 # 5. .env (brownie-config.yaml names it; secrets stay out of git) -----------------------------
 if [ ! -f .env ]; then
   cp .env.example .env

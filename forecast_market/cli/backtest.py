@@ -36,7 +36,8 @@ from .params import COMPETITION_ID
               help="Fraction of the training rows the folds forecast.")
 @click.option("--epochs", default=DEFAULTS.epochs, show_default=True, type=click.IntRange(min=1),
               help="Training epochs of the default LSTM on each fold.")
-@click.option("--seed", default=DEFAULTS.seed, show_default=True, type=click.IntRange(0, 2**31 - 1))
+@click.option("--seed", default=DEFAULTS.seed, show_default=True, type=click.IntRange(0, 2**31 - 1),
+              help="Random seed of the training on each fold: the same seed gives the same table.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
 @click.pass_obj
 def backtest(ctx: Ctx, competition_id, data_dir, strategy, spec_file, bundle_dir, metric, as_json, **options):

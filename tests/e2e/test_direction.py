@@ -20,7 +20,7 @@ from forecast_market.protocol import Phase
 def direction_dataset(market, tmp_path_factory):
     out = tmp_path_factory.mktemp("direction")
     result = CliRunner().invoke(main, ["preprocess", "statsmodels:co2", str(out), "--task", "direction",
-                                       "--sequence-length", "26", "--horizon", "4", "--season", "52"],
+                                       "--sequence-length", "52", "--horizon", "4", "--season", "52"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return out

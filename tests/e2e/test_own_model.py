@@ -63,7 +63,7 @@ def test_a_spec_file_is_trained_and_committed(cli, market, new_competition, tmp_
     code, out = cli("--account", "3", "submit", str(cid), "--spec", str(spec), "--work-dir", str(tmp_path / "w"))
     assert code == 0, out
     doc = json.loads((tmp_path / "w" / "bundle" / "spec.json").read_text())["spec"]
-    assert (doc["cell"], doc["units"], doc["seed"], doc["horizon"], doc["sequence_length"]) == ("SimpleRNN", 5, 11, 4, 26)
+    assert (doc["cell"], doc["units"], doc["seed"], doc["horizon"], doc["sequence_length"]) == ("SimpleRNN", 5, 11, 4, 52)
     assert submission_status(market, cid, accounts[3].address) == Status.COMMITTED
 
 
@@ -167,9 +167,9 @@ def test_backtest_refuses_what_submit_would_refuse(cli, new_competition, dataset
 
 
 def test_seasonal_naive_is_submitted_with_the_look_back_its_season_needs(cli, market, new_competition, tmp_path):
-    cid = new_competition()  # sequence length 26, season 52, horizon 4: seasonal naive looks 49 rows back
+    cid = new_competition()  # sequence length 52, season 52, horizon 4: seasonal naive looks 49 rows back
     code, out = cli("--account", "6", "submit", str(cid), "--strategy", "seasonal_naive", "--work-dir", str(tmp_path))
     assert code == 0, out
     spec = json.loads((tmp_path / "bundle" / "spec.json").read_text())["spec"]
-    assert (spec["kind"], spec["sequence_length"]) == ("seasonal_naive", 49)
+    assert (spec["kind"], spec["sequence_length"]) == ("seasonal_naive", 52)  # the competition's window
     assert submission_status(market, cid, accounts[6].address) == Status.COMMITTED
