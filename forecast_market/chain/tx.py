@@ -117,7 +117,9 @@ def send(submit, sender, value: int = 0):
     for attempt in range(1, CLASH_ATTEMPTS + 1):
         params = {"from": sender, "value": value}
         if not is_local():
-            params["nonce"] = web3.eth.get_transaction_count(sender.address, "pending")
+            # brownie's own choice (its history of this process's transactions: nodes can report a
+            # receipt before the account's count moves), unless the pool holds more from this key
+            params["nonce"] = max(sender._pending_nonce(), web3.eth.get_transaction_count(sender.address, "pending"))
         try:
             with explained(sender, value):
                 return submit(params)
