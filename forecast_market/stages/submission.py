@@ -23,7 +23,8 @@ STRATEGIES = {
     "naive": "a baseline: the last observed value",
     "seasonal_naive": "a baseline: the value one season earlier",
     "default": "an untuned LSTM",
-    "tuned": "an RNN tuned with Optuna first (TPE, median pruning, walk-forward folds, a time or trial budget)",
+    "tuned": "an RNN tuned with Optuna first (TPE, successive-halving pruning, the competition's metric on "
+             "walk-forward folds, a time or trial budget)",
 }
 
 
@@ -36,6 +37,7 @@ class TrainingOptions:
     epochs: int = 20
     seed: int = 0
     storage: str | None = None  # Optuna storage URL; None: SQLite in the work folder
+    search_space: str | None = None  # tuning: a JSON search space file; None: ml_models' default
     progress: bool = True
 
 
@@ -78,7 +80,7 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
     if strategy == "default":
         return base, None
     tuned = tune_hyperparameters(df, schema, base_spec=base, n_trials=opts.trials, timeout_s=opts.budget_s,
-                                 seed=opts.seed, storage=opts.storage or settings().optuna_storage or (work_dir / "optuna.db"),
+                                 search_space=opts.search_space, metric=comp["metric"], seed=opts.seed, storage=opts.storage or settings().optuna_storage or (work_dir / "optuna.db"),
                                  study_name=f"competition-{comp['id']}", plot_path=work_dir / "tuning.png",
                                  progress=opts.progress)
     return tuned.best_spec, tuned
@@ -123,6 +125,10 @@ def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_d
     comp = competition(market, comp_id)
     if comp["phase"] != Phase.SUBMISSION:
         raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: submissions are closed")
+    if strategy == "tuned" and options.get("search_space"):
+        from ml_models import load_search_space
+
+        load_search_space(options["search_space"])  # a bad file fails now, before any download or training
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, participant.address)
     work.mkdir(parents=True, exist_ok=True)
     df, schema = fetch_training_data(comp, work)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from ml_models.errors import DataError
+from ml_models.errors import DataError, SpecError
 from ml_models.spec import ModelSpec
 from ml_models.tune import storage_url, tune_hyperparameters, walk_forward_folds
 
@@ -37,3 +37,56 @@ def test_tiny_search_prunes_a_bad_trial_and_resumes_from_storage(split, schema, 
     assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = tune_hyperparameters(split.train, schema, n_trials=1, sampler="random", load_if_exists=True, **kwargs)
     assert len(again.trials) == 3  # the study was loaded from the SQLite file and extended
+
+
+TINY = dict(units=4, epochs=1, patience=0, batch_size=64, sequence_length=10, horizon=2, season=7)
+
+
+def test_the_objective_is_the_competition_metric_of_the_fold_forecasts(split, schema):
+    from ml_models.model import train
+    from ml_models.scoring import score_predictions
+
+    base = ModelSpec(**TINY)
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"units": ("int", 4, 4, False)},
+                               metric="mae", n_trials=1, n_folds=1, val_fraction=0.25, pruner="none")
+    train_end, val_start, val_end = walk_forward_folds(len(split.train), 1, 0.25, 0)[0]
+    tr, va = split.train.iloc[:train_end], split.train.iloc[val_start:val_end]
+    fc = train(base, tr, schema)
+    expected = score_predictions(fc.forecast_test(tr, va), tr, va, schema, "mae")
+    assert res.metric == "mae" and res.best_value == pytest.approx(expected, rel=1e-3)
+    assert res.study.direction == optuna.study.StudyDirection.MINIMIZE
+
+
+def test_a_higher_is_better_metric_is_maximised_and_seeds_are_chosen_by_it(split, schema):
+    base = ModelSpec(**TINY)
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"learning_rate": ("float", 1e-3, 1e-2, True)},
+                               metric="directional_accuracy", n_trials=2, seeds=3, pruner="none")
+    assert res.study.direction == optuna.study.StudyDirection.MAXIMIZE
+    assert sorted(res.seed_values) == [0, 1, 2] and all(0 <= v <= 1 for v in res.seed_values.values())
+    assert res.best_value == max(res.seed_values.values()) == res.seed_values[res.best_spec.seed]
+
+
+def test_a_study_refuses_trials_measured_another_way(split, schema, tmp_path):
+    kwargs = dict(base_spec=ModelSpec(**TINY), search_space={"units": ("int", 4, 6, False)}, n_trials=1,
+                  storage=tmp_path / "s.db", study_name="shared")
+    tune_hyperparameters(split.train, schema, metric="rmse", **kwargs)
+    with pytest.raises(SpecError, match=r"study 'shared' in this storage was tuned with other settings \(metric: \['rmse'\] there, \['mae'\] here\)"):
+        tune_hyperparameters(split.train, schema, metric="mae", **kwargs)
+
+
+def test_successive_halving_prunes_after_one_epoch(split, schema):
+    base = ModelSpec(**{**TINY, "epochs": 3})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"learning_rate": ("float", 1e-6, 3e-2, True)},
+                               n_trials=4, n_folds=1, enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6},
+                                                               {"learning_rate": 2e-6}, {"learning_rate": 2.5e-2}])
+    states = {t.params["learning_rate"]: (t.state.name, sorted(t.intermediate_values)) for t in res.study.trials}
+    assert states[3e-2] == ("COMPLETE", [0, 1, 2])
+    assert states[1e-6] == states[2e-6] == ("PRUNED", [0])  # stopped after the first rung: one epoch
+    assert res.best_spec.learning_rate == pytest.approx(3e-2)
+
+
+def test_tune_refuses_a_bad_search_space_file_before_training(split, schema, tmp_path):
+    path = tmp_path / "space.json"
+    path.write_text('{"units": {"low": 4, "high": 100000}}')
+    with pytest.raises(SpecError, match=r"units=100000 is out of range"):
+        tune_hyperparameters(split.train, schema, base_spec=ModelSpec(**TINY), search_space=path, n_trials=1)
