@@ -239,10 +239,19 @@ def tune_hyperparameters(
                                       n_features=n_features)
     setup = _prepare(train_df, schema, base, n_folds, val_fraction, metric, jit_compile)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=study_name, storage=storage_url(storage), direction=_study_direction(setup),
-                                sampler=_make_sampler(optuna, sampler, seed),
-                                pruner=_make_pruner(optuna, pruner, max_resource=base.epochs * n_folds),
-                                load_if_exists=load_if_exists)
+    url = storage_url(storage)
+    try:
+        study = optuna.create_study(study_name=study_name, storage=url, direction=_study_direction(setup),
+                                    sampler=_make_sampler(optuna, sampler, seed),
+                                    pruner=_make_pruner(optuna, pruner, max_resource=base.epochs * n_folds),
+                                    load_if_exists=load_if_exists)
+    except ImportError:
+        raise SpecError(f"no database driver for the storage URL {_redact(url)}; for postgresql:// install "
+                        "'psycopg[binary]'") from None
+    except Exception as exc:  # sqlalchemy's OperationalError and friends: an unreachable or refusing database
+        if type(exc).__module__.split(".")[0] != "sqlalchemy":
+            raise
+        raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {str(exc.__cause__ or exc).splitlines()[0][:200]}") from None
     _claim_study(study, setup, n_folds, val_fraction)
     for params in enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
@@ -250,6 +259,13 @@ def tune_hyperparameters(
     study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
                    callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds)
+
+
+def _redact(url: str | None) -> str:
+    """A storage URL without its password, for messages."""
+    import re
+
+    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", str(url))[:200]
 
 
 def _claim_study(study: Any, setup: _Setup, n_folds: int, val_fraction: float) -> None:

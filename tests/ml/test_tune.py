@@ -90,3 +90,10 @@ def test_tune_refuses_a_bad_search_space_file_before_training(split, schema, tmp
     path.write_text('{"units": {"low": 4, "high": 100000}}')
     with pytest.raises(SpecError, match=r"units=100000 is out of range"):
         tune_hyperparameters(split.train, schema, base_spec=ModelSpec(**TINY), search_space=path, n_trials=1)
+
+
+@pytest.mark.parametrize("url", ["postgresql://alice:s3cret@127.0.0.1:1/optuna", "postgresql+nosuchdriver://alice:s3cret@h/db"])
+def test_an_unusable_storage_url_is_one_line_without_the_password(split, schema, url):
+    with pytest.raises(SpecError, match=r"no database driver for the storage URL|cannot open the Optuna storage") as err:
+        tune_hyperparameters(split.train, schema, base_spec=ModelSpec(**TINY), n_trials=1, storage=url)
+    assert "s3cret" not in str(err.value) and "alice:***@" in str(err.value) and "\n" not in str(err.value)
