@@ -194,6 +194,7 @@ def tune_hyperparameters(
     pruner: str | Any = "sha",
     seed: int = 0,
     seeds: int = 1,
+    max_epochs: int | None = 10,
     jit_compile: bool = False,
     storage: str | Path | None = None,
     study_name: str = "forecast",
@@ -204,8 +205,9 @@ def tune_hyperparameters(
 ) -> TuneResult:
     """Search hyperparameters on ``train_df``; return a :class:`TuneResult`.
 
-    ``base_spec`` holds the fixed fields (epochs = the most a trial trains per fold, patience,
-    sequence_length, horizon, task, ...; its horizon/task must match ``schema``);
+    ``base_spec`` holds the fixed fields (epochs, patience, sequence_length, horizon, task, ...;
+    its horizon/task must match ``schema``); a trial trains at most ``min(epochs, max_epochs)``
+    epochs per fold (the budget unit of pruning), and the best spec comes back with ``epochs``;
     ``search_space`` (a mapping, or the path of a JSON file) overrides
     :data:`DEFAULT_SEARCH_SPACE`. ``metric`` is the competition's metric (id or name, see
     :mod:`ml_models.metrics`). ``sampler`` is "tpe" (seeded TPE) or "random"; ``pruner`` is
@@ -237,13 +239,16 @@ def tune_hyperparameters(
     else:
         space = validate_search_space(DEFAULT_SEARCH_SPACE if search_space is None else search_space,
                                       n_features=n_features)
-    setup = _prepare(train_df, schema, base, n_folds, val_fraction, metric, jit_compile)
+    if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs < 1):
+        raise SpecError(f"max_epochs={max_epochs!r} must be a positive integer or None")
+    search_base = base.replace(epochs=min(base.epochs, max_epochs or base.epochs))
+    setup = _prepare(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(storage)
     try:
         study = optuna.create_study(study_name=study_name, storage=url, direction=_study_direction(setup),
                                     sampler=_make_sampler(optuna, sampler, seed),
-                                    pruner=_make_pruner(optuna, pruner, max_resource=base.epochs * n_folds),
+                                    pruner=_make_pruner(optuna, pruner, max_resource=search_base.epochs * n_folds),
                                     load_if_exists=load_if_exists)
     except ImportError:
         raise SpecError(f"no database driver for the storage URL {_redact(url)}; for postgresql:// install "
@@ -258,7 +263,9 @@ def tune_hyperparameters(
     callbacks = [progress] if callable(progress) else None
     study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
                    callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
-    return _tune_result(optuna, study, setup, plot_path, t_start, seeds)
+    res = _tune_result(optuna, study, setup, plot_path, t_start, seeds)
+    res.best_spec = res.best_spec.replace(epochs=base.epochs)  # the final fit trains as long as asked, early stopping
+    return res
 
 
 def _redact(url: str | None) -> str:

@@ -97,3 +97,11 @@ def test_an_unusable_storage_url_is_one_line_without_the_password(split, schema,
     with pytest.raises(SpecError, match=r"no database driver for the storage URL|cannot open the Optuna storage") as err:
         tune_hyperparameters(split.train, schema, base_spec=ModelSpec(**TINY), n_trials=1, storage=url)
     assert "s3cret" not in str(err.value) and "alice:***@" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_trials_train_at_most_max_epochs_and_the_best_spec_keeps_its_epochs(split, schema):
+    base = ModelSpec(**{**TINY, "epochs": 7})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"units": ("int", 4, 5, False)},
+                               n_trials=1, n_folds=2, max_epochs=2, pruner="none")
+    assert sorted(res.study.trials[0].intermediate_values) == [0, 1, 2, 3]  # 2 folds x 2 epochs
+    assert res.study.trials[0].user_attrs["spec"]["epochs"] == 2 and res.best_spec.epochs == 7
