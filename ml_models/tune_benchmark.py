@@ -106,12 +106,16 @@ def throughput(args: argparse.Namespace) -> None:
     from .tune import _fit_fold, _prepare
 
     _fit_fold(_prepare(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
+    cpu = time.process_time()
     res = _search(split, schema, base, args.budget, seed=args.seed)
+    cpu = time.process_time() - cpu
     states = res.trials["state"].value_counts().to_dict()
     n = states.get("COMPLETE", 0) + states.get("PRUNED", 0)
     _log(f"\n=== throughput: co2, default search space, TPE + successive halving, {args.budget:g} s ===")
     _log(f"  {n} trials ({states}) in {res.seconds:.0f} s: {60 * n / res.seconds:.1f} trials per minute (goal >= 30) "
          f"{_load()}")
+    _log(f"  this process used {cpu:.0f} CPU-seconds: {60 * n / cpu:.1f} trials per CPU-minute "
+         f"(what it would do with one core to itself)")
 
 
 def _elapsed_to_reach(study: Any, target: float) -> float | None:

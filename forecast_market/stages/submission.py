@@ -32,7 +32,7 @@ STRATEGIES = {
 class TrainingOptions:
     """How a model is tuned and trained; the defaults are the CLI's."""
 
-    trials: int = 10  # tuning: at most this many trials
+    trials: int = 500  # tuning: at most this many trials (most stop after an epoch; the budget ends the search)
     budget_s: float = 120.0  # tuning: at most this many seconds
     epochs: int = 20
     seed: int = 0
