@@ -213,6 +213,7 @@ def tune_hyperparameters(
     plot_path: str | Path | None = None,
     progress: bool | Callable[[Any, Any], None] = False,
     enqueue: Sequence[Mapping[str, Any]] = (),
+    start_from_base: bool = True,
 ) -> TuneResult:
     """Search hyperparameters on ``train_df``; return a :class:`TuneResult`.
 
@@ -228,7 +229,8 @@ def tune_hyperparameters(
     finishes). ``seeds`` > 1 picks the best of that many training seeds for the best spec.
     ``jit_compile`` compiles training steps with XLA. ``progress=True`` shows a tqdm bar; a
     callable is called as ``fn(study, trial)`` after each trial. ``plot_path`` receives a PNG of
-    the search history.
+    the search history. A new study's first trial is ``base_spec`` itself (``start_from_base``),
+    then any ``enqueue`` parameter sets.
     """
     import optuna
 
@@ -269,6 +271,8 @@ def tune_hyperparameters(
             raise
         raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {str(exc.__cause__ or exc).splitlines()[0][:200]}") from None
     _claim_study(study, setup, n_folds, val_fraction)
+    if start_from_base and not study.trials:  # the first trial is the untuned spec: tuning never ends worse than it
+        study.enqueue_trial(_base_params(search_base, space))
     for params in enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
     callbacks = [progress] if callable(progress) else None
@@ -277,6 +281,16 @@ def tune_hyperparameters(
     res = _tune_result(optuna, study, setup, plot_path, t_start, seeds)
     res.best_spec = res.best_spec.replace(epochs=base.epochs)  # the final fit trains as long as asked, early stopping
     return res
+
+
+def _base_params(base: ModelSpec, space: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
+    """The base spec's values for the searched fields that the space contains."""
+    out = {}
+    for name, d in space.items():
+        v = getattr(base, name)
+        if (d[0] == "categorical" and v in d[1]) or (d[0] != "categorical" and d[1] <= v <= d[2]):
+            out[name] = v
+    return out
 
 
 def _redact(url: str | None) -> str:

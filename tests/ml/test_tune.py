@@ -27,7 +27,7 @@ def test_tiny_search_prunes_a_bad_trial_and_resumes_from_storage(split, schema, 
     space = {"learning_rate": ("float", 1e-6, 3e-2, True)}
     pruner = optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1)
     kwargs = dict(base_spec=base, search_space=space, n_folds=2, val_fraction=0.3, pruner=pruner,
-                  storage=tmp_path / "study.db", study_name="t", seed=0)
+                  storage=tmp_path / "study.db", study_name="t", seed=0, start_from_base=False)
     res = tune_hyperparameters(split.train, schema, n_trials=2, plot_path=tmp_path / "history.png",
                                enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6}], **kwargs)
     states = res.trials["state"].tolist()
@@ -77,7 +77,7 @@ def test_a_study_refuses_trials_measured_another_way(split, schema, tmp_path):
 def test_successive_halving_prunes_bad_trials_early(split, schema):
     base = ModelSpec(**{**TINY, "epochs": 3})
     res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"learning_rate": ("float", 1e-6, 3e-2, True)},
-                               n_trials=4, n_folds=1, enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6},
+                               n_trials=4, n_folds=1, start_from_base=False, enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6},
                                                                {"learning_rate": 2e-6}, {"learning_rate": 2.5e-2}])
     states = {t.params["learning_rate"]: (t.state.name, sorted(t.intermediate_values)) for t in res.study.trials}
     assert states[3e-2] == ("COMPLETE", [0, 1, 2])
@@ -106,3 +106,13 @@ def test_trials_train_at_most_max_epochs_and_the_best_spec_keeps_its_epochs(spli
                                n_trials=1, n_folds=2, max_epochs=2, pruner="none")
     assert sorted(res.study.trials[0].intermediate_values) == [0, 1, 2, 3]  # 2 folds x 2 epochs
     assert res.study.trials[0].user_attrs["spec"]["epochs"] == 2 and res.best_spec.epochs == 7
+
+
+def test_a_new_study_starts_from_the_base_spec(split, schema):
+    base = ModelSpec(**{**TINY, "units": 5, "learning_rate": 0.02, "dropout": 0.5})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, n_trials=1, pruner="none",
+                               search_space={"units": ("int", 4, 8, False), "learning_rate": ("float", 1e-3, 1e-2, True),
+                                             "dropout": ("float", 0.0, 0.2, False)})
+    first = res.study.trials[0]
+    assert first.params["units"] == 5 and first.system_attrs.get("fixed_params") == {"units": 5}  # the rest: sampled
+    assert res.best_spec.units == 5 and 1e-3 <= res.best_spec.learning_rate <= 1e-2
