@@ -122,13 +122,13 @@ def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_d
     """Train by ``strategy``, publish the bundle, save the salt, commit. ``options``: :class:`TrainingOptions`."""
     from brownie import network
 
-    comp = competition(market, comp_id)
-    if comp["phase"] != Phase.SUBMISSION:
-        raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: submissions are closed")
     if strategy == "tuned" and options.get("search_space"):
         from ml_models import load_search_space
 
         load_search_space(options["search_space"])  # a bad file fails now, before any download or training
+    comp = competition(market, comp_id)
+    if comp["phase"] != Phase.SUBMISSION:
+        raise ChainError(f"competition {comp_id} is in its {comp['phase']} phase: submissions are closed")
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, participant.address)
     work.mkdir(parents=True, exist_ok=True)
     df, schema = fetch_training_data(comp, work)
