@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._keras import get_keras, set_deterministic
-from .data import Schema, SeriesScaler
-from .errors import DataError, MetricError, SpecError
-from .metrics import get_metric
+from .data import Schema
+from .errors import SpecError
 from .search_space import DEFAULT_SEARCH_SPACE, load_search_space, suggest, validate_search_space
 from .spec import ModelSpec
+from .tune_folds import SearchSetup, evaluate_spec, fit_fold, prepare_folds, walk_forward_folds
+from .tune_plot import plot_history
 
 # ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
 __all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
@@ -71,122 +71,7 @@ def storage_url(storage: str | Path | None) -> str | None:
     return f"sqlite:///{p}"
 
 
-def walk_forward_folds(n_rows: int, n_folds: int, val_fraction: float, min_train: int) -> list[tuple[int, int, int]]:
-    """Expanding folds ``(train_end, val_start, val_end)`` as row indices (val_start == train_end).
-
-    The last ``val_fraction`` of the rows is cut into ``n_folds`` consecutive validation blocks;
-    fold ``k`` trains on all rows before block ``k``.
-    """
-    if n_folds < 1:
-        raise DataError(f"n_folds={n_folds} must be at least 1")
-    block = int(n_rows * val_fraction) // n_folds
-    first = n_rows - block * n_folds
-    if block < 1 or first < min_train:
-        raise DataError(
-            f"{n_rows} training rows cannot make {n_folds} folds with val_fraction={val_fraction} and at least "
-            f"{min_train} training rows each; use fewer folds or more data"
-        )
-    return [(first + k * block, first + k * block, first + (k + 1) * block) for k in range(n_folds)]
-
-
-@dataclass
-class _Fold:
-    """One walk-forward fold with its training windows computed once (they depend only on the base spec)."""
-
-    train: pd.DataFrame
-    val: pd.DataFrame
-    scaler: SeriesScaler
-    x: np.ndarray
-    y: np.ndarray
-
-
-@dataclass
-class _Setup:
-    base: ModelSpec
-    schema: Schema
-    columns: list[str]
-    folds: list[_Fold]
-    metric: str
-    higher_is_better: bool
-    jit_compile: bool
-
-
-def _prepare(train_df: pd.DataFrame, schema: Schema, base: ModelSpec, n_folds: int, val_fraction: float,
-             metric: int | str, jit_compile: bool) -> _Setup:
-    from .model import _training_arrays
-
-    schema.validate()
-    _, m = get_metric(metric)
-    columns = [schema.target] + [c for c in schema.columns if c != schema.target]
-    missing = [c for c in columns if c not in train_df.columns]
-    if missing:
-        raise DataError(f"column(s) {missing} not in the training data")
-    bounds = walk_forward_folds(len(train_df), n_folds, val_fraction, base.sequence_length + base.horizon + 16)
-    folds = []
-    for train_end, val_start, val_end in bounds:
-        tr, va = train_df.iloc[:train_end][columns], train_df.iloc[val_start:val_end][columns]
-        scaler = SeriesScaler(columns=columns, target=schema.target, horizon=base.horizon).fit(tr)
-        x, y = _training_arrays(base, scaler, schema.target, tr, None)
-        folds.append(_Fold(tr, va, scaler, x, y))
-    return _Setup(base, schema, columns, folds, m.name, m.higher_is_better, jit_compile)
-
-
-def _better(setup: _Setup, a: float, b: float) -> bool:
-    return a > b if setup.higher_is_better else a < b
-
-
-class _Traced:
-    """A network called through its traced predict function: the per-epoch scoring costs milliseconds, not an eager pass."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        return self.model.predict_on_batch(x)
-
-
-def _fit_fold(setup: _Setup, spec: ModelSpec, k: int, report: Callable[[int, float], bool] | None) -> float:
-    """Train ``spec`` on fold ``k``; after each epoch score the validation block with the metric.
-
-    ``report(epoch, best_so_far)`` returns True to stop (pruned). Early stopping after
-    ``spec.patience`` epochs without improvement. Returns the fold's best metric (NaN if pruned).
-    """
-    from .model import Forecaster, build_model
-    from .scoring import score_predictions
-
-    keras = get_keras()
-    fold = setup.folds[k]
-    set_deterministic(spec.seed)
-    model = build_model(spec, len(setup.columns))
-    if setup.jit_compile:
-        model.compile(optimizer=model.optimizer, loss=model.loss, jit_compile=True)
-    fc = Forecaster(spec=spec, feature_columns=setup.columns, target=setup.schema.target, scaler=fold.scaler,
-                    model=_Traced(model))
-    state = {"best": math.nan, "since": 0, "pruned": False}
-
-    class Scorer(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            try:
-                value = score_predictions(fc.forecast_test(fold.train, fold.val), fold.train, fold.val, setup.schema,
-                                          setup.metric)
-            except MetricError:  # forecasts too far off to score: as bad as it gets
-                value = math.nan
-            if math.isfinite(value) and (math.isnan(state["best"]) or _better(setup, value, state["best"])):
-                state["best"], state["since"] = value, 0
-            else:
-                state["since"] += 1
-            if report is not None and math.isfinite(state["best"]) and report(epoch, state["best"]):
-                state["pruned"] = True
-                self.model.stop_training = True
-            if spec.patience and state["since"] >= spec.patience:
-                self.model.stop_training = True
-
-    model.fit(fold.x, fold.y, batch_size=spec.batch_size, epochs=spec.epochs, callbacks=[Scorer()], shuffle=True,
-              verbose=0)
-    return math.nan if state["pruned"] else float(state["best"])
-
-
-def _study_direction(setup: _Setup) -> str:
+def _study_direction(setup: SearchSetup) -> str:
     return "maximize" if setup.higher_is_better else "minimize"
 
 
@@ -227,49 +112,20 @@ def tune_hyperparameters(
     Optuna pruner. The search stops after
     ``n_trials`` trials or ``timeout_s`` seconds, whichever comes first (a running trial
     finishes). ``seeds`` > 1 picks the best of that many training seeds for the best spec.
-    ``jit_compile`` compiles training steps with XLA. ``progress=True`` shows a tqdm bar; a
-    callable is called as ``fn(study, trial)`` after each trial. ``plot_path`` receives a PNG of
-    the search history. A new study's first trial is ``base_spec`` itself (``start_from_base``),
-    then any ``enqueue`` parameter sets.
+    ``jit_compile``: XLA. ``progress``: True for a tqdm bar, or ``fn(study, trial)`` after each
+    trial. ``plot_path``: a PNG of the search history. A new study's first trial is
+    ``base_spec`` itself (``start_from_base``), then the ``enqueue`` parameter sets.
     """
     import optuna
 
     t_start = time.perf_counter()
-    base = (base_spec or ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon,
-                                   task=schema.task, season=schema.season)).validate()
-    if base.kind != "rnn":
-        raise SpecError("tuning searches rnn specs; give a base_spec with kind='rnn'")
-    if base.horizon != schema.horizon or base.task != schema.task:
-        raise SpecError(f"base spec horizon/task ({base.horizon}, {base.task!r}) differ from the dataset's "
-                        f"({schema.horizon}, {schema.task!r})")
-    if n_trials is None and timeout_s is None:
-        raise SpecError("give n_trials or timeout_s (or both) so the search ends")
-    if not isinstance(seeds, int) or not 1 <= seeds <= 100:
-        raise SpecError(f"seeds={seeds!r} must be an integer in [1, 100]")
-    n_features = len(set(schema.columns) | {schema.target})
-    if isinstance(search_space, str | Path):
-        space = load_search_space(search_space, n_features=n_features)
-    else:
-        space = validate_search_space(DEFAULT_SEARCH_SPACE if search_space is None else search_space,
-                                      n_features=n_features)
-    if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs < 1):
-        raise SpecError(f"max_epochs={max_epochs!r} must be a positive integer or None")
+    base, space = _checked(train_df, schema, base_spec, search_space, n_trials, timeout_s, seeds, max_epochs)
     search_base = base.replace(epochs=min(base.epochs, max_epochs or base.epochs))
-    setup = _prepare(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
+    setup = prepare_folds(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = storage_url(storage)
-    try:
-        study = optuna.create_study(study_name=study_name, storage=url, direction=_study_direction(setup),
-                                    sampler=_make_sampler(optuna, sampler, seed),
-                                    pruner=_make_pruner(optuna, pruner, max_resource=search_base.epochs * n_folds),
-                                    load_if_exists=load_if_exists)
-    except ImportError:
-        raise SpecError(f"no database driver for the storage URL {_redact(url)}; for postgresql:// install "
-                        "'psycopg[binary]'") from None
-    except Exception as exc:  # sqlalchemy's OperationalError and friends: an unreachable or refusing database
-        if type(exc).__module__.split(".")[0] != "sqlalchemy":
-            raise
-        raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {str(exc.__cause__ or exc).splitlines()[0][:200]}") from None
+    study = _open_study(optuna, storage_url(storage), study_name, load_if_exists, _study_direction(setup),
+                        _make_sampler(optuna, sampler, seed),
+                        _make_pruner(optuna, pruner, max_resource=search_base.epochs * n_folds))
     _claim_study(study, setup, n_folds, val_fraction)
     if start_from_base and not study.trials:  # the first trial is the untuned spec: tuning never ends worse than it
         study.enqueue_trial(_base_params(search_base, space))
@@ -281,6 +137,46 @@ def tune_hyperparameters(
     res = _tune_result(optuna, study, setup, plot_path, t_start, seeds)
     res.best_spec = res.best_spec.replace(epochs=base.epochs)  # the final fit trains as long as asked, early stopping
     return res
+
+
+def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None, search_space: Any,
+             n_trials: int | None, timeout_s: float | None, seeds: int,
+             max_epochs: int | None) -> tuple[ModelSpec, dict[str, tuple[Any, ...]]]:
+    """The validated base spec and search space; SpecError for arguments that cannot make a search."""
+    base = (base_spec or ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon,
+                                   task=schema.task, season=schema.season)).validate()
+    if base.kind != "rnn":
+        raise SpecError("tuning searches rnn specs; give a base_spec with kind='rnn'")
+    if base.horizon != schema.horizon or base.task != schema.task:
+        raise SpecError(f"base spec horizon/task ({base.horizon}, {base.task!r}) differ from the dataset's "
+                        f"({schema.horizon}, {schema.task!r})")
+    if n_trials is None and timeout_s is None:
+        raise SpecError("give n_trials or timeout_s (or both) so the search ends")
+    if not isinstance(seeds, int) or not 1 <= seeds <= 100:
+        raise SpecError(f"seeds={seeds!r} must be an integer in [1, 100]")
+    if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs < 1):
+        raise SpecError(f"max_epochs={max_epochs!r} must be a positive integer or None")
+    n_features = len(set(schema.columns) | {schema.target})
+    if isinstance(search_space, str | Path):
+        return base, load_search_space(search_space, n_features=n_features)
+    return base, validate_search_space(DEFAULT_SEARCH_SPACE if search_space is None else search_space,
+                                       n_features=n_features)
+
+
+def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, direction: str, sampler: Any,
+                pruner: Any) -> Any:
+    """Create or load the study; a missing driver or an unreachable database is one SpecError line."""
+    try:
+        return optuna.create_study(study_name=name, storage=url, direction=direction, sampler=sampler, pruner=pruner,
+                                   load_if_exists=load_if_exists)
+    except ImportError:
+        raise SpecError(f"no database driver for the storage URL {_redact(url)}; for postgresql:// install "
+                        "'psycopg[binary]'") from None
+    except Exception as exc:  # sqlalchemy's OperationalError and friends: an unreachable or refusing database
+        if type(exc).__module__.split(".")[0] != "sqlalchemy":
+            raise
+        first = str(exc.__cause__ or exc).splitlines()[0][:200]
+        raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {first}") from None
 
 
 def _base_params(base: ModelSpec, space: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
@@ -300,7 +196,7 @@ def _redact(url: str | None) -> str:
     return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", str(url))[:200]
 
 
-def _claim_study(study: Any, setup: _Setup, n_folds: int, val_fraction: float) -> None:
+def _claim_study(study: Any, setup: SearchSetup, n_folds: int, val_fraction: float) -> None:
     """Record what the study's values mean; refuse to add trials to a study that measured something else."""
     base = setup.base
     key = {"metric": setup.metric, "sequence_length": base.sequence_length, "horizon": base.horizon, "task": base.task,
@@ -342,7 +238,7 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
     return pruners[pruner]()
 
 
-def _make_objective(optuna: Any, setup: _Setup, space: Mapping[str, tuple[Any, ...]],
+def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
                     t_start: float) -> Callable[[Any], float]:
     """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise)."""
 
@@ -358,7 +254,7 @@ def _make_objective(optuna: Any, setup: _Setup, space: Mapping[str, tuple[Any, .
                 trial.report(value, step=k * spec.epochs + epoch)
                 return trial.should_prune()
 
-            best = _fit_fold(setup, spec, k, report)
+            best = fit_fold(setup, spec, k, report)
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
             bests.append(best)
@@ -368,13 +264,7 @@ def _make_objective(optuna: Any, setup: _Setup, space: Mapping[str, tuple[Any, .
 
     return objective
 
-
-def evaluate_spec(setup: _Setup, spec: ModelSpec) -> float:
-    """The objective of one spec without a trial: mean over folds of the best metric."""
-    return float(np.mean([_fit_fold(setup, spec, k, None) for k in range(len(setup.folds))]))
-
-
-def _tune_result(optuna: Any, study: Any, setup: _Setup, plot_path: str | Path | None, t_start: float,
+def _tune_result(optuna: Any, study: Any, setup: SearchSetup, plot_path: str | Path | None, t_start: float,
                  seeds: int) -> TuneResult:
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
@@ -402,39 +292,3 @@ def _tune_result(optuna: Any, study: Any, setup: _Setup, plot_path: str | Path |
 #: Short alias: ``from ml_models.tune import tune``.
 tune = tune_hyperparameters
 
-
-def plot_history(study: Any, path: str | Path, *, title: str | None = None, ylabel: str = "validation score") -> Path:
-    """Save a PNG of the search: each trial's value (pruned trials at their last report) and the best so far."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import optuna
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    done_x, done_y, pr_x, pr_y, best_x, best_y = [], [], [], [], [], []
-    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    best = -math.inf if maximize else math.inf
-    for t in study.trials:
-        if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None:
-            done_x.append(t.number), done_y.append(t.value)
-            best = max(best, t.value) if maximize else min(best, t.value)
-        elif t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values:
-            pr_x.append(t.number), pr_y.append(t.intermediate_values[max(t.intermediate_values)])
-        if math.isfinite(best):
-            best_x.append(t.number), best_y.append(best)
-    ax.scatter(done_x, done_y, s=18, label="completed", color="tab:blue")
-    ax.scatter(pr_x, pr_y, s=18, marker="x", label="pruned (last reported)", color="tab:gray")
-    ax.step(best_x, best_y, where="post", color="tab:red", label="best so far")
-    ax.set_xlabel("trial")
-    ax.set_ylabel(ylabel)
-    if done_y and min(done_y + pr_y) > 0:
-        ax.set_yscale("log")
-    ax.set_title(title or f"search history: {study.study_name}")
-    ax.legend(loc="lower right" if maximize else "upper right")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
-    return path

@@ -55,19 +55,19 @@ def _co2() -> tuple[Any, Any, Any]:
 
 
 def speed(args: argparse.Namespace) -> None:
-    from .tune import _fit_fold, _prepare
+    from .tune_folds import fit_fold, prepare_folds
 
     split, schema, base = _co2()
     _log(f"\n=== speed: one trial on co2's first fold (GRU 32), seconds {_load()} ===")
     _log(f"  {'XLA':<6}{'batch':>6}{'1 epoch':>10}{'4 epochs':>10}")
     for jit in (False, True):
-        setup = _prepare(split.train, schema, base, 2, 0.25, "rmse", jit)
+        setup = prepare_folds(split.train, schema, base, 2, 0.25, "rmse", jit)
         for bs in (32, 256):
             row = []
             for epochs in (1, 4):
                 spec = base.replace(cell="GRU", units=32, batch_size=bs, epochs=epochs, patience=0)
                 t = time.perf_counter()
-                _fit_fold(setup, spec, 0, None)
+                fit_fold(setup, spec, 0, None)
                 row.append(time.perf_counter() - t)
             _log(f"  {'on' if jit else 'off':<6}{bs:>6}{row[0]:>10.2f}{row[1]:>10.2f}   {_load()}")
     _parallel(split, schema, args)
@@ -103,9 +103,9 @@ def _search(split: Any, schema: Any, base: Any, budget: float, **kw: Any) -> Any
 
 def throughput(args: argparse.Namespace) -> None:
     split, schema, base = _co2()
-    from .tune import _fit_fold, _prepare
+    from .tune_folds import fit_fold, prepare_folds
 
-    _fit_fold(_prepare(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
+    fit_fold(prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
     cpu = time.process_time()
     res = _search(split, schema, base, args.budget, seed=args.seed)
     cpu = time.process_time() - cpu

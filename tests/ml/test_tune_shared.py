@@ -15,7 +15,7 @@ import pytest
 
 from ml_models.data import write_dataset_bundle
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/local/bin"))
+PG_BIN = Path(shutil.which("initdb") or "/usr/local/bin/initdb").parent
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
