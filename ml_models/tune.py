@@ -134,9 +134,7 @@ def tune_hyperparameters(
     callbacks = [progress] if callable(progress) else None
     study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
                    callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
-    res = _tune_result(optuna, study, setup, plot_path, t_start, seeds)
-    res.best_spec = res.best_spec.replace(epochs=base.epochs)  # the final fit trains as long as asked, early stopping
-    return res
+    return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
 
 
 def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None, search_space: Any,
@@ -265,7 +263,7 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
     return objective
 
 def _tune_result(optuna: Any, study: Any, setup: SearchSetup, plot_path: str | Path | None, t_start: float,
-                 seeds: int) -> TuneResult:
+                 seeds: int, final_epochs: int) -> TuneResult:
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise SpecError("no trial completed; give a larger time or trial budget, or a smaller search space")
@@ -285,7 +283,8 @@ def _tune_result(optuna: Any, study: Any, setup: SearchSetup, plot_path: str | P
     path = None
     if plot_path is not None:
         path = plot_history(study, plot_path, ylabel=f"validation {setup.metric} (mean of folds)")
-    return TuneResult(best_spec=best_spec, best_value=best_value, trials=table, study=study, plot_path=path,
+    # the final fit trains as long as asked (with early stopping), not the search's max_epochs
+    return TuneResult(best_spec=best_spec.replace(epochs=final_epochs), best_value=best_value, trials=table, study=study, plot_path=path,
                       seconds=time.perf_counter() - t_start, metric=setup.metric, seed_values=seed_values)
 
 
