@@ -161,7 +161,8 @@ def quality(args: argparse.Namespace) -> None:
                          patience=5, seed=args.seed)
         y = split.test[cfg.target].to_numpy()
         default = rmse(y, train(base, split.train, schema).forecast_test(split.train, split.test))
-        res = _search(split, schema, base, args.budget, seed=args.seed, seeds=args.seeds)
+        res = _search(split, schema, base, args.budget, seed=args.seed, seeds=args.seeds,
+                      plot_path=Path(args.out) / f"{key}-search.png")
         tuned = rmse(y, train(res.best_spec, split.train, schema).forecast_test(split.train, split.test))
         ratios.append(tuned / default)
         b = res.best_spec
@@ -184,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3, help="quality: training seeds tried for the best spec")
     p.add_argument("--datasets", default="co2,taylor,goog", help="quality: datasets from ml_models.benchmark.DATASETS")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="out/tune_benchmark", help="quality: folder for the search-history PNGs")
     return p
 
 
