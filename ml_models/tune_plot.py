@@ -16,6 +16,7 @@ def plot_history(study: Any, path: str | Path, *, title: str | None = None, ylab
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import optuna
+    from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,10 +37,12 @@ def plot_history(study: Any, path: str | Path, *, title: str | None = None, ylab
     ax.step(best_x, best_y, where="post", color="tab:red", label="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel(ylabel)
-    if done_y and min(done_y + pr_y) > 0:
+    values = done_y + pr_y
+    if values and min(values) > 0 and max(values) > 10 * min(values):  # log only when values span decades
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or f"search history: {study.study_name}")
-    ax.legend(loc="lower right" if maximize else "upper right")
+    ax.legend(loc="best")
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
