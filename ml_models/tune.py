@@ -99,22 +99,19 @@ def tune_hyperparameters(
     progress: bool | Callable[[Any, Any], None] = False,
     enqueue: Sequence[Mapping[str, Any]] = (),
     start_from_base: bool = True,
+    workers: int = 1,
 ) -> TuneResult:
     """Search hyperparameters on ``train_df``; return a :class:`TuneResult`.
 
-    ``base_spec`` holds the fixed fields (epochs, patience, sequence_length, horizon, task, ...;
-    its horizon/task must match ``schema``); a trial trains at most ``min(epochs, max_epochs)``
-    epochs per fold (the budget unit of pruning), and the best spec comes back with ``epochs``;
-    ``search_space`` (a mapping, or the path of a JSON file) overrides
-    :data:`DEFAULT_SEARCH_SPACE`. ``metric`` is the competition's metric (id or name, see
-    :mod:`ml_models.metrics`). ``sampler`` is "tpe" (seeded TPE) or "random"; ``pruner`` is
-    "sha" (successive halving from one epoch, default), "hyperband", "median" or "none", or an
-    Optuna pruner. The search stops after
-    ``n_trials`` trials or ``timeout_s`` seconds, whichever comes first (a running trial
-    finishes). ``seeds`` > 1 picks the best of that many training seeds for the best spec.
-    ``jit_compile``: XLA. ``progress``: True for a tqdm bar, or ``fn(study, trial)`` after each
-    trial. ``plot_path``: a PNG of the search history. A new study's first trial is
-    ``base_spec`` itself (``start_from_base``), then the ``enqueue`` parameter sets.
+    ``base_spec``: the fixed fields (horizon/task as in ``schema``); trials train at most
+    ``min(epochs, max_epochs)`` epochs per fold, the best spec comes back with ``epochs``.
+    ``search_space``: a mapping or a JSON file (default :data:`DEFAULT_SEARCH_SPACE`). ``metric``:
+    the competition's. ``sampler``: "tpe" or "random"; ``pruner``: "sha" (successive halving),
+    "hyperband", "median", "none" or an Optuna pruner. Stops after ``n_trials`` or ``timeout_s``
+    (a running trial finishes). ``seeds`` > 1: the best of that many seeds for the best spec.
+    ``progress``: a tqdm bar or ``fn(study, trial)``. ``plot_path``: a PNG of the history. A new
+    study starts with ``base_spec`` (``start_from_base``), then ``enqueue``. ``workers`` > 1: that
+    many processes, one TensorFlow thread each (needs ``storage``).
     """
     import optuna
 
@@ -131,10 +128,31 @@ def tune_hyperparameters(
         study.enqueue_trial(_base_params(search_base, space))
     for params in enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
+    helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
+                       n_folds, val_fraction, max_epochs, seed)
     callbacks = [progress] if callable(progress) else None
     study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
                    callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
+    _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
+
+
+def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
+             storage: str | Path | None, study_name: str, setup: SearchSetup, n_trials: int | None,
+             timeout_s: float | None, n_folds: int, val_fraction: float, max_epochs: int | None, seed: int) -> Any:
+    """Start ``workers - 1`` helper processes on the study (this process pinned to one TensorFlow thread)."""
+    if not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise SpecError(f"workers={workers!r} must be an integer in [1, 64]")
+    if workers == 1:
+        return None
+    if storage is None:
+        raise SpecError("workers > 1 share the study through a storage; give storage (a file path or a URL)")
+    from .tune_parallel import Helpers, use_one_thread
+
+    use_one_thread()
+    return Helpers(workers - 1, train_df, schema, base, space, storage=str(storage_url(storage)), study_name=study_name,
+                   metric=setup.metric, n_trials=n_trials, timeout_s=timeout_s, n_folds=n_folds,
+                   val_fraction=val_fraction, max_epochs=max_epochs, seed=seed)
 
 
 def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None, search_space: Any,

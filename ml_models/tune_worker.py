@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--search-space", default=None, help="a JSON search space file")
     p.add_argument("--seed", type=int, default=0, help="sampler seed; give each worker its own")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: TensorFlow's default)")
+    p.add_argument("--base-spec", default=None, help="a ModelSpec JSON file with the fixed fields (default: from the schema)")
+    p.add_argument("--folds", type=int, default=2, help="walk-forward folds (the same on every worker)")
+    p.add_argument("--val-fraction", type=float, default=0.25, help="share of the rows in validation blocks")
+    p.add_argument("--max-epochs", type=int, default=10, help="most epochs a trial trains per fold (0: --epochs)")
     return p
 
 
@@ -65,11 +69,15 @@ def _run(args: argparse.Namespace) -> int:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     df, schema = read_dataset_bundle(Path(args.dataset_dir), part="train")
-    base = ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon, season=schema.season,
-                     task=schema.task, epochs=args.epochs)
+    if args.base_spec:
+        base = ModelSpec.from_json(Path(args.base_spec).read_text())
+    else:
+        base = ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon, season=schema.season,
+                         task=schema.task, epochs=args.epochs)
     mine: set[int] = set()
     res = tune_hyperparameters(df, schema, base_spec=base, search_space=args.search_space, metric=args.metric,
                                n_trials=args.trials, timeout_s=args.budget, seed=args.seed, storage=args.storage,
+                               n_folds=args.folds, val_fraction=args.val_fraction, max_epochs=args.max_epochs or None,
                                study_name=args.study_name, load_if_exists=True,
                                progress=lambda study, trial: mine.add(trial.number))
     print(json.dumps({"worker_pid": os.getpid(), "trials": sorted(mine), "study_trials": len(res.trials),

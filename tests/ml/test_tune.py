@@ -116,3 +116,12 @@ def test_a_new_study_starts_from_the_base_spec(split, schema):
     first = res.study.trials[0]
     assert first.params["units"] == 5 and first.system_attrs.get("fixed_params") == {"units": 5}  # the rest: sampled
     assert res.best_spec.units == 5 and 1e-3 <= res.best_spec.learning_rate <= 1e-2
+
+
+def test_two_worker_processes_on_one_machine_share_the_study(split, schema, tmp_path):
+    kwargs = dict(base_spec=ModelSpec(**TINY), search_space={"units": ("int", 4, 8, False)}, n_trials=2, workers=2)
+    with pytest.raises(SpecError, match="workers > 1 share the study through a storage"):
+        tune_hyperparameters(split.train, schema, **kwargs)
+    res = tune_hyperparameters(split.train, schema, storage=tmp_path / "s.db", study_name="par", **kwargs)
+    assert len(res.trials) == 4  # 2 here + 2 in the helper process
+    assert res.best_value == res.trials["value"].min()
