@@ -107,15 +107,19 @@ def throughput(args: argparse.Namespace) -> None:
 
     fit_fold(prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
     cpu = time.process_time()
-    res = _search(split, schema, base, args.budget, seed=args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = _search(split, schema, base, args.budget, seed=args.seed, workers=args.workers,
+                      storage=Path(tmp) / "throughput.db" if args.workers > 1 else None)
     cpu = time.process_time() - cpu
     states = res.trials["state"].value_counts().to_dict()
     n = states.get("COMPLETE", 0) + states.get("PRUNED", 0)
-    _log(f"\n=== throughput: co2, default search space, TPE + successive halving, {args.budget:g} s ===")
+    _log(f"\n=== throughput: co2, default search space, TPE + successive halving, {args.budget:g} s, "
+         f"{args.workers} worker process(es) ===")
     _log(f"  {n} trials ({states}) in {res.seconds:.0f} s: {60 * n / res.seconds:.1f} trials per minute (goal >= 30) "
          f"{_load()}")
-    _log(f"  this process used {cpu:.0f} CPU-seconds: {60 * n / cpu:.1f} trials per CPU-minute "
-         f"(what it would do with one core to itself)")
+    if args.workers == 1:
+        _log(f"  this process used {cpu:.0f} CPU-seconds: {60 * n / cpu:.1f} trials per CPU-minute "
+             f"(what it would do with one core to itself)")
 
 
 def _elapsed_to_reach(study: Any, target: float) -> float | None:
@@ -185,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3, help="quality: training seeds tried for the best spec")
     p.add_argument("--datasets", default="co2,taylor,goog", help="quality: datasets from ml_models.benchmark.DATASETS")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="throughput: tuning processes (as market submit uses)")
     p.add_argument("--out", default="out/tune_benchmark", help="quality: folder for the search-history PNGs")
     return p
 
