@@ -1,15 +1,24 @@
-"""Hyperparameter search with Optuna: TPE (seeded) + median/Hyperband pruning, walk-forward folds.
+"""Hyperparameter search with Optuna: seeded TPE, multi-fidelity pruning, the competition's metric on walk-forward folds.
 
-Each trial samples a :class:`~ml_models.spec.ModelSpec` from the search space and trains it on
-``n_folds`` expanding walk-forward folds of the training data (fold ``k`` trains on everything
-before its validation block; blocks are consecutive and never shuffled). After every epoch the
-validation loss is reported to the trial at step ``fold * epochs + epoch``, so the pruner
-compares trials at the same fold and epoch, and a poor trial is stopped early. The objective is
-the mean over folds of the best validation loss (the Keras loss on the standardised target, so
-keep ``target_transform``, ``loss`` and ``task`` fixed within one study).
+Each trial samples a :class:`~ml_models.spec.ModelSpec` from the search space
+(:mod:`ml_models.search_space`) and trains it on ``n_folds`` expanding walk-forward folds of the
+training data (fold ``k`` trains on everything before its validation block; blocks are
+consecutive and never shuffled). After every epoch the fold's validation block is forecast
+exactly as the competition scores a test set (:func:`ml_models.scoring.score_predictions`, the
+training tail as context) and the best metric so far is reported to the trial at step
+``fold * epochs + epoch``. That is the budget of a multi-fidelity search: the pruner (successive
+halving by default, or Hyperband) runs many trials for one epoch and gives more epochs only to
+the promising ones. XLA compilation was measured and is off by default: compiling each trial's
+network costs more than it saves (``python -m ml_models.tune_benchmark``). The objective is the mean over folds of each fold's best metric (the study minimises or maximises
+as the metric says). The windows of every fold are computed once per search, not per trial.
+
+With ``seeds > 1`` the best spec is trained again with that many seeds on the same folds and the
+seed with the best objective is kept (a network's result varies with its initialisation).
 
 Studies live in any Optuna storage: a file path becomes ``sqlite:///<path>``; a URL such as
-``postgresql://user@host/db`` is passed through, so many machines can search one study.
+``postgresql://user@host/db`` is passed through, so many machines can search one study
+(``python -m ml_models.tune_worker`` joins one). A study records its metric and base spec and
+refuses a worker that would mix in trials of another metric or window.
 """
 
 from __future__ import annotations
@@ -17,36 +26,28 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._keras import get_keras
 from .data import Schema
-from .errors import DataError, SpecError
+from .errors import SpecError
+from .search_space import DEFAULT_SEARCH_SPACE, load_search_space, suggest, validate_search_space
 from .spec import ModelSpec
+from .tune_folds import SearchSetup, evaluate_spec, fit_fold, prepare_folds, walk_forward_folds
+from .tune_plot import plot_history
 
 # ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
-__all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "plot_history", "storage_url", "tune_hyperparameters", "walk_forward_folds"]
-
-#: name -> ("int", lo, hi, log) | ("float", lo, hi, log) | ("categorical", [choices])
-DEFAULT_SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
-    "cell": ("categorical", ["LSTM", "GRU"]),
-    "layers": ("int", 1, 2, False),
-    "units": ("int", 8, 96, True),
-    "dropout": ("float", 0.0, 0.4, False),
-    "dense_units": ("categorical", [0, 16, 32]),
-    "learning_rate": ("float", 3e-4, 1e-2, True),
-    "batch_size": ("categorical", [32, 64, 128]),
-}
+__all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
+           "tune_hyperparameters", "walk_forward_folds"]
 
 
 @dataclass
 class TuneResult:
-    """What :func:`tune` found: the best spec, all trials as a table, the study and the plot path."""
+    """What :func:`tune` found: the best spec (with the chosen seed), the objective, all trials, the study."""
 
     best_spec: ModelSpec
     best_value: float
@@ -54,6 +55,8 @@ class TuneResult:
     study: Any
     plot_path: Path | None
     seconds: float
+    metric: str = "rmse"
+    seed_values: dict[int, float] = field(default_factory=dict)  # seed -> objective, when seeds > 1
 
 
 def storage_url(storage: str | Path | None) -> str | None:
@@ -68,36 +71,8 @@ def storage_url(storage: str | Path | None) -> str | None:
     return f"sqlite:///{p}"
 
 
-def walk_forward_folds(n_rows: int, n_folds: int, val_fraction: float, min_train: int) -> list[tuple[int, int, int]]:
-    """Expanding folds ``(train_end, val_start, val_end)`` as row indices (val_start == train_end).
-
-    The last ``val_fraction`` of the rows is cut into ``n_folds`` consecutive validation blocks;
-    fold ``k`` trains on all rows before block ``k``.
-    """
-    if n_folds < 1:
-        raise DataError(f"n_folds={n_folds} must be at least 1")
-    block = int(n_rows * val_fraction) // n_folds
-    first = n_rows - block * n_folds
-    if block < 1 or first < min_train:
-        raise DataError(
-            f"{n_rows} training rows cannot make {n_folds} folds with val_fraction={val_fraction} and at least "
-            f"{min_train} training rows each; use fewer folds or more data"
-        )
-    return [(first + k * block, first + k * block, first + (k + 1) * block) for k in range(n_folds)]
-
-
-def _suggest(trial: Any, space: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
-    out = {}
-    for name, d in space.items():
-        if d[0] == "int":
-            out[name] = trial.suggest_int(name, int(d[1]), int(d[2]), log=bool(d[3]))
-        elif d[0] == "float":
-            out[name] = trial.suggest_float(name, float(d[1]), float(d[2]), log=bool(d[3]))
-        elif d[0] == "categorical":
-            out[name] = trial.suggest_categorical(name, list(d[1]))
-        else:
-            raise SpecError(f"search space entry {name!r} has unknown type {d[0]!r}; use 'int', 'float' or 'categorical'")
-    return out
+def _study_direction(setup: SearchSetup) -> str:
+    return "maximize" if setup.higher_is_better else "minimize"
 
 
 def tune_hyperparameters(
@@ -105,58 +80,156 @@ def tune_hyperparameters(
     schema: Schema,
     *,
     base_spec: ModelSpec | None = None,
-    search_space: Mapping[str, tuple[Any, ...]] | None = None,
+    search_space: Mapping[str, tuple[Any, ...]] | str | Path | None = None,
+    metric: int | str = "rmse",
     n_trials: int | None = 20,
     timeout_s: float | None = None,
-    n_folds: int = 3,
-    val_fraction: float = 0.3,
+    n_folds: int = 2,
+    val_fraction: float = 0.25,
     sampler: str = "tpe",
-    pruner: str | Any = "median",
+    pruner: str | Any = "sha",
     seed: int = 0,
+    seeds: int = 1,
+    max_epochs: int | None = 10,
+    jit_compile: bool = False,
     storage: str | Path | None = None,
     study_name: str = "forecast",
     load_if_exists: bool = True,
     plot_path: str | Path | None = None,
     progress: bool | Callable[[Any, Any], None] = False,
     enqueue: Sequence[Mapping[str, Any]] = (),
+    start_from_base: bool = True,
+    workers: int = 1,
 ) -> TuneResult:
     """Search hyperparameters on ``train_df``; return a :class:`TuneResult`.
 
-    ``base_spec`` holds the fixed fields (epochs, patience, sequence_length, horizon, task, ...;
-    its horizon/task must match ``schema``); ``search_space`` overrides
-    :data:`DEFAULT_SEARCH_SPACE` (any ModelSpec field may appear). ``sampler`` is "tpe" (seeded
-    TPE) or "random"; ``pruner`` is "median", "hyperband" or "none". The search stops after
-    ``n_trials`` trials or ``timeout_s`` seconds, whichever comes first (a running trial
-    finishes). ``progress=True`` shows a tqdm bar; a callable is called as ``fn(study, trial)``
-    after each trial. ``plot_path`` receives a PNG of the search history.
+    ``base_spec``: the fixed fields (horizon/task as in ``schema``); trials train at most
+    ``min(epochs, max_epochs)`` epochs per fold, the best spec comes back with ``epochs``.
+    ``search_space``: a mapping or a JSON file (default :data:`DEFAULT_SEARCH_SPACE`). ``metric``:
+    the competition's. ``sampler``: "tpe" or "random"; ``pruner``: "sha" (successive halving),
+    "hyperband", "median", "none" or an Optuna pruner. Stops after ``n_trials`` or ``timeout_s``
+    (a running trial finishes). ``seeds`` > 1: the best of that many seeds for the best spec.
+    ``progress``: a tqdm bar or ``fn(study, trial)``. ``plot_path``: a PNG of the history. A new
+    study starts with ``base_spec`` (``start_from_base``), then ``enqueue``. ``workers`` > 1: that
+    many processes, one TensorFlow thread each (needs ``storage``).
     """
     import optuna
 
     t_start = time.perf_counter()
+    base, space = _checked(train_df, schema, base_spec, search_space, n_trials, timeout_s, seeds, max_epochs)
+    search_base = base.replace(epochs=min(base.epochs, max_epochs or base.epochs))
+    setup = prepare_folds(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = _open_study(optuna, storage_url(storage), study_name, load_if_exists, _study_direction(setup),
+                        _make_sampler(optuna, sampler, seed),
+                        _make_pruner(optuna, pruner, max_resource=search_base.epochs * n_folds))
+    _claim_study(study, setup, n_folds, val_fraction)
+    if start_from_base and not study.trials:  # the first trial is the untuned spec: tuning never ends worse than it
+        study.enqueue_trial(_base_params(search_base, space))
+    for params in enqueue:
+        study.enqueue_trial(dict(params), skip_if_exists=True)
+    helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
+                       n_folds, val_fraction, max_epochs, seed)
+    callbacks = [progress] if callable(progress) else None
+    study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
+                   callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
+    _ = helpers and helpers.join()
+    return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
+
+
+def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
+             storage: str | Path | None, study_name: str, setup: SearchSetup, n_trials: int | None,
+             timeout_s: float | None, n_folds: int, val_fraction: float, max_epochs: int | None, seed: int) -> Any:
+    """Start ``workers - 1`` helper processes on the study (this process pinned to one TensorFlow thread)."""
+    if not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise SpecError(f"workers={workers!r} must be an integer in [1, 64]")
+    if workers == 1:
+        return None
+    if storage is None:
+        raise SpecError("workers > 1 share the study through a storage; give storage (a file path or a URL)")
+    from .tune_parallel import Helpers, use_one_thread
+
+    use_one_thread()
+    return Helpers(workers - 1, train_df, schema, base, space, storage=str(storage_url(storage)), study_name=study_name,
+                   metric=setup.metric, n_trials=n_trials, timeout_s=timeout_s, n_folds=n_folds,
+                   val_fraction=val_fraction, max_epochs=max_epochs, seed=seed)
+
+
+def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None, search_space: Any,
+             n_trials: int | None, timeout_s: float | None, seeds: int,
+             max_epochs: int | None) -> tuple[ModelSpec, dict[str, tuple[Any, ...]]]:
+    """The validated base spec and search space; SpecError for arguments that cannot make a search."""
     base = (base_spec or ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon,
                                    task=schema.task, season=schema.season)).validate()
     if base.kind != "rnn":
         raise SpecError("tuning searches rnn specs; give a base_spec with kind='rnn'")
+    if base.horizon != schema.horizon or base.task != schema.task:
+        raise SpecError(f"base spec horizon/task ({base.horizon}, {base.task!r}) differ from the dataset's "
+                        f"({schema.horizon}, {schema.task!r})")
     if n_trials is None and timeout_s is None:
         raise SpecError("give n_trials or timeout_s (or both) so the search ends")
-    space = dict(DEFAULT_SEARCH_SPACE if search_space is None else search_space)
-    folds = walk_forward_folds(len(train_df), n_folds, val_fraction, base.sequence_length + base.horizon + 16)
-    sampler_obj = _make_sampler(optuna, sampler, seed)
-    pruner_obj = _make_pruner(optuna, pruner, max_resource=base.epochs * n_folds)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=study_name, storage=storage_url(storage), direction="minimize",
-                                sampler=sampler_obj, pruner=pruner_obj, load_if_exists=load_if_exists)
-    for params in enqueue:
-        study.enqueue_trial(dict(params), skip_if_exists=True)
-    objective = _make_objective(optuna, base, space, folds, train_df, schema, t_start)
-    callbacks = [progress] if callable(progress) else None
-    study.optimize(objective, n_trials=n_trials, timeout=timeout_s, callbacks=callbacks,
-                   show_progress_bar=progress is True, gc_after_trial=True)
-    return _tune_result(optuna, study, base, plot_path, t_start)
+    if not isinstance(seeds, int) or not 1 <= seeds <= 100:
+        raise SpecError(f"seeds={seeds!r} must be an integer in [1, 100]")
+    if max_epochs is not None and (not isinstance(max_epochs, int) or max_epochs < 1):
+        raise SpecError(f"max_epochs={max_epochs!r} must be a positive integer or None")
+    n_features = len(set(schema.columns) | {schema.target})
+    if isinstance(search_space, str | Path):
+        return base, load_search_space(search_space, n_features=n_features)
+    return base, validate_search_space(DEFAULT_SEARCH_SPACE if search_space is None else search_space,
+                                       n_features=n_features)
+
+
+def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, direction: str, sampler: Any,
+                pruner: Any) -> Any:
+    """Create or load the study; a missing driver or an unreachable database is one SpecError line."""
+    try:
+        return optuna.create_study(study_name=name, storage=url, direction=direction, sampler=sampler, pruner=pruner,
+                                   load_if_exists=load_if_exists)
+    except ImportError:
+        raise SpecError(f"no database driver for the storage URL {_redact(url)}; for postgresql:// install "
+                        "'psycopg[binary]'") from None
+    except Exception as exc:  # sqlalchemy's OperationalError and friends: an unreachable or refusing database
+        if type(exc).__module__.split(".")[0] != "sqlalchemy":
+            raise
+        first = str(exc.__cause__ or exc).splitlines()[0][:200]
+        raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {first}") from None
+
+
+def _base_params(base: ModelSpec, space: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
+    """The base spec's values for the searched fields that the space contains."""
+    out = {}
+    for name, d in space.items():
+        v = getattr(base, name)
+        if (d[0] == "categorical" and v in d[1]) or (d[0] != "categorical" and d[1] <= v <= d[2]):
+            out[name] = v
+    return out
+
+
+def _redact(url: str | None) -> str:
+    """A storage URL without its password, for messages."""
+    import re
+
+    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", str(url))[:200]
+
+
+def _claim_study(study: Any, setup: SearchSetup, n_folds: int, val_fraction: float) -> None:
+    """Record what the study's values mean; refuse to add trials to a study that measured something else."""
+    base = setup.base
+    key = {"metric": setup.metric, "sequence_length": base.sequence_length, "horizon": base.horizon, "task": base.task,
+           "target_transform": base.target_transform, "epochs": base.epochs, "n_folds": n_folds,
+           "val_fraction": val_fraction, "rows": sum(len(f.val) for f in setup.folds) + len(setup.folds[0].train)}
+    old = study.user_attrs.get("objective")
+    if old is None:
+        study.set_user_attr("objective", key)
+    elif old != key:
+        diff = sorted(k for k in key if old.get(k) != key[k])
+        raise SpecError(f"study {study.study_name!r} in this storage was tuned with other settings ({', '.join(diff)}: "
+                        f"{[old.get(k) for k in diff]} there, {[key[k] for k in diff]} here); use another study name")
 
 
 def _make_sampler(optuna: Any, name: str, seed: int) -> Any:
-    samplers = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5, multivariate=True),
+    samplers = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True,
+                                                          constant_liar=True),
                 "random": lambda: optuna.samplers.RandomSampler(seed=seed)}
     if name not in samplers:
         raise SpecError(f"unknown sampler {name!r}; expected one of {sorted(samplers)}")
@@ -164,114 +237,75 @@ def _make_sampler(optuna: Any, name: str, seed: int) -> Any:
 
 
 def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
-    """A pruner by name ("median", "hyperband", "none"), or ``pruner`` itself when it is an Optuna pruner."""
+    """A pruner by name ("sha", "hyperband", "median", "none"), or ``pruner`` itself when it is an Optuna pruner.
+
+    The budget unit is one epoch of one fold. Successive halving keeps the best third of the trials
+    at 1, 3, 9, ... epochs; Hyperband runs several such brackets from different first rungs.
+    """
     if not isinstance(pruner, str):
         return pruner
-    pruners = {"median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
-               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=2, max_resource=max_resource),
+    pruners = {"sha": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource,
+                                                                   reduction_factor=3),
+               "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
                "none": lambda: optuna.pruners.NopPruner()}
     if pruner not in pruners:
         raise SpecError(f"unknown pruner {pruner!r}; expected one of {sorted(pruners)}")
     return pruners[pruner]()
 
 
-def _make_objective(optuna: Any, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
-                    folds: list[tuple[int, int, int]], train_df: pd.DataFrame, schema: Schema,
+def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
                     t_start: float) -> Callable[[Any], float]:
-    """The trial objective: mean over walk-forward folds of the best validation loss (pruned trials raise)."""
-    from .model import train as train_model
+    """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise)."""
 
     def objective(trial: Any) -> float:
         try:
-            spec = base.replace(**_suggest(trial, space))
+            spec = setup.base.replace(**suggest(trial, space))
         except SpecError as exc:
             raise optuna.TrialPruned(f"invalid spec: {exc}") from exc
         trial.set_user_attr("spec", spec.to_dict())
         bests = []
-        keras = get_keras()
-        for k, (train_end, val_start, val_end) in enumerate(folds):
-            cb = _pruning_callback(keras, trial, step0=k * spec.epochs)
-            fc = train_model(spec, train_df.iloc[:train_end], schema, train_df.iloc[val_start:val_end], callbacks=[cb])
-            if cb.pruned:
+        for k in range(len(setup.folds)):
+            def report(epoch: int, value: float, k: int = k) -> bool:
+                trial.report(value, step=k * spec.epochs + epoch)
+                return trial.should_prune()
+
+            best = fit_fold(setup, spec, k, report)
+            if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
-            losses = [v for v in fc.history_.get("val_loss", []) if math.isfinite(v)]
-            if not losses:
-                raise optuna.TrialPruned("validation loss was not finite")
-            bests.append(min(losses))
-            trial.set_user_attr(f"fold{k}_best_val_loss", bests[-1])
+            bests.append(best)
+            trial.set_user_attr(f"fold{k}_best", best)
         trial.set_user_attr("elapsed_s", time.perf_counter() - t_start)
         return float(np.mean(bests))
 
     return objective
 
-
-def _tune_result(optuna: Any, study: Any, base: ModelSpec, plot_path: str | Path | None, t_start: float) -> TuneResult:
+def _tune_result(optuna: Any, study: Any, setup: SearchSetup, plot_path: str | Path | None, t_start: float,
+                 seeds: int, final_epochs: int) -> TuneResult:
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise SpecError("no trial completed; give a larger time or trial budget, or a smaller search space")
     best = study.best_trial
-    best_spec = ModelSpec.from_dict(best.user_attrs["spec"]) if "spec" in best.user_attrs else base.replace(**best.params)
+    best_spec = (ModelSpec.from_dict(best.user_attrs["spec"]) if "spec" in best.user_attrs
+                 else setup.base.replace(**best.params))
+    best_value, seed_values = float(best.value), {}
+    if seeds > 1:
+        seed_values[best_spec.seed] = best_value
+        for s in range(best_spec.seed + 1, best_spec.seed + seeds):
+            seed_values[s] = evaluate_spec(setup, best_spec.replace(seed=s % 2**31))
+        chosen = (max if setup.higher_is_better else min)(
+            (s for s in seed_values if math.isfinite(seed_values[s])), key=seed_values.get, default=best_spec.seed)
+        best_spec, best_value = best_spec.replace(seed=chosen % 2**31), seed_values[chosen]
     table = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs",
                                           "datetime_start", "datetime_complete"))
     path = None
     if plot_path is not None:
-        path = plot_history(study, plot_path)
-    return TuneResult(best_spec=best_spec, best_value=float(best.value), trials=table, study=study,
-                      plot_path=path, seconds=time.perf_counter() - t_start)
+        path = plot_history(study, plot_path, ylabel=f"validation {setup.metric} (mean of folds)")
+    # the final fit trains as long as asked (with early stopping), not the search's max_epochs
+    return TuneResult(best_spec=best_spec.replace(epochs=final_epochs), best_value=best_value, trials=table, study=study, plot_path=path,
+                      seconds=time.perf_counter() - t_start, metric=setup.metric, seed_values=seed_values)
 
 
 #: Short alias: ``from ml_models.tune import tune``.
 tune = tune_hyperparameters
 
-
-def _pruning_callback(keras: Any, trial: Any, step0: int) -> Any:
-    """A Keras callback reporting each epoch's val_loss to the trial; stops training when pruned."""
-
-    class PruningCallback(keras.callbacks.Callback):
-        pruned = False
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            v = (logs or {}).get("val_loss")
-            if v is None or not math.isfinite(float(v)):
-                return
-            trial.report(float(v), step=step0 + epoch)
-            if trial.should_prune():
-                self.pruned = True
-                self.model.stop_training = True
-
-    return PruningCallback()
-
-
-def plot_history(study: Any, path: str | Path, *, title: str | None = None) -> Path:
-    """Save a PNG of the search: each trial's value (pruned trials at their last report) and the best so far."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import optuna
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    done_x, done_y, pr_x, pr_y, best_x, best_y = [], [], [], [], [], []
-    best = math.inf
-    for t in study.trials:
-        if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None:
-            done_x.append(t.number), done_y.append(t.value)
-            best = min(best, t.value)
-        elif t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values:
-            pr_x.append(t.number), pr_y.append(t.intermediate_values[max(t.intermediate_values)])
-        if math.isfinite(best):
-            best_x.append(t.number), best_y.append(best)
-    ax.scatter(done_x, done_y, s=18, label="completed", color="tab:blue")
-    ax.scatter(pr_x, pr_y, s=18, marker="x", label="pruned (last reported)", color="tab:gray")
-    ax.step(best_x, best_y, where="post", color="tab:red", label="best so far")
-    ax.set_xlabel("trial")
-    ax.set_ylabel("validation loss (mean of folds)")
-    ax.set_yscale("log")
-    ax.set_title(title or f"search history: {study.study_name}")
-    ax.legend(loc="upper right")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
-    return path

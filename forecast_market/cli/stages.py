@@ -199,6 +199,9 @@ def cancel(ctx: Ctx, competition_id):
 @click.option("--optuna-storage", "storage", default=None,
               help="Optuna storage URL; a PostgreSQL URL lets several machines search one study. "
                    "Default: $OPTUNA_STORAGE, else SQLite in the work dir.")
+@click.option("--search-space", "search_space", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Tuning: a JSON search space, e.g. examples/search_space.json: ModelSpec fields mapped to "
+                   '{"low": L, "high": H[, "log": true]} or {"choices": [...]}. Checked before any download.')
 @work_dir_option
 @on_chain
 def submit(ctx: Ctx, competition_id, strategy, spec_file, bundle_dir, work_dir, **options):

@@ -34,7 +34,8 @@ GARBAGE = [
     # submit
     ["submit", "1", "--strategy", "magic"], ["submit", "1", "--trials", "0"], ["submit", "1", "--budget", "-1"],
     ["submit", "1", "--epochs", "0"], ["submit", "1", "--seed", "-1"], ["submit", "1", "--work-dir", "{file}"],
-    ["submit", "999999", "--strategy", "naive"],
+    ["submit", "999999", "--strategy", "naive"], ["submit", "1", "--search-space", "/nonexistent.json"],
+    ["submit", "1", "--search-space", "{file}"], ["submit", "1", "--search-space", "{tmp}"],
     # evaluate, verify, advance, node
     ["evaluate", "1", "--timeout", "0"], ["evaluate", "1", "--memory-mb", "1"], ["evaluate", "1", "--margin", "-5"],
     ["evaluate", "1", "--workers", "0"], ["evaluate", "999999"], ["verify", "1", "--tolerance", "-1"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from ml_models.errors import DataError
+from ml_models.errors import DataError, SpecError
 from ml_models.spec import ModelSpec
 from ml_models.tune import storage_url, tune_hyperparameters, walk_forward_folds
 
@@ -27,7 +27,7 @@ def test_tiny_search_prunes_a_bad_trial_and_resumes_from_storage(split, schema, 
     space = {"learning_rate": ("float", 1e-6, 3e-2, True)}
     pruner = optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1)
     kwargs = dict(base_spec=base, search_space=space, n_folds=2, val_fraction=0.3, pruner=pruner,
-                  storage=tmp_path / "study.db", study_name="t", seed=0)
+                  storage=tmp_path / "study.db", study_name="t", seed=0, start_from_base=False)
     res = tune_hyperparameters(split.train, schema, n_trials=2, plot_path=tmp_path / "history.png",
                                enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6}], **kwargs)
     states = res.trials["state"].tolist()
@@ -37,3 +37,91 @@ def test_tiny_search_prunes_a_bad_trial_and_resumes_from_storage(split, schema, 
     assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     again = tune_hyperparameters(split.train, schema, n_trials=1, sampler="random", load_if_exists=True, **kwargs)
     assert len(again.trials) == 3  # the study was loaded from the SQLite file and extended
+
+
+TINY = dict(units=4, epochs=1, patience=0, batch_size=64, sequence_length=10, horizon=2, season=7)
+
+
+def test_the_objective_is_the_competition_metric_of_the_fold_forecasts(split, schema):
+    from ml_models.model import train
+    from ml_models.scoring import score_predictions
+
+    base = ModelSpec(**TINY)
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"units": ("int", 4, 4, False)},
+                               metric="mae", n_trials=1, n_folds=1, val_fraction=0.25, pruner="none")
+    train_end, val_start, val_end = walk_forward_folds(len(split.train), 1, 0.25, 0)[0]
+    tr, va = split.train.iloc[:train_end], split.train.iloc[val_start:val_end]
+    fc = train(base, tr, schema)
+    expected = score_predictions(fc.forecast_test(tr, va), tr, va, schema, "mae")
+    assert res.metric == "mae" and res.best_value == pytest.approx(expected, rel=1e-3)
+    assert res.study.direction == optuna.study.StudyDirection.MINIMIZE
+
+
+def test_a_higher_is_better_metric_is_maximised_and_seeds_are_chosen_by_it(split, schema):
+    base = ModelSpec(**TINY)
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"learning_rate": ("float", 1e-3, 1e-2, True)},
+                               metric="directional_accuracy", n_trials=2, seeds=3, pruner="none")
+    assert res.study.direction == optuna.study.StudyDirection.MAXIMIZE
+    assert sorted(res.seed_values) == [0, 1, 2] and all(0 <= v <= 1 for v in res.seed_values.values())
+    assert res.best_value == max(res.seed_values.values()) == res.seed_values[res.best_spec.seed]
+
+
+def test_a_study_refuses_trials_measured_another_way(split, schema, tmp_path):
+    kwargs = dict(base_spec=ModelSpec(**TINY), search_space={"units": ("int", 4, 6, False)}, n_trials=1,
+                  storage=tmp_path / "s.db", study_name="shared")
+    tune_hyperparameters(split.train, schema, metric="rmse", **kwargs)
+    with pytest.raises(SpecError, match=r"study 'shared' in this storage was tuned with other settings \(metric: \['rmse'\] there, \['mae'\] here\)"):
+        tune_hyperparameters(split.train, schema, metric="mae", **kwargs)
+
+
+def test_successive_halving_prunes_bad_trials_early(split, schema):
+    base = ModelSpec(**{**TINY, "epochs": 3})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"learning_rate": ("float", 1e-6, 3e-2, True)},
+                               n_trials=4, n_folds=1, start_from_base=False, enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6},
+                                                               {"learning_rate": 2e-6}, {"learning_rate": 2.5e-2}])
+    states = {t.params["learning_rate"]: (t.state.name, sorted(t.intermediate_values)) for t in res.study.trials}
+    assert states[3e-2] == ("COMPLETE", [0, 1, 2])
+    for lr in (1e-6, 2e-6):  # stopped at the first rungs, long before the end
+        assert states[lr][0] == "PRUNED" and max(states[lr][1]) < 2, states
+    assert res.best_spec.learning_rate == pytest.approx(3e-2)
+
+
+def test_tune_refuses_a_bad_search_space_file_before_training(split, schema, tmp_path):
+    path = tmp_path / "space.json"
+    path.write_text('{"units": {"low": 4, "high": 100000}}')
+    with pytest.raises(SpecError, match=r"units=100000 is out of range"):
+        tune_hyperparameters(split.train, schema, base_spec=ModelSpec(**TINY), search_space=path, n_trials=1)
+
+
+@pytest.mark.parametrize("url", ["postgresql://alice:s3cret@127.0.0.1:1/optuna", "postgresql+nosuchdriver://alice:s3cret@h/db"])
+def test_an_unusable_storage_url_is_one_line_without_the_password(split, schema, url):
+    with pytest.raises(SpecError, match=r"no database driver for the storage URL|cannot open the Optuna storage") as err:
+        tune_hyperparameters(split.train, schema, base_spec=ModelSpec(**TINY), n_trials=1, storage=url)
+    assert "s3cret" not in str(err.value) and "alice:***@" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_trials_train_at_most_max_epochs_and_the_best_spec_keeps_its_epochs(split, schema):
+    base = ModelSpec(**{**TINY, "epochs": 7})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"units": ("int", 4, 5, False)},
+                               n_trials=1, n_folds=2, max_epochs=2, pruner="none")
+    assert sorted(res.study.trials[0].intermediate_values) == [0, 1, 2, 3]  # 2 folds x 2 epochs
+    assert res.study.trials[0].user_attrs["spec"]["epochs"] == 2 and res.best_spec.epochs == 7
+
+
+def test_a_new_study_starts_from_the_base_spec(split, schema):
+    base = ModelSpec(**{**TINY, "units": 5, "learning_rate": 0.02, "dropout": 0.5})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, n_trials=1, pruner="none",
+                               search_space={"units": ("int", 4, 8, False), "learning_rate": ("float", 1e-3, 1e-2, True),
+                                             "dropout": ("float", 0.0, 0.2, False)})
+    first = res.study.trials[0]
+    assert first.params["units"] == 5 and first.system_attrs.get("fixed_params") == {"units": 5}  # the rest: sampled
+    assert res.best_spec.units == 5 and 1e-3 <= res.best_spec.learning_rate <= 1e-2
+
+
+def test_two_worker_processes_on_one_machine_share_the_study(split, schema, tmp_path):
+    kwargs = dict(base_spec=ModelSpec(**TINY), search_space={"units": ("int", 4, 8, False)}, n_trials=2, workers=2)
+    with pytest.raises(SpecError, match="workers > 1 share the study through a storage"):
+        tune_hyperparameters(split.train, schema, **kwargs)
+    res = tune_hyperparameters(split.train, schema, storage=tmp_path / "s.db", study_name="par", **kwargs)
+    assert len(res.trials) == 4  # 2 here + 2 in the helper process
+    assert res.best_value == res.trials["value"].min()

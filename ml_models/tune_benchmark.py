@@ -1,0 +1,213 @@
+"""Benchmark the hyperparameter search itself and print the figures, each with the machine's load average.
+
+Sections (``--sections``, comma-separated; all by default):
+
+* ``speed``: what one trial costs on co2 (first fold, GRU 32), with small and large batches, with
+  and without XLA (``jit_compile``), and how many trials a minute two worker processes with one
+  TensorFlow thread each run, against one process with TensorFlow's default threads.
+* ``throughput``: trials (completed or pruned) per minute on co2 with the default search space,
+  TPE + successive halving (goal: at least 30).
+* ``race``: TPE + pruning against random search without pruning, same budget, for 5 seeds: the
+  time TPE needs to reach random search's best validation score, over the time random search
+  needed for it; the median over seeds (goal: at most 0.5).
+* ``quality``: on the benchmark datasets (:data:`ml_models.benchmark.DATASETS`), the test RMSE of
+  the tuned RNN (search + best of ``--seeds`` seeds, then trained on all training rows) over the
+  default RNN's; the median over datasets (goal: at most 0.97).
+
+This is a script, not a test:  python -m ml_models.tune_benchmark --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ._keras import configure_environment
+
+__all__ = ["main"]
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"[load avg {one:.1f} (1 min), {five:.1f} (5 min), {os.cpu_count()} CPUs]"
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _co2() -> tuple[Any, Any, Any]:
+    from .benchmark import DATASETS, prepare
+    from .spec import ModelSpec
+
+    cfg = DATASETS["co2"]
+    split, schema = prepare(cfg, 0.2)
+    base = ModelSpec(sequence_length=cfg.sequence_length, horizon=cfg.horizon, season=cfg.season, epochs=20, patience=5)
+    return split, schema, base
+
+
+def speed(args: argparse.Namespace) -> None:
+    from .tune_folds import fit_fold, prepare_folds
+
+    split, schema, base = _co2()
+    _log(f"\n=== speed: one trial on co2's first fold (GRU 32), seconds {_load()} ===")
+    _log(f"  {'XLA':<6}{'batch':>6}{'1 epoch':>10}{'4 epochs':>10}")
+    for jit in (False, True):
+        setup = prepare_folds(split.train, schema, base, 2, 0.25, "rmse", jit)
+        for bs in (32, 256):
+            row = []
+            for epochs in (1, 4):
+                spec = base.replace(cell="GRU", units=32, batch_size=bs, epochs=epochs, patience=0)
+                t = time.perf_counter()
+                fit_fold(setup, spec, 0, None)
+                row.append(time.perf_counter() - t)
+            _log(f"  {'on' if jit else 'off':<6}{bs:>6}{row[0]:>10.2f}{row[1]:>10.2f}   {_load()}")
+    _parallel(split, schema, args)
+
+
+def _parallel(split: Any, schema: Any, args: argparse.Namespace) -> None:
+    """Trials a minute: one worker with TensorFlow's threads, then two workers with one thread each."""
+    from .data import write_dataset_bundle
+
+    budget = args.budget
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        write_dataset_bundle(data, split.train, schema, part="train")
+        for n, threads in ((1, 0), (2, 1)):
+            url = f"sqlite:///{tmp}/p{n}.db"
+            cmd = [sys.executable, "-m", "ml_models.tune_worker", str(data), "--storage", url, "--study-name", "p",
+                   "--budget", str(budget), "--threads", str(threads)]
+            t = time.perf_counter()
+            procs = [subprocess.Popen([*cmd, "--seed", str(i)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True) for i in range(n)]
+            outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+            wall = time.perf_counter() - t
+            total = max(o["study_trials"] for o in outs)
+            _log(f"  {n} worker(s) x {threads or 'default'} TF thread(s), {budget:g} s budget each: {total} trials, "
+                 f"{60 * total / budget:.1f} per minute of budget ({wall:.0f} s wall with imports) {_load()}")
+
+
+def _search(split: Any, schema: Any, base: Any, budget: float, **kw: Any) -> Any:
+    from .tune import tune_hyperparameters
+
+    return tune_hyperparameters(split.train, schema, base_spec=base, n_trials=None, timeout_s=budget, **kw)
+
+
+def throughput(args: argparse.Namespace) -> None:
+    split, schema, base = _co2()
+    from .tune_folds import fit_fold, prepare_folds
+
+    fit_fold(prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
+    cpu = time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        res = _search(split, schema, base, args.budget, seed=args.seed, workers=args.workers,
+                      storage=Path(tmp) / "throughput.db" if args.workers > 1 else None)
+    cpu = time.process_time() - cpu
+    states = res.trials["state"].value_counts().to_dict()
+    n = states.get("COMPLETE", 0) + states.get("PRUNED", 0)
+    _log(f"\n=== throughput: co2, default search space, TPE + successive halving, {args.budget:g} s, "
+         f"{args.workers} worker process(es) ===")
+    _log(f"  {n} trials ({states}) in {res.seconds:.0f} s: {60 * n / res.seconds:.1f} trials per minute (goal >= 30) "
+         f"{_load()}")
+    if args.workers == 1:
+        _log(f"  this process used {cpu:.0f} CPU-seconds: {60 * n / cpu:.1f} trials per CPU-minute "
+             f"(what it would do with one core to itself)")
+
+
+def _elapsed_to_reach(study: Any, target: float) -> float | None:
+    import optuna
+
+    hits = [t.user_attrs["elapsed_s"] for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE
+            and t.value is not None and t.value <= target and "elapsed_s" in t.user_attrs]
+    return min(hits) if hits else None
+
+
+def race(args: argparse.Namespace) -> None:
+    split, schema, base = _co2()
+    _log(f"\n=== race: TPE + successive halving vs random search without pruning, co2, {args.race_budget:g} s each ===")
+    _log(f"  {'seed':>4}{'random best':>13}{'at':>7}{'TPE best':>11}{'TPE reached it at':>19}{'ratio':>7}")
+    ratios = []
+    for seed in range(args.seed, args.seed + args.race_seeds):
+        # neither starts from the default spec: the race compares the samplers alone
+        rnd = _search(split, schema, base, args.race_budget, sampler="random", pruner="none", seed=seed,
+                      start_from_base=False)
+        tpe = _search(split, schema, base, args.race_budget, seed=seed, start_from_base=False)
+        t_rnd = _elapsed_to_reach(rnd.study, rnd.best_value)
+        t_tpe = _elapsed_to_reach(tpe.study, rnd.best_value)
+        ratio = (t_tpe if t_tpe is not None else float("inf")) / max(t_rnd or args.race_budget, 1e-9)
+        ratios.append(ratio)
+        _log(f"  {seed:>4}{rnd.best_value:>13.4f}{t_rnd or 0:>6.0f}s{tpe.best_value:>11.4f}"
+             f"{(f'{t_tpe:.0f} s' if t_tpe is not None else 'never'):>19}{ratio:>7.2f}   {_load()}")
+    _log(f"  median ratio (TPE time to random's best / random's time): {statistics.median(ratios):.2f} (goal <= 0.5)")
+
+
+def quality(args: argparse.Namespace) -> None:
+    from .benchmark import DATASETS, _dataset_keys, prepare
+    from .metrics import rmse
+    from .model import train
+    from .spec import ModelSpec
+
+    keys = _dataset_keys(args.datasets, _log)
+    _log(f"\n=== quality: tuned vs default RNN, test RMSE, {args.budget:g} s search + {args.seeds} seeds ===")
+    ratios = []
+    for key in keys:
+        cfg = DATASETS[key]
+        split, schema = prepare(cfg, 0.2)
+        base = ModelSpec(sequence_length=cfg.sequence_length, horizon=cfg.horizon, season=cfg.season, epochs=30,
+                         patience=5, seed=args.seed)
+        y = split.test[cfg.target].to_numpy()
+        default = rmse(y, train(base, split.train, schema).forecast_test(split.train, split.test))
+        res = _search(split, schema, base, args.budget, seed=args.seed, seeds=args.seeds,
+                      plot_path=Path(args.out) / f"{key}-search.png")
+        tuned = rmse(y, train(res.best_spec, split.train, schema).forecast_test(split.train, split.test))
+        ratios.append(tuned / default)
+        b = res.best_spec
+        _log(f"  {key:<8} default {default:.4f}  tuned {tuned:.4f}  ratio {tuned / default:.3f}  ({len(res.trials)} trials; "
+             f"{b.cell} {b.layers}x{b.units} dense {b.dense_units} lr {b.learning_rate:.3g} batch {b.batch_size} "
+             f"seed {b.seed}) {_load()}")
+    _log(f"  median ratio tuned/default: {statistics.median(ratios):.3f} (goal <= 0.97)")
+
+
+SECTIONS = {"speed": speed, "throughput": throughput, "race": race, "quality": quality}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ml_models.tune_benchmark", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, from {list(SECTIONS)}")
+    p.add_argument("--budget", type=float, default=60.0, help="seconds of each search")
+    p.add_argument("--race-seeds", type=int, default=5, help="seeds of the TPE vs random race")
+    p.add_argument("--race-budget", type=float, default=60.0, help="seconds of each search in the race")
+    p.add_argument("--seeds", type=int, default=3, help="quality: training seeds tried for the best spec")
+    p.add_argument("--datasets", default="co2,taylor,goog", help="quality: datasets from ml_models.benchmark.DATASETS")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="throughput: tuning processes (as market submit uses)")
+    p.add_argument("--out", default="out/tune_benchmark", help="quality: folder for the search-history PNGs")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_environment()
+    names = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SECTIONS]
+    if unknown:
+        _log(f"error: unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+        return 2
+    t0 = time.perf_counter()
+    for name in names:
+        SECTIONS[name](args)
+    _log(f"\nTotal {time.perf_counter() - t0:.0f} s {_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
