@@ -72,7 +72,7 @@ class DatasetConfig:
 DATASETS: dict[str, DatasetConfig] = {
     "taylor": DatasetConfig("electricity demand, half-hourly (pmdarima taylor)", "pmdarima:taylor", "demand", horizon=2,
                             season=336, sequence_length=48, fourier=((48, 4), (336, 2)), seasonal_change=True,
-                            last_rows=2688),
+                            last_rows=2016),
     "goog": DatasetConfig("GOOG close, business daily (matplotlib sample)", "matplotlib:goog", "close", horizon=1,
                           season=5, sequence_length=20),
     "co2": DatasetConfig("Mauna Loa CO2, weekly (statsmodels co2)", "statsmodels:co2", "co2", horizon=4, season=52,
