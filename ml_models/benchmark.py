@@ -123,7 +123,17 @@ def _base_spec(cfg: DatasetConfig, args: argparse.Namespace) -> ModelSpec:
 
 def _search(key: str, split: Split, schema: Schema, base: ModelSpec, args: argparse.Namespace, *,
             sampler: str, pruner: str, name: str) -> TuneResult:
-    """One hyperparameter search of ``args.budget_seconds``, stored as ``<out>/<key>.db``, study ``<key>-<name>``."""
+    """One hyperparameter search of ``args.budget_seconds``, stored as ``<out>/<key>.db``, study ``<key>-<name>``.
+
+    A study of that name left by an earlier run is deleted first: each run searches afresh.
+    """
+    import optuna
+
+    from .tune import storage_url
+
+    url = storage_url(Path(args.out) / f"{key}.db")
+    if f"{key}-{name}" in optuna.get_all_study_names(url):
+        optuna.delete_study(study_name=f"{key}-{name}", storage=url)
     return tune_hyperparameters(split.train, schema, base_spec=base, timeout_s=args.budget_seconds, n_trials=None,
                                 n_folds=2, val_fraction=0.25, sampler=sampler, pruner=pruner, seed=args.seed,
                                 storage=Path(args.out) / f"{key}.db", study_name=f"{key}-{name}",
@@ -183,6 +193,7 @@ def run_dataset(key: str, args: argparse.Namespace, log: Log) -> tuple[pd.DataFr
     preds[ENSEMBLE] = (preds[RNN_TUNED] + preds[BASELINE_MEAN]) / 2
     table = pd.DataFrame({k: scores(y_te, p, y_tr, mase_season) for k, p in preds.items()}).T[list(METRIC_NAMES)]
     info["tpe"] = res
+    log(_dataset_table(table, info))
     return table, info
 
 
@@ -238,12 +249,16 @@ def summary(results: list[tuple[pd.DataFrame, dict[str, Any]]]) -> tuple[str, di
     return markdown_table(header, rows), ratios
 
 
+def _dataset_table(table: pd.DataFrame, info: dict[str, Any]) -> str:
+    return (f"\n**{info['key']}**: {info['name']}; {info['train']} train / {info['test']} test rows, horizon "
+            f"{info['horizon']}, season {info['season']} (MASE scale: season {info['mase_season']})\n\n"
+            + markdown_table(["model", *METRIC_NAMES], [[m, *map(float, table.loc[m])] for m in table.index]))
+
+
 def _report(results: list[tuple[pd.DataFrame, dict[str, Any]]], log: Log) -> None:
     log("\n## Test-set scores (lower is better)")
     for table, info in results:
-        log(f"\n**{info['key']}**: {info['name']}; {info['train']} train / {info['test']} test rows, horizon "
-            f"{info['horizon']}, season {info['season']} (MASE scale: season {info['mase_season']})\n")
-        log(markdown_table(["model", *METRIC_NAMES], [[m, *map(float, table.loc[m])] for m in table.index]))
+        log(_dataset_table(table, info))
     text, ratios = summary(results)
     log("\n## RMSE relative to the best baseline of each series\n")
     log(text)
