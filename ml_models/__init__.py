@@ -4,11 +4,11 @@
 - ``spec``: ``ModelSpec``, the validated hyperparameters; ``model``: the one network builder, ``train``, ``Forecaster``;
 - ``tune``: Optuna search over walk-forward folds; ``bundle``: submission bundles loaded without running code;
 - ``metrics``: metrics by stable id, ``SCORE_SCALE``; ``scoring``: each bundle scored in a resource-limited process;
-- ``baselines``: statistical forecasts (Holt-Winters, ARIMA); ``benchmark``: ``python -m ml_models.benchmark``;
+- ``baselines``: statsforecast's AutoARIMA, AutoETS, AutoTheta and their mean; ``benchmark``: ``python -m ml_models.benchmark``;
 - ``errors``: every error raised on purpose is an ``MLError``.
 
 The public names of these modules (their ``__all__``) are importable from ``ml_models`` and load on
-first use, so ``import ml_models`` stays cheap: Keras, TensorFlow, Optuna and statsmodels load only
+first use, so ``import ml_models`` stays cheap: Keras, TensorFlow, Optuna, statsmodels and statsforecast load only
 when a function needs them.
 """
 
@@ -35,7 +35,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
                 "to_score_int", "uninformed_score"),
     "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems",
                 "score_bundles", "score_predictions"),
-    "baselines": ("arima_forecasts", "ets_forecasts", "fourier_terms"),
+    "baselines": ("BASELINE_MEAN", "MAX_ARIMA_SEASON", "STATSFORECAST_MODELS", "fourier_terms",
+                  "statsforecast_forecasts"),
     "backtest": ("BacktestRow", "baseline_specs", "walk_forward_backtest"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

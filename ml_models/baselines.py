@@ -1,59 +1,35 @@
-"""Statistical baselines: exponential smoothing (Holt-Winters) and ARIMA with Fourier terms.
+"""Statistical baselines from statsforecast: AutoARIMA, AutoETS, AutoTheta and their mean.
 
-Both are pure functions of the series: they take the whole series ``y`` (training rows first, then
-the test rows), fit their parameters on the first ``n_train`` rows only, and return the
-``h``-step-ahead forecast of every test row from data that ends ``h`` rows before it (rolling
-origin: the parameters stay those fitted on the training rows, the states are updated with the
-observed values). That is the same convention as the networks (see :mod:`ml_models.data.windows`),
-so their scores compare directly. The fits are deterministic (no random numbers), and each result
-is cross-checked against statsmodels' own forecast. statsmodels is imported only when called.
+:func:`statsforecast_forecasts` takes the whole series ``y`` (training rows first, then the test
+rows) and returns, for each model, the ``h``-step-ahead forecast of every test row from data that
+ends ``h`` rows before it (rolling origin). Each model is fitted once, on the data before the first
+origin (so never on a test row), and then only updated with the observed values
+(statsforecast's ``cross_validation(refit=False)``, which calls each model's ``forward``). That is
+the convention of the networks (see :mod:`ml_models.data.windows`), so the scores compare directly.
+
+Seasons longer than :data:`MAX_ARIMA_SEASON` rows (weekly data with a yearly cycle, half-hourly
+data with daily and weekly cycles) make a seasonal ARIMA far too slow, so AutoARIMA is then
+non-seasonal with Fourier terms as regressors (:func:`fourier_terms`); AutoETS is non-seasonal
+past 24 rows (statsforecast's own limit) and AutoTheta deseasonalises with any season.
+statsforecast is imported only when called.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from .errors import BaselineError
 
-__all__ = ["arima_forecasts", "ets_forecasts", "fourier_terms"]
+__all__ = ["BASELINE_MEAN", "MAX_ARIMA_SEASON", "STATSFORECAST_MODELS", "fourier_terms", "statsforecast_forecasts"]
 
-#: ARIMA orders tried, the best by AIC on the training rows is kept.
-ARIMA_ORDERS: tuple[tuple[int, int, int], ...] = ((1, 1, 1), (2, 1, 1), (2, 1, 2), (3, 1, 1))
-
-
-def ets_forecasts(y: np.ndarray, n_train: int, h: int, m: int) -> np.ndarray:
-    """Holt-Winters fitted on the training rows; h-step forecasts from every origin of the test rows.
-
-    Damped additive trend, and an additive season of ``m`` rows when ``m > 1``. Returns one
-    forecast per row ``n_train .. len(y) - 1``.
-    """
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-    seasonal = "add" if m > 1 else None
-    kw = dict(trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=m if m > 1 else None)
-    fit = ExponentialSmoothing(y[:n_train], initialization_method="estimated", **kw).fit()
-    p = fit.params
-    init = dict(initial_level=p["initial_level"], initial_trend=p["initial_trend"])
-    if seasonal:
-        init["initial_seasonal"] = p["initial_seasons"]
-    full = ExponentialSmoothing(y, initialization_method="known", **init, **kw).fit(
-        smoothing_level=p["smoothing_level"], smoothing_trend=p["smoothing_trend"], damping_trend=p["damping_trend"],
-        **({"smoothing_seasonal": p["smoothing_seasonal"]} if seasonal else {}), optimized=False)
-    level, trend = np.asarray(full.level), np.asarray(full.trend)
-    season = np.asarray(full.season) if seasonal else np.zeros_like(level)
-    phi = p["damping_trend"]
-    damp = sum(phi**j for j in range(1, h + 1))
-    origins = np.arange(n_train, len(y)) - h
-    k = (h - 1) // m + 1 if seasonal else 0
-    pred = level[origins] + damp * trend[origins] + (season[origins + h - m * k] if seasonal else 0.0)
-    check = fit.forecast(h)[-1]  # statsmodels' own forecast from the last training row
-    if n_train - 1 in origins and not math.isclose(pred[list(origins).index(n_train - 1)], check, rel_tol=1e-9):
-        raise BaselineError("ETS rolling forecast does not match statsmodels")
-    return pred
+#: The statsforecast models, in the order they are reported.
+STATSFORECAST_MODELS: tuple[str, ...] = ("AutoARIMA", "AutoETS", "AutoTheta")
+#: Name of the equal-weight mean of the :data:`STATSFORECAST_MODELS` forecasts.
+BASELINE_MEAN = "mean(AutoARIMA, AutoETS, AutoTheta)"
+#: Longest season a seasonal AutoARIMA is fitted with; longer seasons use Fourier regressors.
+MAX_ARIMA_SEASON = 24
 
 
 def fourier_terms(n: int, spec: Sequence[tuple[float, int]]) -> np.ndarray | None:
@@ -66,60 +42,38 @@ def fourier_terms(n: int, spec: Sequence[tuple[float, int]]) -> np.ndarray | Non
     return np.column_stack(cols) if cols else None
 
 
-def arima_forecasts(y: np.ndarray, n_train: int, h: int, fourier: Sequence[tuple[float, int]]) -> tuple[np.ndarray, str]:
-    """ARIMA(p,1,q) + Fourier terms, order by AIC on the training rows; h-step rolling forecasts.
+def statsforecast_forecasts(y: np.ndarray, n_train: int, h: int, season: int,
+                            fourier: Sequence[tuple[float, int]] = ()) -> dict[str, np.ndarray]:
+    """AutoARIMA, AutoETS, AutoTheta and their mean: h-step rolling forecasts of rows ``n_train .. len(y) - 1``.
 
-    Returns ``(forecasts for rows n_train .. len(y) - 1, label such as "ARIMA(2, 1, 1)+fourier")``.
+    ``season`` is the seasonal period in rows (1 = none). ``fourier`` lists ``(period, harmonics)``
+    regressors for AutoARIMA, used only when ``season > MAX_ARIMA_SEASON``. Returns
+    ``{model name: forecasts}`` with :data:`BASELINE_MEAN` last.
     """
-    exog = fourier_terms(len(y), fourier)
-    order, res = _best_arima(y[:n_train], None if exog is None else exog[:n_train])
-    full = res.apply(y, exog=exog, refit=False)
-    origins = np.arange(n_train, len(y)) - h
-    pred = _rolling_state_space_forecasts(full, origins, h, len(y))
-    for i in (0, len(origins) // 2, len(origins) - 1):  # cross-check against statsmodels' dynamic prediction
-        o = origins[i]
-        ref = full.get_prediction(start=o + 1, end=o + h, dynamic=True).predicted_mean[-1]
-        if not math.isclose(pred[i], ref, rel_tol=1e-7, abs_tol=1e-7):
-            raise BaselineError(f"ARIMA rolling forecast {pred[i]} differs from statsmodels {ref}")
-    return pred, f"ARIMA{order}+fourier"
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
-
-def _best_arima(y_train: np.ndarray, exog_train: np.ndarray | None) -> tuple[tuple[int, int, int], Any]:
-    from statsmodels.tsa.arima.model import ARIMA
-
-    best = None
-    for order in ARIMA_ORDERS:
-        try:
-            r = ARIMA(y_train, exog=exog_train, order=order, trend="t").fit()
-        except Exception:  # noqa: BLE001  (a failed order is just skipped)
-            continue
-        if best is None or r.aic < best[1].aic:
-            best = (order, r)
-    if best is None:
-        raise BaselineError("no ARIMA order could be fitted")
-    return best
-
-
-def _rolling_state_space_forecasts(full: Any, origins: np.ndarray, h: int, n: int) -> np.ndarray:
-    """h-step forecasts from each origin, propagating the filtered state of a fitted state-space model."""
-    ssm = full.model.ssm
-    Z, T = np.asarray(ssm["design"]), np.asarray(ssm["transition"])
-    Z, T = (Z[..., 0] if Z.ndim == 3 else Z), (T[..., 0] if T.ndim == 3 else T)  # time-invariant here
-    d = _per_time(ssm["obs_intercept"], n)[0]
-    c = _per_time(ssm["state_intercept"], n)
-    a = full.filter_results.predicted_state  # a[:, t] = E[state_t | y_<t]
-    pred = np.empty(len(origins))
-    for i, o in enumerate(origins):
-        s = a[:, o + 1]
-        for step in range(1, h):
-            s = T @ s + c[:, o + 1 + step - 1]
-        pred[i] = d[o + h] + (Z @ s)[0]
-    return pred
-
-
-def _per_time(a: np.ndarray, n: int) -> np.ndarray:
-    """A state-space intercept as a (rows, n) array, whether it is stored per time step or once."""
-    a = np.asarray(a, dtype=float)
-    if a.ndim == 1:
-        a = a[:, None]
-    return np.repeat(a, n, axis=1) if a.shape[1] == 1 else a
+    y = np.asarray(y, dtype="float64")
+    n_test = len(y) - n_train
+    if h < 1 or season < 1 or n_test < 1 or n_train - h < max(2 * season, 10):
+        raise BaselineError(f"cannot fit baselines: {n_train} training rows, {n_test} test rows, horizon {h}, "
+                            f"season {season}; the training rows must cover two seasons")
+    long_season = season > MAX_ARIMA_SEASON
+    exog = fourier_terms(len(y), fourier) if long_season else None
+    frame = pd.DataFrame({"unique_id": "series", "ds": np.arange(len(y)), "y": y})
+    for j in range(0 if exog is None else exog.shape[1]):
+        frame[f"fourier{j}"] = exog[:, j]  # regressors: AutoARIMA uses them, AutoETS and AutoTheta ignore them
+    models = [AutoARIMA(season_length=1 if long_season else season), AutoETS(season_length=season),
+              AutoTheta(season_length=season)]
+    sf = StatsForecast(models=models, freq=1, n_jobs=1)
+    cv = sf.cross_validation(df=frame, h=h, step_size=1, n_windows=n_test, refit=False)
+    cv = cv[cv["ds"] - cv["cutoff"] == h].sort_values("ds")  # the h-th step of every window
+    if cv["ds"].tolist() != list(range(n_train, len(y))):
+        raise BaselineError("statsforecast did not forecast every test row exactly once")
+    out = {name: cv[name].to_numpy(dtype="float64") for name in STATSFORECAST_MODELS}
+    if not all(np.isfinite(v).all() for v in out.values()):
+        raise BaselineError(f"a statsforecast model returned a non-finite forecast: "
+                            f"{[k for k, v in out.items() if not np.isfinite(v).all()]}")
+    out[BASELINE_MEAN] = np.mean([out[name] for name in STATSFORECAST_MODELS], axis=0)
+    return out

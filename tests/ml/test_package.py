@@ -9,7 +9,7 @@ import sys
 
 import ml_models
 
-HEAVY = ("tensorflow", "keras", "optuna", "statsmodels")
+HEAVY = ("tensorflow", "keras", "optuna", "statsmodels", "statsforecast")
 
 
 def test_reexports_are_exactly_each_submodules_all():
