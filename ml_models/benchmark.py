@@ -2,7 +2,7 @@
 
 For each dataset: test-set RMSE, MAE, MASE and sMAPE of naive, seasonal naive, statsforecast's
 AutoARIMA, AutoETS, AutoTheta and their mean, an untuned default RNN, a tuned RNN (Optuna TPE +
-median pruning on walk-forward folds of the training rows) and an ensemble (the mean of the tuned
+successive-halving pruning on walk-forward folds of the training rows) and an ensemble (the mean of the tuned
 RNN and the baselines' mean) -- all forecasting exactly the same test rows at the same horizon,
 each from data that ends ``horizon`` rows before the target (rolling origin; the statistical
 models are fitted once, before the first test origin, then only updated with observed values).
@@ -291,9 +291,9 @@ def _compare_with_random_search(key: str, tpe: TuneResult, args: argparse.Namesp
     rnd = _search(key, split, schema, _base_spec(DATASETS[key], args), args, sampler="random", pruner="none",
                   name="random")
     reach = time_to_reach(tpe.study, rnd.best_value)
-    log(f"\n## TPE + median pruning vs random search, {key}, {args.budget_seconds:g} s budget each\n")
+    log(f"\n## TPE + successive halving vs random search, {key}, {args.budget_seconds:g} s budget each\n")
     rows = []
-    for name, r in (("TPE + median pruning", tpe), ("random, no pruning", rnd)):
+    for name, r in (("TPE + successive halving", tpe), ("random, no pruning", rnd)):
         tb = time_to_reach(r.study, r.best_value)
         rows.append([name, len(r.trials), int((r.trials["state"] == "PRUNED").sum()), float(r.best_value),
                      "-" if tb is None else f"{tb:.0f} s"])
