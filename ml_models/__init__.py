@@ -21,9 +21,10 @@ from typing import Any
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": ("MAX_MESSAGE", "BaselineError", "BundleError", "DataError", "MLError", "MetricError", "ScoringError",
                "SpecError", "clip_message"),
-    "data": ("DATE_COLUMN", "SOURCES", "CleaningReport", "PriceAPIClient", "Schema", "SeriesScaler", "Split",
-             "clean_series", "context_and_targets", "load_series", "make_windows", "read_dataset_bundle",
-             "split_by_time", "write_dataset_bundle"),
+    "data": ("DATE_COLUMN", "SOURCES", "CleaningReport", "JoinReport", "PriceAPIClient", "Schema", "SeriesScaler",
+             "Split", "check_task_fits", "clean_series", "context_and_targets", "join_on_time",
+             "largest_sequence_length", "load_series", "make_windows", "parse_times", "read_dataset_bundle",
+             "season_for", "split_by_time", "write_dataset_bundle"),
     "spec": ("CELLS", "KINDS", "LOSSES", "TARGET_TRANSFORMS", "TASKS", "ModelSpec", "read_spec_file",
              "spec_problems"),
     "model": ("Forecaster", "build_model", "train", "weight_names"),

@@ -181,10 +181,22 @@ def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None
 
 def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, direction: str, sampler: Any,
                 pruner: Any) -> Any:
-    """Create or load the study; a missing driver or an unreachable database is one SpecError line."""
+    """Create or load the study; a missing driver or an unreachable database is one SpecError line.
+
+    Workers started together on a fresh database race to create Optuna's tables (PostgreSQL then
+    says "duplicate key ... pg_type_typname_nsp_index" to the loser): that is tried again."""
+    import time
+
     try:
-        return optuna.create_study(study_name=name, storage=url, direction=direction, sampler=sampler, pruner=pruner,
-                                   load_if_exists=load_if_exists)
+        for attempt in range(5):
+            try:
+                return optuna.create_study(study_name=name, storage=url, direction=direction, sampler=sampler,
+                                           pruner=pruner, load_if_exists=load_if_exists)
+            except Exception as exc:  # noqa: BLE001 -- only the table-creation race is retried
+                racing = "duplicate key" in str(exc) or "already exists" in str(exc)
+                if attempt == 4 or not racing or type(exc).__module__.split(".")[0] not in ("sqlalchemy", "optuna"):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     except ImportError:
         raise SpecError(f"no database driver for the storage URL {_redact(url)}; for postgresql:// install "
                         "'psycopg[binary]'") from None

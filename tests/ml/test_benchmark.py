@@ -23,7 +23,7 @@ def test_tiny_run_prints_markdown_tables_and_the_ratio_summary(monkeypatch, tmp_
                 f"| {benchmark.RNN_TUNED} |", f"| {benchmark.ENSEMBLE} |", f"| {benchmark.ENSEMBLE_VAL} |", "| **median** |", "| **worst** |"):
         assert row in out, row
     assert "seasonal naive" not in out  # season 1: the same as naive, left out
-    assert "Goal: median ratio" in out and "TPE + median pruning vs random search" in out
+    assert "Goal: median ratio" in out and "TPE + successive halving vs random search" in out
     assert "load average" in out
     assert len(list(tmp_path.glob("tiny-baselines-*.npz"))) == 2  # test and validation forecasts, cached for a re-run
     assert "validation-best statistical baseline" in out
