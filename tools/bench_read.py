@@ -36,7 +36,7 @@ def _market(env: dict, *args: str) -> subprocess.CompletedProcess:
 def _setup(env: dict, work: Path, competitions: int) -> None:
     _market(env, "deploy")
     dataset = work / "dataset"
-    _market(env, "preprocess", "statsmodels:co2", str(dataset), "--sequence-length", "26", "--horizon", "4")
+    _market(env, "preprocess", "statsmodels:co2", str(dataset), "--sequence-length", "52", "--horizon", "4")
     for _ in range(competitions):
         _market(env, "init", str(dataset), "--reward", "1", "--deposit", "0.01", "--again")
     for who in ("1", "2"):
