@@ -178,7 +178,7 @@ def forecasts(rows, test_df, target: str, path: Path, names: dict[str, str] | No
 
 def tuning_rows(trials) -> list[dict]:
     """The trials of a search (``TuneResult.trials``, optuna's ``trials_dataframe``), best first:
-    number, state, value and the hyperparameters tried."""
+    number, state, value and the hyperparameters tried (completed trials first)."""
     import math
 
     out = []
@@ -188,7 +188,8 @@ def tuning_rows(trials) -> list[dict]:
         params = {k.removeprefix("params_"): v for k, v in rec.items() if k.startswith("params_")}
         out.append({"number": int(rec["number"]), "state": str(rec.get("state", "")), "value": value,
                     "params": params})
-    return sorted(out, key=lambda r: (r["value"] is None, r["value"] if r["value"] is not None else 0, r["number"]))
+    return sorted(out, key=lambda r: (r["state"].upper() != "COMPLETE", r["value"] is None,
+                                      r["value"] if r["value"] is not None else 0, r["number"]))
 
 
 def _param_text(params: dict) -> str:
@@ -199,7 +200,9 @@ def tuning_history(trials, path: Path, *, ylabel: str = "validation loss (mean o
     """Each trial's value by trial number with the best so far, over a table of the best ``top``
     trials and their hyperparameters: readable from one trial on."""
     rows = tuning_rows(trials)
-    done = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["number"])
+    valued = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["number"])
+    done = [r for r in valued if r["state"].upper() == "COMPLETE"]
+    cut = [r for r in valued if r["state"].upper() != "COMPLETE"]  # pruned: the value where training stopped
     plt = _pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     shown = rows[:top]
@@ -207,19 +210,24 @@ def tuning_history(trials, path: Path, *, ylabel: str = "validation loss (mean o
                                   gridspec_kw={"height_ratios": [3, 0.5 + 0.35 * len(shown)]})
     xs, ys = [r["number"] for r in done], [r["value"] for r in done]
     best = [min(ys[: i + 1]) for i in range(len(ys))]
-    ax.plot(xs, ys, "o", color="tab:blue", label="trial")
-    ax.step(xs, best, where="post", color="tab:red", label="best so far")
-    for r in done:
+    ax.plot(xs, ys, "o", color="tab:blue", label="completed trial")
+    if cut:
+        ax.plot([r["number"] for r in cut], [r["value"] for r in cut], "x", color="tab:gray",
+                label="pruned (value when stopped early)")
+    if done:
+        ax.step(xs, best, where="post", color="tab:red", label="best completed so far")
+    for r in valued:
         ax.annotate(f"{r['value']:.4g}", (r["number"], r["value"]), textcoords="offset points", xytext=(6, 4),
-                    fontsize=8)
+                    fontsize=8, color="black" if r in done else "gray")
     ax.set_xticks(sorted({r["number"] for r in rows}))
     ax.set_xlim(min(r["number"] for r in rows) - 0.5, max(r["number"] for r in rows) + 0.5)
     ax.set_xlabel("trial number")
     ax.set_ylabel(ylabel)
     head = f"Tuning: {len(rows)} trial(s), {len(done)} completed, {len(rows) - len(done)} pruned or failed"
-    ax.set_title(head + (f"; best #{rows[0]['number']} = {rows[0]['value']:.4g} (lower is better)" if done else ""))
+    top_done = min(done, key=lambda r: r["value"]) if done else None
+    ax.set_title(head + (f"; best #{top_done['number']} = {top_done['value']:.4g} (lower is better)" if top_done else ""))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     tab.axis("off")
     cells = [[str(r["number"]), r["state"].lower(), "-" if r["value"] is None else f"{r['value']:.4g}",
               _param_text(r["params"])] for r in shown]

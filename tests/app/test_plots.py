@@ -96,3 +96,25 @@ def test_steps_name_the_horizon_in_periods():
     assert plots.steps(4, "W-SAT") == "4 steps (4 weeks)"
     assert plots.steps(1, "D") == "1 step (1 day)"
     assert plots.steps(2, "") == "2 steps"
+
+
+def test_a_pruned_trial_is_never_the_best_even_when_its_early_value_is_lower(tmp_path):
+    """With multi-fidelity search a pruned trial reports the value where it stopped; it was not
+    trained to the end, so it is listed after every completed trial and never called the best."""
+    import optuna
+
+    study = optuna.create_study()
+
+    def objective(trial):
+        trial.suggest_int("units", 8, 64)
+        if trial.number == 1:
+            trial.report(0.1, step=0)  # lower than the completed trial's, then stopped
+            raise optuna.TrialPruned()
+        return 0.5
+
+    study.optimize(objective, n_trials=2)
+    trials = study.trials_dataframe(attrs=("number", "value", "state", "params"))
+    rows = plots.tuning_rows(trials)
+    assert [(r["number"], r["state"]) for r in rows] == [(0, "COMPLETE"), (1, "PRUNED")]
+    path = plots.tuning_history(trials, tmp_path / "tuning.png")
+    assert path.stat().st_size > 10_000
