@@ -15,11 +15,10 @@ import subprocess
 import tempfile
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from hosted_rpc import _post, free_port
+from hosted_rpc import JSONHandler, _post, free_port, serve
 
 SOLC = Path(os.environ.get("SOLCX_BINARY_PATH", Path.home() / ".solcx")) / "solc-v0.8.28"
 
@@ -100,14 +99,9 @@ class ExplorerStandIn:
     def __enter__(self) -> ExplorerStandIn:
         explorer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JSONHandler):
             def _reply(self, params: dict) -> None:
-                data = json.dumps(explorer.answer(params)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply_json(explorer.answer(params))
 
             @staticmethod
             def _flat(query: str) -> dict:
@@ -120,11 +114,7 @@ class ExplorerStandIn:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 self._reply(self._flat(urlparse(self.path).query) | self._flat(body))
 
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler, self.port)
         return self
 
     def __exit__(self, *exc) -> None:

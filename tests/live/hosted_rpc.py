@@ -75,28 +75,40 @@ class HostedRPC:
                 time.sleep(0.1)
         rpc = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JSONHandler):
             def do_POST(self):  # noqa: N802 -- http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                out = [rpc._handle(c) for c in body] if isinstance(body, list) else rpc._handle(body)
-                data = json.dumps(out).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply_json([rpc._handle(c) for c in body] if isinstance(body, list) else rpc._handle(body))
 
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler, self.port)
         return self
 
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._proc.kill()
         self._proc.wait()
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """A quiet request handler that answers JSON."""
+
+    def reply_json(self, obj) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(handler: type, port: int) -> ThreadingHTTPServer:
+    """Serve ``handler`` on 127.0.0.1:``port`` from a daemon thread (shut it down when done)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def _range_ok(params: list, rpc: HostedRPC) -> bool:
