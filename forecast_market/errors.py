@@ -39,3 +39,9 @@ class ProblemsError(ArtifactError):
 # One line, capped in length (part of it may come from a stranger's bytes): the library's own
 # helper, which also bounds the work on a huge message and survives a str() that fails.
 one_line = clip_message
+
+
+def unknown_network(name: str) -> ChainError:
+    """The error for a --network that brownie does not know (said the same way with or without brownie)."""
+    return ChainError(f"there is no brownie network named {name!r}: `brownie networks list` shows them "
+                      "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")

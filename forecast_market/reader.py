@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .chain.market import LOG_CHUNK, _contract_address, _logs, market_abi
 from .chain.reverts import explain_revert
-from .errors import ChainError
+from .errors import ChainError, unknown_network
 from .protocol import Phase, Status
 from .settings import LOCAL_HOST, LOCAL_NETWORKS, load_dotenv, settings
 
@@ -46,8 +46,7 @@ def rpc_url(network_name: str) -> str:
         return f"http://{LOCAL_HOST}:{settings().node_port}"
     networks = _brownie_networks()
     if network_name not in networks:
-        raise ChainError(f"there is no brownie network named {network_name!r}: `brownie networks list` shows them "
-                         "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")
+        raise unknown_network(network_name)
     net = networks[network_name]
     load_dotenv()
     host = os.path.expandvars(str(net.get("host", "")))

@@ -93,8 +93,9 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   if command -v apt-get >/dev/null 2>&1; then
     sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
     log "installing chromium (apt-get; used by tests/e2e/test_report.py)"
-    $sudo_ apt-get install -y --no-install-recommends chromium >&2 \
-      || { $sudo_ apt-get update >&2 && $sudo_ apt-get install -y --no-install-recommends chromium >&2; }
+    apt_="$sudo_ env DEBIAN_FRONTEND=noninteractive apt-get"  # no prompt may stop an unattended run
+    $apt_ install -y --no-install-recommends chromium >&2 \
+      || { $apt_ update >&2 && $apt_ install -y --no-install-recommends chromium >&2; }
   else
     log "no chromium and no apt-get: install chromium yourself to run tests/e2e/test_report.py"
   fi

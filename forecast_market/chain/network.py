@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ChainError
+from ..errors import ChainError, unknown_network
 from ..settings import LOCAL_HOST, LOCAL_NETWORKS, ROOT, load_dotenv, settings
 from .node import port_open
 
@@ -36,8 +36,7 @@ def _check_known(network_name: str) -> None:
     from brownie._config import CONFIG
 
     if network_name not in CONFIG.networks:
-        raise ChainError(f"there is no brownie network named {network_name!r}: `brownie networks list` shows them "
-                         "(`development` is the local chain, `sepolia-rpc` Sepolia through SEPOLIA_RPC_URL)")
+        raise unknown_network(network_name)
 
 
 def _skip_brownie_deployment_cache() -> None:
