@@ -8,7 +8,7 @@ the account's whole balance (pull payments).
 from __future__ import annotations
 
 from ..chain import competition, now, transact
-from ..protocol import CHALLENGE_PERIOD_S, Phase
+from ..protocol import CHALLENGE_PERIOD_S, CreditReason, Phase
 
 SETTLED = (Phase.FINALIZED, Phase.REFUNDED, Phase.FALLBACK)
 
@@ -25,17 +25,31 @@ def _owed_by_claim(fn, *args, sender) -> bool:
     return True
 
 
+def credited(tx) -> str:
+    """What a transaction's ``Credited`` events gave, with why: ``"0.1 ETH (deposit)"``; ``""`` for none."""
+    from brownie import web3
+
+    events = getattr(tx, "events", None)
+    parts = []
+    for ev in events["Credited"] if events is not None and "Credited" in events else []:
+        reason = CreditReason(int(ev["reason"])).name.lower().replace("_", " ")
+        parts.append(f"{web3.from_wei(int(ev['amount']), 'ether')} ETH ({reason})")
+    return ", ".join(parts)
+
+
 def _claim(market, account, comp: dict) -> None:
     comp_id = comp["id"]
     if comp["phase"] not in SETTLED:
         return
     if _owed_by_claim(market.claim, comp_id, account.address, sender=account):
-        transact(market.claim, comp_id, account.address, sender=account)
-        print(f"{account.address} claimed what competition {comp_id} owed it")
+        tx = transact(market.claim, comp_id, account.address, sender=account)
+        what = credited(tx)
+        print(f"{account.address} claimed what competition {comp_id} owed it" + (f": {what}" if what else ""))
     if comp["phase"] == Phase.REFUNDED and account.address == comp["organizer"]:
         if _owed_by_claim(market.claimRefund, comp_id, sender=account):
-            transact(market.claimRefund, comp_id, sender=account)
-            print(f"competition {comp_id}: the organizer's refund is credited")
+            tx = transact(market.claimRefund, comp_id, sender=account)
+            what = credited(tx)
+            print(f"competition {comp_id}: the organizer's refund is credited" + (f": {what}" if what else ""))
         elif (refundable_at := comp["evaluationEnd"] + CHALLENGE_PERIOD_S) > now():
             print(f"competition {comp_id}: nobody met the minimum; the refund can be claimed from "
                   f"{refundable_at}, once the scores stood through the challenge period")

@@ -56,7 +56,7 @@ def test_full_lifecycle_pays_the_best_model_and_verifies(market, new_competition
     assert ok and len(checks) == 2 and all(c.match for c in checks)
 
 
-def test_organizer_vanishing_pays_revealed_participants_through_settle(market, new_competition, tmp_path):
+def test_organizer_vanishing_pays_revealed_participants_through_settle(market, new_competition, tmp_path, capsys):
     cid = new_competition()
     submit(market, accounts[4], cid, "naive", work_dir=tmp_path / "a")
     submit(market, accounts[5], cid, "naive", work_dir=tmp_path / "b")
@@ -69,6 +69,8 @@ def test_organizer_vanishing_pays_revealed_participants_through_settle(market, n
     got = settle(market, accounts[4], cid)
     assert competition(market, cid)["phase"] == Phase.FALLBACK
     assert got == DEPOSIT + pool // 2
+    share = web3.from_wei(DEPOSIT + pool // 2, "ether")
+    assert f"claimed what competition {cid} owed it: {share} ETH (fallback share)" in capsys.readouterr().out
     assert settle(market, accounts[5], cid) == DEPOSIT + pool // 2
 
 
