@@ -51,12 +51,15 @@ from __future__ import annotations
 
 from .cells import abs_error_step, dense_step, gru_step, lstm_step, simple_rnn_step, squared_error_step
 from .fixed import LN2, ONE, F, dequantize, exp_neg, quantize, sigmoid, tanh
-from .network import DEFAULT_INPUT_BOUND, IntInferError, IntNetwork, error_sums, mae_q, mse_q, rmse_q
+from .network import DEFAULT_INPUT_BOUND, IntInferError, IntNetwork, error_sums, mae_q, mse_q, rmse_q, tensor_layout
 from .pipeline import IntScaler, standardize, to_target_units, windows_at
+from .predictor import IntForecaster, quantize_column, quantize_frame
+from .scores import LN_MAX_ERROR, div_round, neg_ln, score_q
 
 __all__ = [
-    "DEFAULT_INPUT_BOUND", "F", "LN2", "ONE", "IntInferError", "IntNetwork", "IntScaler", "abs_error_step",
-    "dense_step", "dequantize", "error_sums", "exp_neg", "gru_step", "lstm_step", "mae_q", "mse_q", "quantize",
-    "rmse_q", "sigmoid", "simple_rnn_step", "squared_error_step", "standardize", "tanh", "to_target_units",
-    "windows_at",
+    "DEFAULT_INPUT_BOUND", "F", "LN2", "LN_MAX_ERROR", "ONE", "IntForecaster", "IntInferError", "IntNetwork",
+    "IntScaler", "abs_error_step", "dense_step", "dequantize", "div_round", "error_sums", "exp_neg", "gru_step",
+    "lstm_step", "mae_q", "mse_q", "neg_ln", "quantize", "quantize_column", "quantize_frame", "rmse_q",
+    "score_q", "sigmoid", "simple_rnn_step", "squared_error_step", "standardize", "tanh", "tensor_layout",
+    "to_target_units", "windows_at",
 ]
