@@ -185,7 +185,7 @@ def cancel(ctx: Ctx, competition_id):
 @click.option("--bundle", "bundle_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Submit a network trained elsewhere: a bundle folder (spec.json + weights.safetensors, as "
                    "ml_models.save_bundle writes it). It is checked exactly as the evaluator loads bundles (no "
-                   "code, whitelisted layers, float32 tensors of the right names and shapes) and run on the "
+                   "code, whitelisted layers, int64 fixed-point tensors of the right names and shapes) and run on the "
                    "training data in the evaluator's sandbox; an invalid bundle is refused before anything is "
                    "published or sent. Check it first with `market backtest ID --bundle DIR`.")
 @click.option("--trials", default=TRAINING.trials, show_default=True, type=click.IntRange(min=1),
