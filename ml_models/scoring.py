@@ -8,7 +8,7 @@ is an integer defined exactly on those forecasts and on the quantized actuals
 The parent writes the training and test rows once, splits the bundles among ``workers`` worker
 processes (default: one per core) and runs each as::
 
-    python -m ml_models.scoring --data DIR --out DIR --bundle B1 --bundle B2 ...
+    python -m ml_models.scoring_worker --data DIR --out DIR --bundle B1 --bundle B2 ...
 
 in a new process group with ``RLIMIT_AS`` (address space, ``memory_mb``), ``RLIMIT_CPU``,
 ``RLIMIT_FSIZE`` and no core dumps. The worker announces each bundle on its stdout (``start K``)
@@ -30,8 +30,6 @@ computed on the test set even for perfect forecasts, a worker command that canno
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
 import selectors
@@ -49,8 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._sandbox import describe_exit, kill_group, worker_env
+from ._sandbox import limits as rlimits
 from ._strict_json import loads_strict
-from .data import Schema, read_dataset_bundle, write_dataset_bundle
+from .data import Schema, write_dataset_bundle
 from .errors import DataError, MLError, ScoringError, clip_message
 from .intinfer import ONE, dequantize, quantize_column, score_q
 from .intinfer.fixed import SAFE
@@ -59,13 +59,6 @@ from .metrics import SCORE_SCALE, get_metric
 __all__ = ["DEFAULT_LIMITS", "DEADLINE_REASON", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems",
            "score_bundles", "score_predictions", "score_predictions_q"]
 
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_WORKER_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-}
 _RESULT_BYTES_BASE = 64 * 1024  # a worker's result: this much, plus _RESULT_BYTES_PER_ROW per test row
 _RESULT_BYTES_PER_ROW = 24  # an int64 is at most 20 characters, then ", "
 _STDERR_TAIL = 64 * 1024  # the end of a failed worker's stderr, where its error is
@@ -154,34 +147,6 @@ def _score(metric: str, pred_q: np.ndarray, actuals: tuple[np.ndarray, np.ndarra
     return score_q(metric, pred_q, t, origin=origin, train=y, season=schema.season, task=schema.task)
 
 
-def _limits(memory_mb: int, cpu_s: int) -> Any:
-    def apply() -> None:  # runs in the child between fork and exec
-        import resource
-
-        mem = int(memory_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
-
-    return apply
-
-
-def _describe_exit(code: int, stderr: str, memory_mb: int) -> str:
-    tail = [ln for ln in stderr.strip().splitlines() if ln.strip()][-1:] or [""]
-    if "MemoryError" in stderr or "bad_alloc" in stderr or "Cannot allocate memory" in stderr or "OOM" in stderr:
-        return f"memory limit of {memory_mb} MB exceeded ({tail[0][:200]})"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        if -code == signal.SIGXCPU:
-            return "CPU time limit exceeded (SIGXCPU)"
-        return f"worker crashed with {name}"
-    return f"worker exited with code {code}: {tail[0][:300]}"
-
-
 def score_bundles(
     bundle_dirs: Sequence[str | Path],
     train_df: pd.DataFrame,
@@ -207,7 +172,8 @@ def score_bundles(
     (``time.monotonic()`` seconds) stops the run: a bundle not finished by then fails with
     :data:`DEADLINE_REASON`. ``progress(index, result)`` is called as each result is final (from
     worker threads). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to wrap the
-    worker in a sandbox such as bwrap); it receives ``--data DIR --out DIR --bundle B ...``.
+    worker in a sandbox such as bwrap); it receives ``--data DIR --out DIR --bundle B ...``
+    (see :mod:`ml_models.scoring_worker`).
 
     Nothing a participant controls makes this raise: every failure of one bundle is its failed
     result with a one-line reason. :class:`ScoringError` is only for problems with the data, the
@@ -225,7 +191,7 @@ def score_bundles(
         raise ScoringError(f"workers must be a positive integer; got {workers!r}")
     results = [ScoreResult(bundle=str(b), ok=False, metric=m.name, higher_is_better=m.higher_is_better) for b in bundle_dirs]
     run = _Run(results, actuals, schema, ScoringLimits(timeout_s, memory_mb),
-               list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring"], deadline,
+               list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring_worker"], deadline,
                progress, keep_predictions)
     todo = []
     for i, res in enumerate(results):
@@ -233,16 +199,7 @@ def score_bundles(
             run.finish(i, "the bundle path holds a NUL byte")
         else:
             todo.append(i)
-    with tempfile.TemporaryDirectory(prefix="score-") as tmp:
-        run.tmp = Path(tmp)
-        s = replace(schema, n_train=len(train_df), n_test=len(test_df))
-        write_dataset_bundle(run.tmp / "data", train_df, s, part="train")
-        write_dataset_bundle(run.tmp / "data", test_df, s, part="test")
-        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        chunks = [todo[k::n] for k in range(n) if todo[k::n]]
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="score") as pool:
-            for fut in [pool.submit(run.chunk, k, chunk) for k, chunk in enumerate(chunks)]:
-                fut.result()  # ScoringError (the worker cannot start) propagates
+    run.all(todo, train_df, test_df, workers)
     return results
 
 
@@ -277,6 +234,19 @@ class _Run:
         if self.progress is not None:
             self.progress(i, res)
 
+    def all(self, todo: list[int], train_df: pd.DataFrame, test_df: pd.DataFrame, workers: int | None) -> None:
+        """Write the data once, then score ``todo`` split among the workers, one thread watching each."""
+        with tempfile.TemporaryDirectory(prefix="score-") as tmp:
+            self.tmp = Path(tmp)
+            s = replace(self.schema, n_train=len(train_df), n_test=len(test_df))
+            write_dataset_bundle(self.tmp / "data", train_df, s, part="train")
+            write_dataset_bundle(self.tmp / "data", test_df, s, part="test")
+            n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+            chunks = [todo[k::n] for k in range(n) if todo[k::n]]
+            with ThreadPoolExecutor(max_workers=n, thread_name_prefix="score") as pool:
+                for fut in [pool.submit(self.chunk, k, chunk) for k, chunk in enumerate(chunks)]:
+                    fut.result()  # ScoringError (the worker cannot start) propagates
+
     def chunk(self, k: int, indices: list[int]) -> None:
         """Score ``indices`` in one worker; after a crash, hang or memory failure, the rest in a fresh one."""
         pending, launch = list(indices), 0
@@ -297,7 +267,7 @@ class _Run:
                 i, end = pending[j], starts[j + 1] if j + 1 < len(starts) else time.monotonic()
                 seconds = end - starts[min(j, len(starts) - 1)]
                 if j == done - 1 and code != 0:
-                    self.finish(i, why or _describe_exit(code, stderr, self.limits.memory_mb), seconds)
+                    self.finish(i, why or describe_exit(code, stderr, self.limits.memory_mb), seconds)
                     continue
                 try:
                     self._read_result(out / f"{j}.json", self.results[i])
@@ -314,8 +284,8 @@ class _Run:
         with open(err_path, "wb") as err:
             try:
                 proc = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=_worker_env(), cwd=self.tmp,
-                    start_new_session=True, preexec_fn=_limits(limits.memory_mb, int(math.ceil(limits.timeout_s)) * n + 5),
+                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=worker_env(), cwd=self.tmp,
+                    start_new_session=True, preexec_fn=rlimits(limits.memory_mb, int(math.ceil(limits.timeout_s)) * n + 5),
                 )
             except (OSError, subprocess.SubprocessError) as exc:  # not a bundle's fault: the scorer cannot run at all
                 raise ScoringError(clip_message(f"cannot start the scoring worker {argv[0]!r}: {exc}")) from None
@@ -349,7 +319,7 @@ class _Run:
                 buf = buf[-4096:]
         finally:
             sel.close()
-            _kill_group(proc)
+            kill_group(proc)
         proc.wait()
         proc.stdout.close()
         code = proc.returncode if not why else -signal.SIGKILL
@@ -397,87 +367,6 @@ class _Run:
         res.predictions_q, res.predictions = preds, dequantize(arr).tolist()
 
 
-def _worker_env() -> dict[str, str]:
-    env = {**os.environ, **_WORKER_ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(_PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    return env
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-# ----------------------------------------------------------------------------------------- worker
-
-
-def read_worker_data(data: str) -> tuple[pd.DataFrame, pd.DataFrame, Schema]:
-    """The worker's ``(train_df, test_df, schema)`` from the parent's data folder."""
-    train_df, schema = read_dataset_bundle(data, part="train")
-    test_df, _ = read_dataset_bundle(data, part="test")
-    return train_df, test_df, schema
-
-
-def score_one(bundle: str, data: tuple[pd.DataFrame, pd.DataFrame, Schema]) -> dict[str, Any]:
-    """What the worker writes for one bundle: ``{"ok": True, "predictions": [int, ...]}`` or ``{"ok": False, "reason"}``."""
-    train_df, test_df, schema = data
-    fc, reason = _load_fitting(bundle, train_df, schema)
-    if fc is None:
-        return {"ok": False, "reason": reason}
-    try:
-        preds = fc.predict_targets_q(pd.concat([train_df, test_df]), len(test_df))
-    except MemoryError:
-        raise  # the parent reports the memory limit
-    except Exception as exc:  # DataError, IntInferError, or anything unforeseen: this bundle's failure
-        return {"ok": False, "reason": f"prediction failed: {type(exc).__name__}: {exc}"}
-    return {"ok": True, "predictions": [int(v) for v in preds]}
-
-
-def write_result(path: Path, doc: dict[str, Any]) -> None:
-    """Write one result atomically (the parent reads only complete files)."""
-    if "reason" in doc:
-        doc["reason"] = clip_message(doc["reason"])
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(doc))
-    os.replace(tmp, path)
-
-
-def _worker(bundles: Sequence[str], data: str, out: str) -> int:
-    announce = os.fdopen(os.dup(1), "w")  # the parent reads "start K" lines here; stray prints go to stderr
-    os.dup2(2, 1)
-    try:
-        loaded: Any = read_worker_data(data)
-    except DataError as exc:
-        loaded = f"cannot read the test data: {exc}"
-    for k, bundle in enumerate(bundles):
-        announce.write(f"start {k}\n")
-        announce.flush()
-        doc = score_one(bundle, loaded) if not isinstance(loaded, str) else {"ok": False, "reason": loaded}
-        write_result(Path(out) / f"{k}.json", doc)
-    return 0
-
-
-def _load_fitting(bundle: str, train_df: pd.DataFrame, schema: Schema) -> tuple[Any, str]:
-    """``(forecaster, "")`` for a bundle that loads and fits the competition, else ``(None, reason)``."""
-    from .bundle import load_bundle
-    from .errors import BundleError
-
-    try:
-        fc = load_bundle(bundle)
-    except BundleError as exc:
-        return None, f"invalid bundle: {exc}"
-    except MemoryError:
-        raise
-    except Exception as exc:  # load_bundle turns every foreseen problem into BundleError; this is the last resort
-        return None, f"invalid bundle: {type(exc).__name__}: {exc}"
-    problems = fit_problems(fc.spec, schema, len(train_df), target=fc.target, feature_columns=fc.feature_columns)
-    if problems:
-        return None, "bundle does not fit the competition: " + "; ".join(problems)
-    return fc, ""
-
-
 def fit_problems(spec: Any, schema: Schema, n_train: int, *, target: str | None = None,
                  feature_columns: Sequence[str] = ()) -> list[str]:
     """Why a (valid) spec, with the target and input columns of its bundle, cannot be scored in a competition
@@ -494,19 +383,3 @@ def fit_problems(spec: Any, schema: Schema, n_train: int, *, target: str | None 
     if spec.sequence_length + spec.horizon - 1 > n_train:
         problems.append(f"sequence_length {spec.sequence_length} needs more context than the {n_train} training rows")
     return problems
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Worker entry point: ``python -m ml_models.scoring --data DIR --out DIR --bundle B [--bundle B ...]``."""
-    p = argparse.ArgumentParser(prog="python -m ml_models.scoring",
-                                description="Forecast the test rows with each bundle, in integers, and write OUT/K.json "
-                                            "for the K-th bundle (used by score_bundles).")
-    p.add_argument("--bundle", action="append", required=True, help="submission bundle folder (repeat for several)")
-    p.add_argument("--data", required=True, help="folder with train.csv, test.csv and schema.json")
-    p.add_argument("--out", required=True, help="folder for the JSON results")
-    a = p.parse_args(argv)
-    return _worker(a.bundle, a.data, a.out)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

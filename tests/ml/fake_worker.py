@@ -55,7 +55,7 @@ for k, bundle in enumerate(bundles):
     elif name in RESULTS:
         (out / f"{k}.json").write_bytes(RESULTS[name])
     else:
-        from ml_models.scoring import read_worker_data, score_one, write_result
+        from ml_models.scoring_worker import read_worker_data, score_one, write_result
 
         loaded = loaded or read_worker_data(data)
         write_result(out / f"{k}.json", score_one(bundle, loaded))

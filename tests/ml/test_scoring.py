@@ -106,7 +106,7 @@ def test_scoring_imports_no_tensorflow(bundle, naive_bundle, split, schema, tmp_
     """The worker (and the parent) run numpy only: a worker that finds TensorFlow or Keras loaded exits 97."""
     import subprocess
 
-    check = ("import sys; from ml_models.scoring import main; rc = main(sys.argv[1:]); "
+    check = ("import sys; from ml_models.scoring_worker import main; rc = main(sys.argv[1:]); "
              "sys.exit(97 if {'tensorflow', 'keras'} & set(sys.modules) else rc)")
     results = score_bundles([bundle, naive_bundle], split.train, split.test, schema, "rmse", timeout_s=60,
                             worker_cmd=[sys.executable, "-c", check])
