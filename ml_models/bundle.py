@@ -228,23 +228,27 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _check_scaler_frame(sc: Any, cols: list[str], horizon: int, keys: set[str]) -> None:
+def _check_scaler_fields(sc: Any, cols: list[str], horizon: int, version: int) -> None:
+    """The keys and the types of the scaler statistics of a version 2 (integers) or version 1 (numbers) bundle."""
+    keys, q = (_SCALER_KEYS, "_q") if version == 2 else (_V1_SCALER_KEYS, "_")
+    valid, kind = (_is_int, ("integer", f"integer(s) (fixed point, 2**-{F})")) if version == 2 else (_is_number, ("number", "number(s)"))
     if not isinstance(sc, dict) or set(sc) != keys:
         raise BundleError(f"an rnn bundle needs preprocessing.scaler with keys {sorted(keys)}")
     if sc["columns"] != cols or sc["target"] != cols[0] or not _is_int(sc["horizon"]) or sc["horizon"] != horizon:
         raise BundleError("scaler columns/target/horizon do not match the feature columns and spec")
+    for key in (f"mean{q}", f"scale{q}"):
+        v = sc[key]
+        if not isinstance(v, list) or len(v) != len(cols) or not all(valid(x) for x in v):
+            raise BundleError(f"invalid scaler statistics: preprocessing.scaler.{key} must be a list of {len(cols)} "
+                              f"{kind[1]}, one per feature column; got {type(v).__name__}")
+    if not valid(sc[f"delta_scale{q}"]):
+        raise BundleError(f"invalid scaler statistics: delta_scale{q} must be a{'n' if version == 2 else ''} {kind[0]}; "
+                          f"got {type(sc[f'delta_scale{q}']).__name__}")
 
 
 def _check_scaler(sc: Any, cols: list[str], horizon: int) -> IntScaler:
     """The quantized scaler of a version 2 rnn bundle, every field's type and range checked before it is used."""
-    _check_scaler_frame(sc, cols, horizon, _SCALER_KEYS)
-    for key in ("mean_q", "scale_q"):
-        v = sc[key]
-        if not isinstance(v, list) or len(v) != len(cols) or not all(_is_int(x) for x in v):
-            raise BundleError(f"invalid scaler statistics: preprocessing.scaler.{key} must be a list of {len(cols)} "
-                              f"integer(s) (fixed point, 2**-{F}), one per feature column; got {type(v).__name__}")
-    if not _is_int(sc["delta_scale_q"]):
-        raise BundleError(f"invalid scaler statistics: delta_scale_q must be an integer; got {type(sc['delta_scale_q']).__name__}")
+    _check_scaler_fields(sc, cols, horizon, 2)
     values = sc["mean_q"] + sc["scale_q"] + [sc["delta_scale_q"]]
     if any(abs(v) >= SAFE for v in values):
         raise BundleError("invalid scaler statistics: a value is beyond the fixed-point format's range (|v| < 2**62)")
@@ -256,14 +260,7 @@ def _check_scaler(sc: Any, cols: list[str], horizon: int) -> IntScaler:
 
 def _check_v1_scaler(sc: Any, cols: list[str], horizon: int) -> SeriesScaler:
     """The float scaler of a version 1 rnn bundle (read only to upgrade it)."""
-    _check_scaler_frame(sc, cols, horizon, _V1_SCALER_KEYS)
-    for key in ("mean_", "scale_"):
-        v = sc[key]
-        if not isinstance(v, list) or len(v) != len(cols) or not all(_is_number(x) for x in v):
-            raise BundleError(f"invalid scaler statistics: preprocessing.scaler.{key} must be a list of {len(cols)} "
-                              f"number(s), one per feature column; got {type(v).__name__}")
-    if not _is_number(sc["delta_scale_"]):
-        raise BundleError(f"invalid scaler statistics: delta_scale_ must be a number; got {type(sc['delta_scale_']).__name__}")
+    _check_scaler_fields(sc, cols, horizon, 1)
     try:
         return SeriesScaler.from_dict(sc)
     except (DataError, TypeError, ValueError, KeyError, OverflowError) as exc:
