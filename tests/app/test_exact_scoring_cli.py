@@ -1,4 +1,4 @@
-"""`market upgrade-bundle`: a version 1 bundle re-exported as version 2; a wrong folder is one line, exit 1."""
+"""`market upgrade-bundle` (a version 1 bundle re-exported as version 2) and `verify`'s checks of itself."""
 import json
 
 from click.testing import CliRunner
@@ -22,3 +22,17 @@ def test_a_version_1_naive_bundle_is_upgraded_and_a_wrong_folder_is_one_line(tmp
     again = CliRunner().invoke(main, ["upgrade-bundle", str(tmp_path / "v2"), str(tmp_path / "v3")])
     assert again.exit_code == 1 and len(again.output.strip().splitlines()) == 1
     assert "cannot upgrade" in again.output and "not a forecast-market/model-bundle version 1" in again.output
+
+
+def test_verify_refuses_to_judge_scores_on_a_machine_that_misses_the_golden_values(monkeypatch):
+    import pytest
+
+    import ml_models.intinfer.golden as golden
+    from forecast_market.audit import verify
+    from ml_models.intinfer import IntInferError
+
+    monkeypatch.setattr(golden, "self_check", lambda: ["network", "scores"])
+    with pytest.raises(IntInferError, match=r"other integers than the reference's golden values \(in: network, scores\)"):
+        verify(None, 1)  # refused before the chain is read
+    result = CliRunner().invoke(main, ["verify", "1", "--tolerance", "0.001"])
+    assert result.exit_code == 2 and "verify has no tolerance any more" in result.output
