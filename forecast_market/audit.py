@@ -2,7 +2,9 @@
 
 Fetches the revealed test set and every revealed bundle (checked against the digests on
 chain), scores them the same way the organizer must have, and compares each result with the
-score posted on chain and the ranking with the contract's. The CLI exits 3 on any mismatch.
+score posted on chain and the ranking with the contract's. Scores are integers computed exactly
+(fixed-point inference, :mod:`ml_models.intinfer`), so a match is equality, on any machine; this
+machine first checks that it reproduces the reference's golden values. The CLI exits 3 on any mismatch.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from .artifacts import fetch_folder
 from .chain import competition, posted_scores
 from .errors import ChainError
-from .protocol import SCORE_SCALE, SCORING_LIMITS, qualifies, ranked, show_score
+from .protocol import SCORING_LIMITS, qualifies, ranked, show_score
 from .scoring import Budget, Row, score_revealed
 from .settings import settings
 
@@ -38,11 +40,16 @@ def _ranking_matches(market, comp: dict, rows: list[Row]) -> bool:
     return on_chain == expected
 
 
-def verify(market, comp_id: int, *, work_dir: str | Path | None = None, tolerance: float = 1e-5,
+def verify(market, comp_id: int, *, work_dir: str | Path | None = None,
            timeout_s: float = SCORING_LIMITS.timeout_s,
            memory_mb: int = SCORING_LIMITS.memory_mb, rows_out: list[Row] | None = None) -> tuple[bool, list[Check]]:
-    """(all confirmed, one :class:`Check` per revealed submission). ``tolerance`` is in metric units.
-    ``rows_out`` receives the recomputed rows, best first, with their predictions (for plots)."""
+    """(all confirmed, one :class:`Check` per revealed submission): a posted score is confirmed when the
+    recomputed integer equals it. ``rows_out`` receives the recomputed rows, best first, with their
+    predictions (for plots). Raises ``ml_models.intinfer.IntInferError`` first when this machine does not
+    reproduce the golden values."""
+    from ml_models.intinfer.golden import require_golden
+
+    require_golden()
     comp = competition(market, comp_id)
     if not comp["testRevealed"]:
         raise ChainError(f"competition {comp_id} has not revealed its test set yet: nothing to verify")
@@ -53,12 +60,11 @@ def verify(market, comp_id: int, *, work_dir: str | Path | None = None, toleranc
     if rows_out is not None:
         rows_out.extend(rows)
     posted = posted_scores(market, comp_id)
-    allowed = int(round(tolerance * SCORE_SCALE))
     checks = []
     for r in rows:
         p = posted.get(r.participant)
         checks.append(Check(r.participant, p, r.score_int, r.ok, r.reason,
-                            p is not None and abs(p - r.score_int) <= allowed))
+                            p is not None and p == r.score_int))
     complete = bool(checks) and all(c.posted is not None for c in checks)
     all_ok = all(c.match for c in checks) and (not complete or _ranking_matches(market, comp, rows))
     for c in checks:

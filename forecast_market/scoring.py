@@ -2,8 +2,10 @@
 
 Shared by the organizer's evaluation and anyone's audit: both must compute the same numbers
 from the same inputs. Bundles are fetched by the CID revealed on chain and checked against the
-sha256 committed on chain before they are read; ``ml_models`` scores them in separate,
-resource-limited processes, several at a time, so a hostile bundle fails alone.
+sha256 committed on chain before they are read; ``ml_models`` scores them all exactly, in integers
+(:func:`ml_models.score_bundles`: resource-limited worker processes, one per core, each scoring
+many bundles; a bundle that crashes, hangs or exhausts memory fails alone and the others in its
+worker are run again), so anyone recomputes the very same score integers.
 
 Nothing a participant controls can stop the run: any failure of one submission (fetch, size,
 names, digest, load, predict, metric, overflow, timeout, memory) becomes that submission's failed
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .artifacts import fetch_bundle, fetch_folder, write_json
@@ -46,12 +49,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Budget:
-    """How scoring may spend time: per-bundle limits, parallel workers, and an overall deadline
-    (``time.monotonic()`` seconds; None: none)."""
+    """How scoring may spend time: per-bundle limits, parallel worker processes (default: one per core),
+    and an overall deadline (``time.monotonic()`` seconds; None: none)."""
 
     timeout_s: float = SCORING_LIMITS.timeout_s
     memory_mb: int = SCORING_LIMITS.memory_mb
-    workers: int = max(1, min(4, os.cpu_count() or 1))
+    workers: int = max(1, os.cpu_count() or 1)
     deadline: float | None = None
 
     def remaining(self) -> float | None:
@@ -70,55 +73,64 @@ def load_data(comp: dict, test_dir: Path, work_dir: Path):
     return train_df, test_df, schema
 
 
-def _score_one(row: Row, work_dir: Path, data: tuple, metric: int, budget: Budget) -> Row:
-    """Fetch, check and score one submission (on a copy of ``row``, returned); every failure is
-    the row's, never the caller's."""
-    from ml_models import score_bundles
-
-    row = replace(row)
+def _fetch(row: Row, work_dir: Path) -> Path | None:
+    """The bundle of ``row`` fetched and checked against its digest; None (and the row failed) when it cannot be."""
     try:
-        bundle = fetch_bundle(row.model_cid, row.model_sha256, work_dir / "bundles" / row.participant.lower())
+        return fetch_bundle(row.model_cid, row.model_sha256, work_dir / "bundles" / row.participant.lower())
     except Exception as exc:  # noqa: BLE001 -- a stranger's CID and bytes: any failure is this row's
-        return row.fail(f"bundle not retrievable or refused: {exc}")
-    remaining = budget.remaining()
-    if remaining is not None and remaining <= 1:
-        return row.fail("not scored before the evaluator's deadline")
-    timeout = budget.timeout_s if remaining is None else min(budget.timeout_s, remaining)
-    try:
-        (res,) = score_bundles([bundle], *data, metric, timeout_s=timeout, memory_mb=budget.memory_mb)
-    except Exception as exc:  # noqa: BLE001 -- the run goes on whatever one bundle does
-        return row.fail(f"scoring failed: {exc}")
-    if not res.ok:
-        return row.fail(res.reason)
-    row.ok, row.score, row.predictions = True, res.score, res.predictions
-    row.score_int = clamp_score(res.score_int)
-    return row
+        row.fail(f"bundle not retrievable or refused: {exc}")
+        return None
 
 
 def _run_pool(rows: list[Row], work_dir: Path, data: tuple, metric: int, budget: Budget) -> None:
-    """Score ``rows`` in place, ``budget.workers`` at a time; unfinished at the deadline: failed."""
+    """Fetch every bundle of ``rows`` (failures are the rows'), then score them all in one
+    :func:`ml_models.score_bundles` call, ``budget.workers`` processes at a time; rows are updated in place.
+    Unfinished at the deadline: failed."""
+    from ml_models import DEADLINE_REASON, score_bundles
+
     if not rows:
         return
-    pool = ThreadPoolExecutor(max_workers=budget.workers, thread_name_prefix="score")
-    futures: dict[Future, Row] = {pool.submit(_score_one, r, work_dir, data, metric, budget): r for r in rows}
-    pending = set(futures)
-    print(f"fetching and scoring {len(rows)} bundle(s), {budget.workers} at a time ...", file=sys.stderr, flush=True)
-    while pending:
-        remaining = budget.remaining()
-        done, pending = wait(pending, timeout=None if remaining is None else max(0.0, remaining),
-                             return_when=FIRST_COMPLETED)
-        for fut in done:
-            scored = fut.result()
-            futures[fut].__dict__.update(scored.__dict__)
-            verdict = f"{scored.score:.6g}" if scored.ok else f"failed: {scored.reason[:80]}"
-            print(f"  {len(rows) - len(pending)}/{len(rows)} {scored.participant}: {verdict}", file=sys.stderr,
-                  flush=True)
-        if not done and remaining is not None and remaining <= 0:
-            break
-    for fut in pending:  # past the deadline: the worker threads end on their own (shorter) timeouts
-        fut.cancel()
-        futures[fut].fail("not scored before the evaluator's deadline")
-    pool.shutdown(wait=False, cancel_futures=True)
+    print(f"fetching {len(rows)} bundle(s) ...", file=sys.stderr, flush=True)
+    with ThreadPoolExecutor(max_workers=min(8, len(rows)), thread_name_prefix="fetch") as pool:
+        bundles = list(pool.map(lambda r: _fetch(r, work_dir), rows))
+    ready = [(r, b) for r, b in zip(rows, bundles, strict=True) if b is not None]
+    lock, done = threading.Lock(), [0]
+
+    def report(row: Row) -> None:
+        with lock:
+            done[0] += 1
+            verdict = f"{row.score:.6g}" if row.ok else f"failed: {row.reason[:80]}"
+            print(f"  {done[0]}/{len(rows)} {row.participant}: {verdict}", file=sys.stderr, flush=True)
+
+    for row in rows:
+        if not row.ok and row.reason:
+            report(row)
+    if not ready:
+        return
+    remaining = budget.remaining()
+    if remaining is not None and remaining <= 1:
+        for row, _ in ready:
+            report(row.fail(DEADLINE_REASON))
+        return
+
+    def progress(i: int, res) -> None:
+        row = ready[i][0]
+        if res.ok:
+            row.ok, row.score, row.predictions, row.reason = True, res.score, res.predictions, ""
+            row.score_int = clamp_score(res.score_int)
+        else:
+            row.fail(res.reason)
+        report(row)
+
+    print(f"scoring {len(ready)} bundle(s) in {min(budget.workers, len(ready))} worker process(es) ...",
+          file=sys.stderr, flush=True)
+    try:
+        score_bundles([b for _, b in ready], *data, metric, timeout_s=budget.timeout_s, memory_mb=budget.memory_mb,
+                      workers=budget.workers, deadline=budget.deadline, progress=progress)
+    except Exception as exc:  # noqa: BLE001 -- the run goes on: every row not scored fails with the reason
+        for row, _ in ready:
+            if not row.ok and not row.reason:
+                report(row.fail(f"scoring failed: {exc}"))
 
 
 def score_revealed(market, comp: dict, test_dir: Path, work_dir: Path, *, budget: Budget | None = None,

@@ -2,8 +2,9 @@
 
 - ``data``: load, clean, split by time, dataset bundles, scaling and windowing;
 - ``spec``: ``ModelSpec``, the validated hyperparameters; ``model``: the one network builder, ``train``, ``Forecaster``;
-- ``tune``: Optuna search over walk-forward folds; ``bundle``: submission bundles loaded without running code;
-- ``metrics``: metrics by stable id, ``SCORE_SCALE``; ``scoring``: each bundle scored in a resource-limited process;
+- ``tune``: Optuna search over walk-forward folds; ``bundle``: submission bundles (int64 fixed point) loaded without running code;
+- ``metrics``: metrics by stable id, ``SCORE_SCALE``; ``scoring``: bundles scored exactly, in integers, in resource-limited workers;
+- ``intinfer``: the integer reference inference and metrics (numpy only) that every official score comes from;
 - ``baselines``: statsforecast's AutoARIMA, AutoETS, AutoTheta and their mean; ``benchmark``: ``python -m ml_models.benchmark``;
 - ``errors``: every error raised on purpose is an ``MLError``.
 
@@ -30,12 +31,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "model": ("Forecaster", "build_model", "train", "weight_names"),
     "tune": ("DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
              "tune_hyperparameters", "walk_forward_folds"),
-    "bundle": ("BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleLimits", "load_bundle", "read_bundle_spec", "save_bundle"),
+    "bundle": ("BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleLimits", "load_bundle", "read_bundle_spec", "save_bundle",
+               "upgrade_bundle"),
     "metrics": ("DIRECTION_METRICS", "METRICS", "SCORE_SCALE", "Metric", "brier", "check_metric_for_task",
                 "directional_accuracy", "get_metric", "log_loss", "mae", "mase", "rmse", "score_fits", "smape",
                 "to_score_int", "uninformed_score"),
-    "scoring": ("DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems",
-                "score_bundles", "score_predictions"),
+    "scoring": ("DEADLINE_REASON", "DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes",
+                "fit_problems", "score_bundles", "score_predictions", "score_predictions_q"),
     "baselines": ("BASELINE_MEAN", "MAX_ARIMA_SEASON", "STATSFORECAST_MODELS", "fourier_terms",
                   "statsforecast_forecasts"),
     "backtest": ("BacktestRow", "baseline_specs", "walk_forward_backtest"),

@@ -1,36 +1,45 @@
-"""Score submission bundles on the test set, each in its own resource-limited subprocess.
+"""Score submission bundles on the test set, exactly, in resource-limited worker processes.
 
-The parent writes the training and test rows once, then runs, for every bundle::
+The official forecast of a bundle is computed in fixed-point integers
+(:class:`~ml_models.intinfer.IntForecaster`, numpy only: no TensorFlow is imported) and its score
+is an integer defined exactly on those forecasts and on the quantized actuals
+(:func:`~ml_models.intinfer.score_q`), so every machine computes the same score.
 
-    python -m ml_models.scoring --bundle DIR --data DIR --out FILE
+The parent writes the training and test rows once, splits the bundles among ``workers`` worker
+processes (default: one per core) and runs each as::
+
+    python -m ml_models.scoring_worker --data DIR --out DIR --bundle B1 --bundle B2 ...
 
 in a new process group with ``RLIMIT_AS`` (address space, ``memory_mb``), ``RLIMIT_CPU``,
-``RLIMIT_FSIZE`` and no core dumps, killed after ``timeout_s`` seconds of wall-clock time (the
-defaults are :data:`DEFAULT_LIMITS`). The
-worker loads the bundle with :func:`~ml_models.bundle.load_bundle` (no code is ever deserialised),
-forecasts exactly the test rows with one TensorFlow thread (bit-identical from run to run on the
-same machine) and writes its predictions as JSON. The parent computes the metric itself from
-those predictions, so a bundle that crashes, hangs, exhausts memory, is invalid, predicts NaN,
-or predicts values so large that the metric overflows float64 or its score does not fit int64
-(:func:`~ml_models.metrics.score_fits`) gets ``ok=False`` and a one-line reason of at most
+``RLIMIT_FSIZE`` and no core dumps. The worker announces each bundle on its stdout (``start K``)
+before it loads it, and writes ``OUT/K.json`` (the integer forecasts, or why there are none) when
+it is done; the parent kills the worker when one bundle takes more than ``timeout_s`` seconds. A
+bundle whose worker crashes, hangs or exhausts memory gets that failure, and the bundles after it
+are run again in a fresh worker, so one hostile bundle never fails the others. The weights are
+still a stranger's bytes: :func:`~ml_models.bundle.load_bundle` never deserialises code, and the
+limits contain whatever parsing them might do.
+
+The parent computes the metric itself from the returned integers, so a bundle that crashes, hangs,
+exhausts memory, is invalid, or forecasts values that cannot be scored (a score beyond int64,
+:func:`~ml_models.metrics.score_fits`) gets ``ok=False`` and a one-line reason of at most
 :data:`~ml_models.errors.MAX_MESSAGE` characters, and never stops the run. Only problems that are
 not about a bundle raise :class:`~ml_models.errors.ScoringError`: columns that differ from the
-schema, an empty test set, a metric that cannot be computed on the test set even for perfect
-forecasts, a worker command that cannot be started.
+schema, an empty test set, data the fixed-point format cannot hold, a metric that cannot be
+computed on the test set even for perfect forecasts, a worker command that cannot be started.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,39 +47,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._sandbox import describe_exit, kill_group, worker_env
+from ._sandbox import limits as rlimits
 from ._strict_json import loads_strict
-from .data import Schema, read_dataset_bundle, write_dataset_bundle
-from .errors import MLError, ScoringError, clip_message
-from .metrics import get_metric, to_score_int
+from .data import Schema, write_dataset_bundle
+from .errors import DataError, MLError, ScoringError, clip_message
+from .intinfer import ONE, dequantize, quantize_column, score_q
+from .intinfer.fixed import SAFE
+from .metrics import SCORE_SCALE, get_metric
 
-__all__ = ["DEFAULT_LIMITS", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems", "score_bundles",
-           "score_predictions"]
+__all__ = ["DEFAULT_LIMITS", "DEADLINE_REASON", "ScoreResult", "ScoringLimits", "direction_outcomes", "fit_problems",
+           "score_bundles", "score_predictions", "score_predictions_q"]
 
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_WORKER_ENV = {
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "KERAS_BACKEND": "tensorflow",
-    "TF_ENABLE_ONEDNN_OPTS": "0",  # plain Eigen kernels: the same float results on more CPUs
-    "CUDA_VISIBLE_DEVICES": "-1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-}
 _RESULT_BYTES_BASE = 64 * 1024  # a worker's result: this much, plus _RESULT_BYTES_PER_ROW per test row
-_RESULT_BYTES_PER_ROW = 32  # repr of a float64 is at most 24 characters, then ", "
+_RESULT_BYTES_PER_ROW = 24  # an int64 is at most 20 characters, then ", "
 _STDERR_TAIL = 64 * 1024  # the end of a failed worker's stderr, where its error is
+#: The reason of a bundle not scored when the ``deadline`` of :func:`score_bundles` passed.
+DEADLINE_REASON = "not scored before the evaluator's deadline"
 
 
 @dataclass(frozen=True)
 class ScoringLimits:
-    """Resources of one scoring worker: wall-clock seconds and MB of address space.
-
-    TensorFlow alone reserves about 2.4 GB of address space, so keep ``memory_mb`` well above that.
-    """
+    """Resources of one bundle: wall-clock seconds, and MB of address space of the worker that runs it."""
 
     timeout_s: float = 300.0
-    memory_mb: int = 4096
+    memory_mb: int = 1536
 
 
 #: The limits :func:`score_bundles` applies unless told otherwise.
@@ -79,7 +80,8 @@ DEFAULT_LIMITS = ScoringLimits()
 
 @dataclass
 class ScoreResult:
-    """Outcome for one bundle: ``ok`` with ``score`` (and ``score_int`` = :func:`~ml_models.metrics.to_score_int` of it),
+    """Outcome for one bundle: ``ok`` with ``score_int`` (the metric times 10**6, exact) and ``score`` (the same as a
+    float), the forecasts as integers (``predictions_q``, fixed point) and as floats (``predictions``, for plots);
     or a one-line ``reason`` of at most :data:`~ml_models.errors.MAX_MESSAGE` characters."""
 
     bundle: str
@@ -89,6 +91,7 @@ class ScoreResult:
     metric: str = ""
     higher_is_better: bool = False
     predictions: list[float] | None = None
+    predictions_q: list[int] | None = None
     reason: str = ""
     seconds: float = 0.0
 
@@ -98,11 +101,20 @@ class ScoreResult:
 
 def score_predictions(predictions: Any, train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema,
                       metric: int | str) -> float:
-    """The metric of predictions for exactly the test rows (deterministic, computed in float64)."""
+    """The metric of float predictions for exactly the test rows, in float64: for tuning and backtests (official
+    scores are :func:`score_predictions_q`)."""
     _, m = get_metric(metric)
     y, t, origin = _targets(train_df, test_df, schema)
     return float(m.fn(t, np.asarray(predictions, dtype="float64"), y_origin=origin, y_train=y,
                       season=schema.season, task=schema.task))
+
+
+def score_predictions_q(predictions_q: Any, train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema,
+                        metric: int | str) -> int:
+    """The official score integer (metric x 10**6, exact) of integer forecasts for exactly the test rows
+    (:func:`~ml_models.intinfer.score_q` on the quantized actuals)."""
+    _, m = get_metric(metric)
+    return _score(m.name, np.asarray(predictions_q, dtype=np.int64), _actuals(train_df, test_df, schema), schema)
 
 
 def direction_outcomes(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> np.ndarray:
@@ -120,32 +132,19 @@ def _targets(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> t
     return y, t, full[len(y) - schema.horizon : len(full) - schema.horizon]
 
 
-def _limits(memory_mb: int, cpu_s: int) -> Any:
-    def apply() -> None:  # runs in the child between fork and exec
-        import resource
-
-        mem = int(memory_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
-
-    return apply
+def _actuals(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_targets` quantized; :class:`ScoringError` when the data does not fit the fixed-point format."""
+    try:
+        y, t = quantize_column(train_df, schema.target), quantize_column(test_df, schema.target)
+    except DataError as exc:
+        raise ScoringError(clip_message(f"the data cannot be scored: {exc}")) from None
+    full = np.concatenate([y, t])
+    return y, t, full[len(y) - schema.horizon : len(full) - schema.horizon]
 
 
-def _describe_exit(code: int, stderr: str, memory_mb: int) -> str:
-    tail = [ln for ln in stderr.strip().splitlines() if ln.strip()][-1:] or [""]
-    if "MemoryError" in stderr or "bad_alloc" in stderr or "Cannot allocate memory" in stderr or "OOM" in stderr:
-        return f"memory limit of {memory_mb} MB exceeded ({tail[0][:200]})"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        if -code == signal.SIGXCPU:
-            return "CPU time limit exceeded (SIGXCPU)"
-        return f"worker crashed with {name}"
-    return f"worker exited with code {code}: {tail[0][:300]}"
+def _score(metric: str, pred_q: np.ndarray, actuals: tuple[np.ndarray, np.ndarray, np.ndarray], schema: Schema) -> int:
+    y, t, origin = actuals
+    return score_q(metric, pred_q, t, origin=origin, train=y, season=schema.season, task=schema.task)
 
 
 def score_bundles(
@@ -159,15 +158,22 @@ def score_bundles(
     memory_mb: int = DEFAULT_LIMITS.memory_mb,
     worker_cmd: Sequence[str] | None = None,
     keep_predictions: bool = True,
+    workers: int | None = None,
+    deadline: float | None = None,
+    progress: Callable[[int, ScoreResult], None] | None = None,
 ) -> list[ScoreResult]:
     """Score every bundle on the test rows; one :class:`ScoreResult` per bundle, in order.
 
     ``train_df`` is the published training data (the context for the first test windows) and
     ``test_df`` the revealed test rows; ``metric`` is an id or name from
-    :data:`~ml_models.metrics.METRICS`. Each bundle runs in its own subprocess with ``timeout_s``
-    seconds of wall-clock time and ``memory_mb`` MB of address space (defaults:
-    :data:`DEFAULT_LIMITS`). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to
-    wrap the worker in a sandbox such as bwrap); it receives ``--bundle --data --out``.
+    :data:`~ml_models.metrics.METRICS`. The bundles are shared among ``workers`` worker processes
+    (default: the number of cores), each with ``memory_mb`` MB of address space; each bundle gets
+    ``timeout_s`` seconds of wall-clock time (defaults: :data:`DEFAULT_LIMITS`). ``deadline``
+    (``time.monotonic()`` seconds) stops the run: a bundle not finished by then fails with
+    :data:`DEADLINE_REASON`. ``progress(index, result)`` is called as each result is final (from
+    worker threads). ``worker_cmd`` replaces ``[python, -m, ml_models.scoring]`` (e.g. to wrap the
+    worker in a sandbox such as bwrap); it receives ``--data DIR --out DIR --bundle B ...``
+    (see :mod:`ml_models.scoring_worker`).
 
     Nothing a participant controls makes this raise: every failure of one bundle is its failed
     result with a one-line reason. :class:`ScoringError` is only for problems with the data, the
@@ -179,177 +185,186 @@ def score_bundles(
         raise ScoringError(clip_message(f"train/test columns must be the schema columns {schema.columns}"))
     if len(test_df) == 0:
         raise ScoringError("the test set is empty; nothing to score")
-    _check_metric_on_actuals(train_df, test_df, schema, mid)
-    cmd = list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring"]
-    results: list[ScoreResult] = []
-    with tempfile.TemporaryDirectory(prefix="score-") as tmp:
-        data_dir = Path(tmp) / "data"
-        s = replace(schema, n_train=len(train_df), n_test=len(test_df))
-        write_dataset_bundle(data_dir, train_df, s, part="train")
-        write_dataset_bundle(data_dir, test_df, s, part="test")
-        for i, bdir in enumerate(bundle_dirs):
-            res = ScoreResult(bundle=str(bdir), ok=False, metric=m.name, higher_is_better=m.higher_is_better)
-            out = Path(tmp) / f"result-{i}.json"
-            t0 = time.monotonic()
-            if "\0" in str(bdir):  # not a path a process can be given
-                res.reason = "the bundle path holds a NUL byte"
-            else:
-                code, stderr = _run_worker(cmd + ["--bundle", str(bdir), "--data", str(data_dir), "--out", str(out)],
-                                           Path(tmp), ScoringLimits(timeout_s, memory_mb))
-                _judge(res, code, stderr, out, ScoringLimits(timeout_s, memory_mb), (train_df, test_df, schema, mid))
-            res.seconds = time.monotonic() - t0
-            if not keep_predictions:
-                res.predictions = None
-            results.append(res)
+    actuals = _actuals(train_df, test_df, schema)
+    _check_metric_on_actuals(actuals, schema, m.name)
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ScoringError(f"workers must be a positive integer; got {workers!r}")
+    results = [ScoreResult(bundle=str(b), ok=False, metric=m.name, higher_is_better=m.higher_is_better) for b in bundle_dirs]
+    run = _Run(results, actuals, schema, ScoringLimits(timeout_s, memory_mb),
+               list(worker_cmd) if worker_cmd else [sys.executable, "-m", "ml_models.scoring_worker"], deadline,
+               progress, keep_predictions)
+    todo = []
+    for i, res in enumerate(results):
+        if "\0" in res.bundle:  # not a path a process can be given
+            run.finish(i, "the bundle path holds a NUL byte")
+        else:
+            todo.append(i)
+    run.all(todo, train_df, test_df, workers)
     return results
 
 
-def _check_metric_on_actuals(train_df: pd.DataFrame, test_df: pd.DataFrame, schema: Schema, mid: int) -> None:
+def _check_metric_on_actuals(actuals: tuple[np.ndarray, np.ndarray, np.ndarray], schema: Schema, metric: str) -> None:
     """The metric must have a score for perfect forecasts, else no bundle could be scored: not a bundle's fault."""
-    perfect = direction_outcomes(train_df, test_df, schema) if schema.task == "direction" \
-        else test_df[schema.target].to_numpy("float64")
+    _, t, origin = actuals
+    perfect = np.where(t > origin, ONE, 0).astype(np.int64) if schema.task == "direction" else t
     try:
-        to_score_int(score_predictions(perfect, train_df, test_df, schema, mid))
+        _score(metric, perfect, actuals, schema)
     except ValueError as exc:  # MetricError
         raise ScoringError(clip_message(f"the metric cannot be computed on this data even for perfect forecasts: {exc}")) from None
 
 
-def _judge(res: ScoreResult, code: int | None, stderr: str, out: Path, limits: ScoringLimits,
-           data: tuple[pd.DataFrame, pd.DataFrame, Schema, int]) -> None:
-    """Fill ``res`` from a finished worker; anything that goes wrong here is this bundle's failed row."""
-    try:
-        if code is None:
-            res.reason = f"timed out after {limits.timeout_s:g} s"
-        elif code != 0:
-            res.reason = _describe_exit(code, stderr, limits.memory_mb)
-        else:
-            _read_worker_result(out, res, *data)
-    except Exception as exc:  # a last resort: one bundle's failure must never stop the run
-        res.ok, res.score, res.score_int, res.predictions = False, None, None, None
-        res.reason = f"cannot score: {type(exc).__name__}: {exc}"
-    res.reason = clip_message(res.reason) if not res.ok else ""
+class _Run:
+    """The state of one :func:`score_bundles` call, shared by its worker threads."""
 
+    def __init__(self, results: list[ScoreResult], actuals: tuple, schema: Schema, limits: ScoringLimits,
+                 cmd: list[str], deadline: float | None, progress: Callable[[int, ScoreResult], None] | None,
+                 keep_predictions: bool) -> None:
+        self.results, self.actuals, self.schema, self.limits, self.cmd = results, actuals, schema, limits, cmd
+        self.deadline, self.progress, self.keep = deadline, progress, keep_predictions
+        self.tmp = Path()
 
-def _worker_env() -> dict[str, str]:
-    env = {**os.environ, **_WORKER_ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(_PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    return env
+    def finish(self, i: int, reason: str = "", seconds: float = 0.0) -> None:
+        res = self.results[i]
+        if not res.ok:
+            res.score, res.score_int, res.predictions, res.predictions_q = None, None, None, None
+            res.reason = clip_message(reason or "worker reported a failure without a reason")
+        if not self.keep:
+            res.predictions, res.predictions_q = None, None
+        res.seconds = seconds
+        if self.progress is not None:
+            self.progress(i, res)
 
+    def all(self, todo: list[int], train_df: pd.DataFrame, test_df: pd.DataFrame, workers: int | None) -> None:
+        """Write the data once, then score ``todo`` split among the workers, one thread watching each."""
+        with tempfile.TemporaryDirectory(prefix="score-") as tmp:
+            self.tmp = Path(tmp)
+            s = replace(self.schema, n_train=len(train_df), n_test=len(test_df))
+            write_dataset_bundle(self.tmp / "data", train_df, s, part="train")
+            write_dataset_bundle(self.tmp / "data", test_df, s, part="test")
+            n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+            chunks = [todo[k::n] for k in range(n) if todo[k::n]]
+            with ThreadPoolExecutor(max_workers=n, thread_name_prefix="score") as pool:
+                for fut in [pool.submit(self.chunk, k, chunk) for k, chunk in enumerate(chunks)]:
+                    fut.result()  # ScoringError (the worker cannot start) propagates
 
-def _run_worker(argv: list[str], cwd: Path, limits: ScoringLimits) -> tuple[int | None, str]:
-    """Run one worker under ``limits``; return ``(exit code, stderr)``, or ``(None, "")`` when it timed out."""
-    try:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_worker_env(), cwd=cwd,
-            start_new_session=True, preexec_fn=_limits(limits.memory_mb, int(math.ceil(limits.timeout_s)) + 5),
-        )
-    except (OSError, subprocess.SubprocessError) as exc:  # not a bundle's fault: the scorer cannot run at all
-        raise ScoringError(clip_message(f"cannot start the scoring worker {argv[0]!r}: {exc}")) from None
-    try:
-        _, err = proc.communicate(timeout=limits.timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        proc.communicate()
-        return None, ""
-    finally:
-        _kill_group(proc)
-    return proc.returncode, err[-_STDERR_TAIL:].decode("utf-8", "replace")
+    def chunk(self, k: int, indices: list[int]) -> None:
+        """Score ``indices`` in one worker; after a crash, hang or memory failure, the rest in a fresh one."""
+        pending, launch = list(indices), 0
+        while pending:
+            if self.deadline is not None and self.deadline - time.monotonic() <= 1:
+                for i in pending:
+                    self.finish(i, DEADLINE_REASON)
+                return
+            out = self.tmp / f"out-{k}-{launch}"
+            out.mkdir()
+            launch += 1
+            argv = self.cmd + ["--data", str(self.tmp / "data"), "--out", str(out)]
+            for i in pending:
+                argv += ["--bundle", self.results[i].bundle]
+            starts, code, stderr, why = self._run_worker(argv, len(pending))
+            done = len(pending) if code == 0 else max(1, len(starts))  # bundles this worker got to
+            for j in range(done):
+                i, end = pending[j], starts[j + 1] if j + 1 < len(starts) else time.monotonic()
+                seconds = end - starts[min(j, len(starts) - 1)]
+                if j == done - 1 and code != 0:
+                    self.finish(i, why or describe_exit(code, stderr, self.limits.memory_mb), seconds)
+                    continue
+                try:
+                    self._read_result(out / f"{j}.json", self.results[i])
+                except Exception as exc:  # a last resort: one bundle's failure must never stop the run
+                    self.results[i].ok = False
+                    self.results[i].reason = f"cannot score: {type(exc).__name__}: {exc}"
+                self.finish(i, self.results[i].reason, seconds)
+            pending = pending[done:]
 
+    def _run_worker(self, argv: list[str], n: int) -> tuple[list[float], int, str, str]:
+        """Run one worker over ``n`` bundles: (the time each bundle started, exit code, stderr tail, why it was killed)."""
+        limits = self.limits
+        err_path = self.tmp / f"stderr-{os.getpid()}-{time.monotonic_ns()}"
+        with open(err_path, "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=worker_env(), cwd=self.tmp,
+                    start_new_session=True, preexec_fn=rlimits(limits.memory_mb, int(math.ceil(limits.timeout_s)) * n + 5),
+                )
+            except (OSError, subprocess.SubprocessError) as exc:  # not a bundle's fault: the scorer cannot run at all
+                raise ScoringError(clip_message(f"cannot start the scoring worker {argv[0]!r}: {exc}")) from None
+        starts: list[float] = []
+        began, why, buf = time.monotonic(), "", b""
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        try:
+            while True:
+                now = time.monotonic()
+                current = starts[-1] if starts else began
+                limit = current + limits.timeout_s
+                if self.deadline is not None and self.deadline < limit:
+                    limit = self.deadline
+                if now >= limit:
+                    timed_out = limit == current + limits.timeout_s
+                    why = f"timed out after {limits.timeout_s:g} s" if timed_out else DEADLINE_REASON
+                    break
+                if not sel.select(timeout=limit - now):
+                    continue
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:  # stdout closed: the worker is exiting
+                    try:
+                        proc.wait(timeout=max(0.0, limit - time.monotonic()))
+                    except subprocess.TimeoutExpired:
+                        why = f"timed out after {limits.timeout_s:g} s"
+                    break
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                starts += [time.monotonic() for ln in lines if ln.startswith(b"start ")]
+                buf = buf[-4096:]
+        finally:
+            sel.close()
+            kill_group(proc)
+        proc.wait()
+        proc.stdout.close()
+        code = proc.returncode if not why else -signal.SIGKILL
+        if not starts:
+            starts = [began]
+        with open(err_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(err_path) - _STDERR_TAIL))
+            stderr = f.read().decode("utf-8", "replace")
+        err_path.unlink()
+        return starts, code, stderr, why
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _read_worker_result(out: Path, res: ScoreResult, train_df: pd.DataFrame, test_df: pd.DataFrame,
-                        schema: Schema, mid: int) -> None:
-    limit = _RESULT_BYTES_BASE + _RESULT_BYTES_PER_ROW * len(test_df)
-    try:
-        with open(out, "rb") as f:
-            raw = f.read(limit + 1)
-        if len(raw) > limit:
-            raise ScoringError(f"the result is larger than the limit of {limit} bytes for {len(test_df)} test rows")
-        doc = loads_strict(raw, what="the result", error=ScoringError, max_bytes=limit, max_depth=2)
-    except (OSError, MLError) as exc:
-        res.reason = f"worker wrote no readable result ({exc.strerror if isinstance(exc, OSError) else exc})"
-        return
-    if not isinstance(doc, dict) or doc.get("ok") is not True:
-        reason = doc.get("reason") if isinstance(doc, dict) else None
-        res.reason = reason if isinstance(reason, str) and reason else "worker reported a failure without a reason"
-        return
-    preds = doc.get("predictions")
-    if not isinstance(preds, list) or len(preds) != len(test_df) or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in preds):
-        res.reason = f"worker returned {len(preds) if isinstance(preds, list) else 'no'} predictions for {len(test_df)} test rows"
-        return
-    arr = np.asarray(preds, dtype="float64")
-    if not np.isfinite(arr).all():
-        res.reason = f"predictions contain {int((~np.isfinite(arr)).sum())} NaN or infinite value(s)"
-        return
-    try:
-        score = score_predictions(arr, train_df, test_df, schema, mid)
-        score_int = to_score_int(score)  # MetricError when it does not fit int64
-    except ValueError as exc:  # MetricError, or numpy refusing the arrays: this bundle's row, never the run
-        res.reason = f"cannot score: {exc}"
-        return
-    res.ok, res.score, res.score_int, res.predictions = True, score, score_int, arr.tolist()
-
-
-# ----------------------------------------------------------------------------------------- worker
-
-
-def _worker(bundle: str, data: str, out: str) -> int:
-    def write(doc: dict[str, Any]) -> int:
-        if "reason" in doc:
-            doc["reason"] = clip_message(doc["reason"])
-        Path(out).write_text(json.dumps(doc, allow_nan=True))
-        return 0
-
-    from .errors import DataError
-
-    try:
-        train_df, schema = read_dataset_bundle(data, part="train")
-        test_df, _ = read_dataset_bundle(data, part="test")
-    except DataError as exc:
-        return write({"ok": False, "reason": f"cannot read the test data: {exc}"})
-    fc, reason = _load_fitting(bundle, train_df, schema)
-    if fc is None:
-        return write({"ok": False, "reason": reason})
-    if fc.spec.kind == "rnn":
-        from ._keras import set_deterministic
-
-        set_deterministic(0, single_thread=True)
-    frame = pd.concat([train_df, test_df])
-    try:
-        preds = fc.predict_targets(frame, len(test_df))
-        preds = np.asarray(preds, dtype="float64").reshape(-1)
-    except MemoryError:
-        raise  # the parent reports the memory limit
-    except Exception as exc:  # DataError, SpecError, or whatever the network raised: this bundle's failure
-        return write({"ok": False, "reason": f"prediction failed: {type(exc).__name__}: {exc}"})
-    if not np.isfinite(preds).all():
-        return write({"ok": False, "reason": f"predictions contain {int((~np.isfinite(preds)).sum())} NaN or infinite value(s)"})
-    return write({"ok": True, "predictions": preds.tolist()})
-
-
-def _load_fitting(bundle: str, train_df: pd.DataFrame, schema: Schema) -> tuple[Any, str]:
-    """``(forecaster, "")`` for a bundle that loads and fits the competition, else ``(None, reason)``."""
-    from .bundle import load_bundle
-    from .errors import BundleError
-
-    try:
-        fc = load_bundle(bundle)
-    except BundleError as exc:
-        return None, f"invalid bundle: {exc}"
-    except MemoryError:
-        raise
-    except Exception as exc:  # load_bundle turns every foreseen problem into BundleError; this is the last resort
-        return None, f"invalid bundle: {type(exc).__name__}: {exc}"
-    problems = fit_problems(fc.spec, schema, len(train_df), target=fc.target, feature_columns=fc.feature_columns)
-    if problems:
-        return None, "bundle does not fit the competition: " + "; ".join(problems)
-    return fc, ""
+    def _read_result(self, out: Path, res: ScoreResult) -> None:
+        n_test = len(self.actuals[1])
+        limit = _RESULT_BYTES_BASE + _RESULT_BYTES_PER_ROW * n_test
+        try:
+            with open(out, "rb") as f:
+                raw = f.read(limit + 1)
+            if len(raw) > limit:
+                raise ScoringError(f"the result is larger than the limit of {limit} bytes for {n_test} test rows")
+            doc = loads_strict(raw, what="the result", error=ScoringError, max_bytes=limit, max_depth=2)
+        except (OSError, MLError) as exc:
+            res.reason = f"worker wrote no readable result ({exc.strerror if isinstance(exc, OSError) else exc})"
+            return
+        if not isinstance(doc, dict) or doc.get("ok") is not True:
+            reason = doc.get("reason") if isinstance(doc, dict) else None
+            res.reason = reason if isinstance(reason, str) and reason else "worker reported a failure without a reason"
+            return
+        preds = doc.get("predictions")
+        if not isinstance(preds, list) or len(preds) != n_test:
+            res.reason = f"worker returned {len(preds) if isinstance(preds, list) else 'no'} predictions for {n_test} test rows"
+            return
+        if not all(isinstance(p, int) and not isinstance(p, bool) for p in preds):
+            res.reason = "worker returned predictions that are not all integers (fixed point)"
+            return
+        if any(abs(p) >= SAFE for p in preds):
+            res.reason = "a prediction is beyond the fixed-point format's range (|v| < 2**62 / 2**24)"
+            return
+        arr = np.asarray(preds, dtype=np.int64)
+        try:
+            score_int = _score(res.metric, arr, self.actuals, self.schema)
+        except ValueError as exc:  # MetricError: this bundle's row, never the run
+            res.reason = f"cannot score: {exc}"
+            return
+        res.ok, res.score_int, res.score = True, score_int, score_int / SCORE_SCALE
+        res.predictions_q, res.predictions = preds, dequantize(arr).tolist()
 
 
 def fit_problems(spec: Any, schema: Schema, n_train: int, *, target: str | None = None,
@@ -368,18 +383,3 @@ def fit_problems(spec: Any, schema: Schema, n_train: int, *, target: str | None 
     if spec.sequence_length + spec.horizon - 1 > n_train:
         problems.append(f"sequence_length {spec.sequence_length} needs more context than the {n_train} training rows")
     return problems
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Worker entry point: ``python -m ml_models.scoring --bundle DIR --data DIR --out FILE``."""
-    p = argparse.ArgumentParser(prog="python -m ml_models.scoring",
-                                description="Forecast the test rows with one bundle and write the predictions as JSON (used by score_bundles).")
-    p.add_argument("--bundle", required=True, help="submission bundle folder (spec.json, weights.safetensors)")
-    p.add_argument("--data", required=True, help="folder with train.csv, test.csv and schema.json")
-    p.add_argument("--out", required=True, help="where to write the JSON result")
-    a = p.parse_args(argv)
-    return _worker(a.bundle, a.data, a.out)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -83,28 +83,36 @@ def _publish(market) -> None:
     emit(f"source of {market.address} on the block explorer: {verdict}")
 
 
+def _no_tolerance(_ctx, _param, value):
+    if value is not None:
+        raise click.BadParameter("verify has no tolerance any more: scores are integers that every machine "
+                                 "recomputes exactly; run it without --tolerance")
+
+
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID)
-@click.option("--tolerance", default=1e-5, show_default=True, type=click.FloatRange(min=0),
-              help="Largest difference (metric units) still counted as a match; floating point can differ "
-                   "across CPUs.")
+@click.option("--tolerance", hidden=True, expose_value=False, callback=_no_tolerance,
+              help="Gone: scores are integers recomputed exactly.")
 @work_dir_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON for scripts: every check (participant, posted and recomputed scores as integers "
                    "with 6 decimals, match) and whether all matched.")
 @on_chain(signs=False)
-def verify(ctx: Ctx, competition_id, tolerance, work_dir, as_json):
+def verify(ctx: Ctx, competition_id, work_dir, as_json):
     """Anyone: recompute every posted score from chain + IPFS; exit 3 on any mismatch.
 
     Fetches the revealed test set and every revealed bundle (checked against the digests on chain),
-    scores each in its own resource-limited process as the organizer must have, and compares the
-    scores and the ranking with what is on chain. Progress goes to stderr."""
+    scores them as the organizer must have (exactly, in fixed-point integers, in resource-limited
+    worker processes), and compares the scores and the ranking with what is on chain. A score
+    matches only when it is the same integer: there is no tolerance, because every machine computes
+    the same integers; this one first checks itself against the reference's golden values (exit 1
+    if it does not reproduce them). Progress goes to stderr."""
     from dataclasses import asdict
 
     from ..audit import verify as run
 
     with routed(results_only=as_json):
-        ok, checks = run(ctx.market(), competition_id, work_dir=work_dir, tolerance=tolerance,
+        ok, checks = run(ctx.market(), competition_id, work_dir=work_dir,
                          timeout_s=SCORING_LIMITS.timeout_s, memory_mb=SCORING_LIMITS.memory_mb)
         if as_json:
             emit_json({"competition": competition_id, "ok": ok, "checks": [asdict(c) for c in checks]})

@@ -67,3 +67,21 @@ def backtest(ctx: Ctx, competition_id, data_dir, strategy, spec_file, bundle_dir
             ctx.connect(needs_key=False)
             result = backtest_competition(ctx.market(), competition_id, **choice, **options)
     click.echo(json.dumps(result, indent=2) if as_json else table(result))
+
+
+@click.command("upgrade-bundle")
+@click.argument("old", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(file_okay=False, path_type=Path))
+def upgrade_bundle(old, new):
+    """Participant: re-export a version 1 bundle (float32 weights) as version 2, the one evaluators score.
+
+    Version 2 holds the weights and scaler statistics as int64 fixed point (Q39.24): the float32
+    values are quantized once, exactly and deterministically, so anyone upgrading the same bundle
+    gets the same bytes. OLD is checked as strictly as any bundle; NEW must be a new or empty
+    folder. Same as `python -m ml_models.bundle upgrade OLD NEW`."""
+    from ml_models.bundle import BUNDLE_VERSION
+    from ml_models.bundle import upgrade_bundle as run
+
+    with one_line_errors():
+        run(old, new)
+        click.echo(f"wrote the version {BUNDLE_VERSION} bundle {new}")

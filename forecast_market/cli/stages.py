@@ -185,7 +185,7 @@ def cancel(ctx: Ctx, competition_id):
 @click.option("--bundle", "bundle_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Submit a network trained elsewhere: a bundle folder (spec.json + weights.safetensors, as "
                    "ml_models.save_bundle writes it). It is checked exactly as the evaluator loads bundles (no "
-                   "code, whitelisted layers, float32 tensors of the right names and shapes) and run on the "
+                   "code, whitelisted layers, int64 fixed-point tensors of the right names and shapes) and run on the "
                    "training data in the evaluator's sandbox; an invalid bundle is refused before anything is "
                    "published or sent. Check it first with `market backtest ID --bundle DIR`.")
 @click.option("--trials", default=TRAINING.trials, show_default=True, type=click.IntRange(min=1),
@@ -234,20 +234,21 @@ def reveal(ctx: Ctx, competition_id):
 @click.option("--timeout", "timeout_s", default=SCORING_LIMITS.timeout_s, show_default=True, type=click.FloatRange(min=1),
               help="Seconds allowed to score one bundle.")
 @click.option("--memory-mb", default=SCORING_LIMITS.memory_mb, show_default=True, type=click.IntRange(min=256),
-              help="Address-space limit of one scoring process.")
+              help="Address-space limit of one scoring worker process (numpy only: no TensorFlow is loaded).")
 @click.option("--margin", "margin_s", default=evaluation.MARGIN_S, show_default=True, type=click.FloatRange(min=0),
               help="Seconds kept free before the evaluation deadline to post and finalize: scoring stops then, "
                    "and unfinished entries are posted as failed.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Bundles fetched and scored at once. Default: the number of CPUs, at most 4.")
+              help="Scoring worker processes, each scoring a share of the bundles. Default: the number of CPUs.")
 @work_dir_option
 @on_chain
 def evaluate(ctx: Ctx, competition_id, no_finalize, **options):
     """Organizer: once reveals close, reveal the test set, score every bundle, post, finalize.
 
-    Scoring runs several bundles at once, each in its own resource-limited process, and stops
-    --margin seconds before the evaluation deadline. Running it again resumes: scores already
-    posted are not computed again.
+    Scores are computed exactly, in fixed-point integers, by resource-limited worker processes
+    (one per CPU, each scoring a share of the bundles; a bundle that crashes or hangs fails alone)
+    and scoring stops --margin seconds before the evaluation deadline. Running it again resumes:
+    scores already posted are not computed again.
     """
     from ..reader import reader_for
     from ..show import leaderboard_lines

@@ -165,7 +165,7 @@ def loaded_bundle(folder: str | Path, comp: dict, schema, n_train: int):
 
 def check_bundle(folder: str | Path, comp: dict, schema, df) -> None:
     """Refuse (:class:`ProblemsError`) a bundle the evaluator would fail: it must load by the evaluator's rules
-    (:func:`ml_models.load_bundle`: no code, whitelisted spec, checked float32 tensors), fit the competition,
+    (:func:`ml_models.load_bundle`: no code, whitelisted spec, checked int64 fixed-point tensors), fit the competition,
     and forecast in the evaluator's sandbox (a resource-limited worker) the last rows of the training data."""
     from ml_models import score_bundles
 

@@ -32,8 +32,38 @@ Operations (the only ones used; numpy and Solidity agree on each)
   computes it on magnitudes), windows cut as Forecaster does (``delta``: the target minus its last
   value), and outputs mapped back to target units as ``((out * scale) >> F) + offset`` (offset:
   the window's last raw target for ``delta``, the target mean for ``level``).
-* Metrics: ``sum (p - t)**2`` (2F bits) and ``sum |p - t|`` (F bits) as unbounded integers
-  (uint256 on chain); MSE ``= sum_sq // n``, RMSE ``= isqrt(MSE)``, MAE ``= sum_abs // n``.
+* Error sums (the on-chain metric step): ``sum (p - t)**2`` (2F bits) and ``sum |p - t|`` (F bits) as
+  unbounded integers (uint256 on chain); MSE ``= sum_sq // n``, RMSE ``= isqrt(MSE)``, MAE ``= sum_abs // n``.
+
+Official forecasts and scores
+-----------------------------
+A bundle (format_version 2, :mod:`ml_models.bundle`) carries these integers; :class:`IntForecaster`
+forecasts the test rows from them (raw data quantized, standardised, windowed, run, mapped back to
+target units; the direction task's output is the sigmoid probability in ``[0, ONE]``; naive and
+seasonal naive copy quantized values, and for the direction task say ``ONE`` or ``0``).
+:func:`score_q` scores forecasts ``p`` against the quantized actuals ``t`` (``o``: each target's
+value ``horizon`` rows earlier; ``y``: the quantized training target; ``n`` rows), with unbounded
+Python integers. The score is the metric times ``S = 10**6``, rounded to nearest, halves up:
+``div_round(a, b) = (2a + b) // (2b)``. With ``d = p - t``:
+
+* rmse: ``(isqrt(4 S**2 sum d**2 // (n 4**F)) + 1) // 2`` (that is ``round(sqrt(S**2 sum d**2 / (n 4**F)))``).
+* mae: ``div_round(S sum |d|, n 2**F)``.
+* mase: ``div_round(S sum |d| (N - m), n B)`` with ``B = sum_{i >= m} |y_i - y_{i-m}|`` over the
+  ``N`` training values, ``m`` the season; undefined (an error) when ``B = 0``.
+* smape (percent): terms ``T_i = (2 |d_i| 100 S 2**32) // (|t_i| + |p_i|)`` (0 when both are 0),
+  then ``div_round(sum T_i, n 2**32)``.
+* directional_accuracy: ``div_round(S hits, n)``; a rise is ``t > o``; forecast as ``p > o``
+  (regression) or ``p > ONE // 2`` (direction).
+* brier: ``div_round(S sum (p - ONE r)**2, n 4**F)``, ``r`` 1 where ``t > o`` else 0; ``p`` must be in ``[0, ONE]``.
+* log_loss: ``div_round(S sum neg_ln(max(1, q)), n 2**64)`` with ``q = p`` where the target rose and
+  ``ONE - p`` where not: the probability is clipped at ``2**-24`` (a certain, wrong forecast costs
+  ``24 ln 2 = 16.6``; the float metric clips at 1e-15, 34.5). :func:`neg_ln` is ``-ln(x / ONE)`` at 64
+  fractional bits by range reduction and the atanh series, within ``LN_MAX_ERROR = 2**-56`` (tested
+  against ``decimal`` at 60 digits).
+
+A score that does not fit int64 (only MASE can get there, with a tiny ``B``) is a ``MetricError``.
+Against the float metrics on the same data the scores differ by a few units of ``1e-6`` (the
+quantization of the data, 6e-8), see ``tests/intinfer/test_scores.py``.
 
 Overflow
 --------
@@ -51,12 +81,15 @@ from __future__ import annotations
 
 from .cells import abs_error_step, dense_step, gru_step, lstm_step, simple_rnn_step, squared_error_step
 from .fixed import LN2, ONE, F, dequantize, exp_neg, quantize, sigmoid, tanh
-from .network import DEFAULT_INPUT_BOUND, IntInferError, IntNetwork, error_sums, mae_q, mse_q, rmse_q
+from .network import DEFAULT_INPUT_BOUND, IntInferError, IntNetwork, error_sums, mae_q, mse_q, rmse_q, tensor_layout
 from .pipeline import IntScaler, standardize, to_target_units, windows_at
+from .predictor import IntForecaster, quantize_column, quantize_frame
+from .scores import LN_MAX_ERROR, div_round, neg_ln, score_q
 
 __all__ = [
-    "DEFAULT_INPUT_BOUND", "F", "LN2", "ONE", "IntInferError", "IntNetwork", "IntScaler", "abs_error_step",
-    "dense_step", "dequantize", "error_sums", "exp_neg", "gru_step", "lstm_step", "mae_q", "mse_q", "quantize",
-    "rmse_q", "sigmoid", "simple_rnn_step", "squared_error_step", "standardize", "tanh", "to_target_units",
-    "windows_at",
+    "DEFAULT_INPUT_BOUND", "F", "LN2", "LN_MAX_ERROR", "ONE", "IntForecaster", "IntInferError", "IntNetwork",
+    "IntScaler", "abs_error_step", "dense_step", "dequantize", "div_round", "error_sums", "exp_neg", "gru_step",
+    "lstm_step", "mae_q", "mse_q", "neg_ln", "quantize", "quantize_column", "quantize_frame", "rmse_q",
+    "score_q", "sigmoid", "simple_rnn_step", "squared_error_step", "standardize", "tanh", "tensor_layout",
+    "to_target_units", "windows_at",
 ]

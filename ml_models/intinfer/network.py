@@ -21,7 +21,7 @@ from ..spec import ModelSpec
 from .cells import dense_step, gru_step, lstm_step, simple_rnn_step
 from .fixed import ONE, SAFE, quantize
 
-__all__ = ["DEFAULT_INPUT_BOUND", "IntInferError", "IntNetwork", "error_sums", "mae_q", "mse_q", "rmse_q"]
+__all__ = ["DEFAULT_INPUT_BOUND", "IntInferError", "IntNetwork", "error_sums", "mae_q", "mse_q", "rmse_q", "tensor_layout"]
 
 #: Windows (standardised inputs) may hold values in [-100, 100] unless told otherwise.
 DEFAULT_INPUT_BOUND = 100.0
@@ -58,29 +58,23 @@ class IntNetwork:
 
         Raises :class:`IntInferError` when a shape disagrees with the spec or a bound cannot be proven.
         """
-        spec.validate()
-        if spec.kind != "rnn":
-            raise IntInferError(f"only kind 'rnn' networks have weights to run; spec kind is {spec.kind!r}")
-        if not (isinstance(input_bound, (int, float)) and math.isfinite(input_bound) and input_bound > 0):
-            raise IntInferError(f"input_bound must be a positive finite number; got {input_bound!r}")
-        g, k = _GATES[spec.cell], spec.units
-        expect: list[tuple[int, ...]] = []
-        width = n_features
-        for _ in range(spec.layers):
-            expect += [(width, g * k), (k, g * k), (2, 3 * k) if spec.cell == "GRU" else (g * k,)]
-            width = k
-        if spec.dense_units:
-            expect += [(width, spec.dense_units), (spec.dense_units,)]
-            width = spec.dense_units
-        expect += [(width, 1), (1,)]
-        shapes = [tuple(np.shape(w)) for w in weights]
-        if shapes != expect:
-            hint = " (a GRU needs reset_after=True, Keras's default)" if spec.cell == "GRU" else ""
-            raise IntInferError(f"weight shapes {shapes[:8]} do not match the spec's {expect[:8]}{hint}")
+        _check_shapes(spec, weights, n_features)
         try:
             q = [quantize(w) for w in weights]
         except (OverflowError, TypeError, ValueError) as exc:
             raise IntInferError(f"weights cannot be quantized: {str(exc)[:200]}") from None
+        return cls.from_quantized(spec, q, n_features, input_bound=input_bound)
+
+    @classmethod
+    def from_quantized(cls, spec: ModelSpec, q: Sequence[np.ndarray], n_features: int,
+                       *, input_bound: float = DEFAULT_INPUT_BOUND) -> IntNetwork:
+        """The network from weights already in the format (int64 arrays in :func:`tensor_layout` order), e.g. a
+        bundle's; the same shape check and overflow proof as :meth:`from_weights`."""
+        _check_shapes(spec, q, n_features)
+        if not (isinstance(input_bound, (int, float)) and math.isfinite(input_bound) and input_bound > 0):
+            raise IntInferError(f"input_bound must be a positive finite number; got {input_bound!r}")
+        if not all(isinstance(a, np.ndarray) and a.dtype == np.int64 for a in q):
+            raise IntInferError("quantized weights must be int64 arrays")
         rec = tuple(_Recurrent(*q[3 * i : 3 * i + 3]) for i in range(spec.layers))
         rest = q[3 * spec.layers :]
         acts = (["relu"] if spec.dense_units else []) + ["sigmoid" if spec.task == "direction" else "linear"]
@@ -98,20 +92,20 @@ class IntNetwork:
             wx = _col_bound(layer.w, bx)
             uh = _col_bound(layer.u, float(ONE))  # |h| <= ONE: tanh, sigmoid and their products stay in range
             if self.cell == "GRU":
-                a = _check(wx + np.abs(layer.b[0]) * float(ONE), where, "input projection") / ONE + 1
-                m = _check(uh + np.abs(layer.b[1]) * float(ONE), where, "recurrent projection") / ONE + 1
+                a = _check(wx + _abs(layer.b[0]) * float(ONE), where, "input projection") / ONE + 1
+                m = _check(uh + _abs(layer.b[1]) * float(ONE), where, "recurrent projection") / ONE + 1
                 k = layer.u.shape[0]
                 _check(np.asarray(ONE * m[2 * k :]), where, "reset gate times recurrent candidate")
                 _check(2 * (a + m + 1), where, "candidate pre-activation (doubled for tanh)")
             else:
-                pre = _check(wx + uh + np.abs(layer.b) * float(ONE), where, "gate pre-activation") / ONE + 1
+                pre = _check(wx + uh + _abs(layer.b) * float(ONE), where, "gate pre-activation") / ONE + 1
                 _check(2 * pre, where, "pre-activation (doubled for tanh)")
                 if self.cell == "LSTM":  # |c_t| <= t * ONE: c' = (f c + i g) >> F with f, i, |g| <= ONE
                     _check(np.asarray([(t + 1) * float(ONE) * ONE, 2.0 * t * ONE]), where, "cell state")
             bx = float(ONE)
         for j, (w, b, _) in enumerate(self.dense):
             where = "dense_head" if j < len(self.dense) - 1 else "output"
-            out = _check(_col_bound(w, bx) + np.abs(b) * float(ONE), where, "dot product") / ONE + 1
+            out = _check(_col_bound(w, bx) + _abs(b) * float(ONE), where, "dot product") / ONE + 1
             bx = float(out.max())
 
     # ------------------------------------------------------------------ run
@@ -121,7 +115,7 @@ class IntNetwork:
         if x.dtype != np.int64 or x.ndim != 3 or x.shape[1:] != (self.sequence_length, self.n_features):
             raise IntInferError(f"windows must be int64 of shape (batch, {self.sequence_length}, {self.n_features}); "
                                 f"got {x.dtype} {x.shape}; quantize them with ml_models.intinfer.quantize")
-        if x.size and float(np.abs(x).max()) > self.input_bound * ONE:
+        if x.size and float(_abs(x).max()) > self.input_bound * ONE:
             raise IntInferError(f"a window value is beyond the proven input range +-{self.input_bound:g}; "
                                 "load the network with a larger input_bound")
         seq = x
@@ -150,7 +144,43 @@ class IntNetwork:
 
 def _col_bound(w: np.ndarray, bx: float) -> np.ndarray:
     """Per output column: ``sum_k |w[k, j]| * bx`` in float64 (relative error ~1e-13, far inside the 2x margin)."""
-    return np.abs(w).astype(np.float64).sum(axis=0) * bx
+    return _abs(w).sum(axis=0) * bx
+
+
+def _abs(a: np.ndarray) -> np.ndarray:
+    """``|a|`` in float64 (converted first: numpy's int64 ``abs`` wraps at ``-2**63``)."""
+    return np.abs(np.asarray(a).astype(np.float64))
+
+
+_VARIABLES = ("kernel", "recurrent_kernel", "bias")
+
+
+def tensor_layout(spec: ModelSpec, n_features: int) -> list[tuple[str, tuple[int, ...]]]:
+    """``(name, shape)`` of every weight tensor of the network ``spec`` describes, in Keras ``get_weights()``
+    order, named as :func:`ml_models.model.weight_names` names them (``rnn_0.1.recurrent_kernel``), without Keras."""
+    spec.validate()
+    if spec.kind != "rnn":
+        raise IntInferError(f"only kind 'rnn' networks have weights; spec kind is {spec.kind!r}")
+    g, k = _GATES[spec.cell], spec.units
+    out: list[tuple[str, tuple[int, ...]]] = []
+    width = n_features
+    for i in range(spec.layers):
+        shapes = [(width, g * k), (k, g * k), (2, 3 * k) if spec.cell == "GRU" else (g * k,)]
+        out += [(f"rnn_{i}.{j}.{v}", s) for j, (v, s) in enumerate(zip(_VARIABLES, shapes, strict=True))]
+        width = k
+    for layer, units in (("dense_head", spec.dense_units), ("output", 1)):
+        if units:
+            out += [(f"{layer}.0.kernel", (width, units)), (f"{layer}.1.bias", (units,))]
+            width = units
+    return out
+
+
+def _check_shapes(spec: ModelSpec, weights: Sequence[np.ndarray], n_features: int) -> None:
+    expect = [shape for _, shape in tensor_layout(spec, n_features)]
+    shapes = [tuple(np.shape(w)) for w in weights]
+    if shapes != expect:
+        hint = " (a GRU needs reset_after=True, Keras's default)" if spec.cell == "GRU" else ""
+        raise IntInferError(f"weight shapes {shapes[:8]} do not match the spec's {expect[:8]}{hint}")
 
 
 def _check(bound: np.ndarray, where: str, what: str) -> np.ndarray:

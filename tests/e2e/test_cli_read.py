@@ -222,7 +222,8 @@ def test_evaluate_prints_the_scores_and_verify_json(cli, market, new_competition
     evaluated = cli("evaluate", str(cid), "--work-dir", str(tmp_path / "org"), "--margin", "0")
     assert evaluated.exit_code == 0, evaluated.output
     assert "RMSE" in evaluated.stdout and accounts[1].address in evaluated.stdout
-    assert "fetching and scoring 2 bundle(s)" in evaluated.stderr and "Transaction sent" not in evaluated.stdout
+    assert "fetching 2 bundle(s)" in evaluated.stderr and "scoring 2 bundle(s) in" in evaluated.stderr
+    assert "Transaction sent" not in evaluated.stdout
     verified = cli("verify", str(cid), "--json", "--work-dir", str(tmp_path / "v"))
     assert verified.exit_code == 0, verified.output
     report = json.loads(verified.stdout)

@@ -44,10 +44,10 @@ def hostile_bundles(honest, tmp_path):
         change(folder)
         out[name] = (folder, words)
 
-    variant("overflow", ("overflow", "finite", "fit", "score"),
-            lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "delta_scale_"], 1e200)))
+    variant("overflow", ("beyond the proven input range",),  # standardised inputs of 2**24 times the data
+            lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "scale_q"], [1])))
     variant("scaler-number", ("invalid bundle", "scaler", "mean"),
-            lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "mean_"], 5.0)))
+            lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "mean_q"], 5.0)))
     variant("huge-int", ("invalid bundle",),
             lambda f: (f / "spec.json").write_text((f / "spec.json").read_text().replace('"units": 32', '"units": '
                                                                                          + "9" * 100_000)))

@@ -92,8 +92,8 @@ def _tampered(src: Path, dest: Path, how: str) -> Path:
     elif how == "symlink":
         (dest / "weights.safetensors").unlink()
         (dest / "weights.safetensors").symlink_to(src / "weights.safetensors")
-    elif how == "scaler":  # loads, but its forecasts overflow: only running it shows that
-        spec["preprocessing"]["scaler"]["delta_scale_"] = 1e308
+    elif how == "scaler":  # loads, but its inputs leave the range proven safe (scale 2**-24): only running it shows that
+        spec["preprocessing"]["scaler"]["scale_q"] = [1] * len(spec["preprocessing"]["scaler"]["scale_q"])
     elif how == "target":
         spec["preprocessing"]["feature_columns"] = ["price"]
         spec["preprocessing"]["target"] = "price"

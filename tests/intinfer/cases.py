@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml_models.intinfer import ONE, gru_step, lstm_step, quantize, simple_rnn_step
+from ml_models.intinfer import ONE, quantize
+from ml_models.intinfer.golden import cell_step
 
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
@@ -37,13 +38,7 @@ def ints(values) -> list | int:
 
 def numpy_step(case: dict) -> dict[str, list]:
     """{"h2": ..., and "c2" for LSTM} from ml_models.intinfer."""
-    a = {k: np.asarray(v, dtype=np.int64) for k, v in case.items() if k in ("x", "h", "c", "w", "u", "b", "b_in", "b_rec")}
-    if case["cell"] == "LSTM":
-        h2, c2 = lstm_step(a["x"], a["h"], a["c"], a["w"], a["u"], a["b"])
-        return {"h2": ints(h2), "c2": ints(c2)}
-    if case["cell"] == "GRU":
-        return {"h2": ints(gru_step(a["x"], a["h"], a["w"], a["u"], a["b_in"], a["b_rec"]))}
-    return {"h2": ints(simple_rnn_step(a["x"], a["h"], a["w"], a["u"], a["b"]))}
+    return cell_step(case)
 
 
 def chain_step(harness, case: dict) -> dict[str, list]:

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ml_models import intinfer as ii
+from ml_models.intinfer.golden import GOLDEN_PATH, scores
 from ml_models.spec import ModelSpec
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cases import numpy_step, random_cell  # noqa: E402
 
-PATH = Path(__file__).with_name("golden.json")
+PATH = GOLDEN_PATH
 
 
 def _q(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -43,6 +44,18 @@ def _network(rng: np.random.Generator) -> dict:
             "windows": windows.tolist(), "outputs": net.predict(ii.quantize(windows)).tolist()}
 
 
+def _scores() -> dict:
+    """Forecasts, actuals, origins, a training series and probabilities, and every metric's score (its own rng, so
+    the sections before it keep their values)."""
+    rng = np.random.default_rng(20261127)
+    y = _q(rng, 40, scale=2.0).cumsum()
+    t = y[-1] + _q(rng, 30, scale=1.0).cumsum()
+    o = np.concatenate([y[-2:], t[:-2]])
+    case = {"p": (t + _q(rng, 30, scale=0.5)).tolist(), "t": t.tolist(), "o": o.tolist(), "y": y.tolist(), "season": 2,
+            "prob": rng.integers(0, ii.ONE + 1, 30).tolist()}
+    return {**case, "expected": scores(case)}
+
+
 def build() -> dict:
     rng = np.random.default_rng(20261126)
     xs = np.concatenate([np.asarray([0, 1, -1, ii.ONE, -ii.ONE, 11629080, 2**40, -(2**40)], dtype=np.int64),
@@ -55,6 +68,7 @@ def build() -> dict:
         "cells": [_cell(c, rng) for c in ("LSTM", "GRU", "SimpleRNN")],
         "network": _network(rng),
         "metrics": {"pred": p.tolist(), "target": t.tolist(), "mse": ii.mse_q(p, t), "rmse": ii.rmse_q(p, t), "mae": ii.mae_q(p, t)},
+        "scores": _scores(),
     }
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 from cases import chain_network, chain_step, ints, numpy_step
 
 from ml_models import intinfer as ii
+from ml_models.intinfer.golden import load_golden, scores, self_check
 from ml_models.spec import ModelSpec
 
-GOLDEN = json.loads(Path(__file__).with_name("golden.json").read_text())
+GOLDEN = load_golden()
 
 
 def _a(values) -> np.ndarray:
@@ -40,6 +38,17 @@ def test_numpy_reproduces_the_golden_activations_cells_network_and_metrics():
     m = GOLDEN["metrics"]
     p, t = _a(m["pred"]), _a(m["target"])
     assert [ii.mse_q(p, t), ii.rmse_q(p, t), ii.mae_q(p, t)] == [m["mse"], m["rmse"], m["mae"]]
+
+
+def test_the_installed_self_check_reproduces_every_golden_section_including_the_scores(monkeypatch):
+    assert self_check() == []
+    assert scores(GOLDEN["scores"]) == GOLDEN["scores"]["expected"]
+    assert GOLDEN["scores"]["expected"]["brier"] > 0 and GOLDEN["scores"]["expected"]["log_loss"] > 0
+    import ml_models.intinfer.golden as golden
+
+    monkeypatch.setattr(golden, "sigmoid", lambda x: ii.sigmoid(x) + 1)  # a machine that rounds differently
+    monkeypatch.setattr(golden, "score_q", lambda *a, **k: 0)
+    assert self_check() == ["activations", "scores"]
 
 
 def test_solidity_reproduces_the_golden_activations_cells_network_and_metrics(harness):

@@ -10,8 +10,9 @@ import struct
 import numpy as np
 import pytest
 
-from ml_models.bundle import BundleLimits, load_bundle, save_bundle
+from ml_models.bundle import BundleLimits, load_bundle, save_bundle, upgrade_bundle
 from ml_models.errors import MAX_MESSAGE, BundleError
+from ml_models.intinfer import IntForecaster, dequantize, quantize, tensor_layout
 from ml_models.model import train
 from ml_models.spec import ModelSpec
 
@@ -31,14 +32,69 @@ def _rewrite_weights(folder, fn):
     save_file(tensors, str(folder / "weights.safetensors"))
 
 
-def test_round_trip_gives_identical_predictions(trained, bundle, split):
+def _write_v1(folder, fc):
+    """A version 1 bundle as save_bundle wrote them before fixed point: float scaler statistics, F32 tensors."""
+    from safetensors.numpy import save_file
+
+    folder.mkdir()
+    weights = fc.get_weights()
+    doc = {"format": "forecast-market/model-bundle", "format_version": 1, "kind": "rnn", "spec": fc.spec.to_dict(),
+           "preprocessing": {"feature_columns": fc.feature_columns, "target": fc.target, "scaler": fc.scaler.to_dict()},
+           "data": fc.data_cids, "tensors": list(weights)}
+    (folder / "spec.json").write_text(json.dumps(doc))
+    save_file(weights, str(folder / "weights.safetensors"))
+    return folder
+
+
+def test_round_trip_quantizes_once_and_forecasts_like_keras(trained, bundle, split, tmp_path):
     assert sorted(p.name for p in bundle.iterdir()) == ["spec.json", "weights.safetensors"]
     doc = json.loads((bundle / "spec.json").read_text())
-    assert doc["kind"] == "rnn" and doc["data"] == {"train": "QmTrainData"} and doc["format_version"] == 1
-    assert doc["preprocessing"]["scaler"]["mean_"] == trained.scaler.mean_
+    assert doc["kind"] == "rnn" and doc["data"] == {"train": "QmTrainData"} and doc["format_version"] == 2
+    assert doc["fixed_point"] == {"frac_bits": 24}
+    assert doc["preprocessing"]["scaler"]["mean_q"] == quantize(np.asarray(trained.scaler.mean_)).tolist()
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(bundle / "weights.safetensors"))
+    for name, w in trained.get_weights().items():
+        assert tensors[name].dtype == np.int64 and (tensors[name] == quantize(w)).all(), name
     loaded = load_bundle(bundle)
-    assert loaded.spec == trained.spec and loaded.feature_columns == ["y", "x"]
-    np.testing.assert_array_equal(loaded.forecast_test(split.train, split.test), trained.forecast_test(split.train, split.test))
+    assert isinstance(loaded, IntForecaster) and loaded.spec == trained.spec and loaded.feature_columns == ["y", "x"]
+    q = loaded.forecast_test_q(split.train, split.test)
+    assert q.dtype == np.int64
+    np.testing.assert_allclose(dequantize(q), trained.forecast_test(split.train, split.test), atol=1e-5)
+    again = save_bundle(tmp_path / "again", loaded)  # a loaded bundle saves to the same bytes
+    assert all((again / n).read_bytes() == (bundle / n).read_bytes() for n in ("spec.json", "weights.safetensors"))
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+def test_tensor_layout_names_and_shapes_are_the_keras_networks(cell):
+    from ml_models.model import build_model, weight_names
+
+    spec = ModelSpec(cell=cell, layers=2, units=5, dense_units=3, sequence_length=4)
+    model = build_model(spec, 3)
+    keras_layout = [(n, tuple(w.shape)) for n, w in zip(weight_names(model), model.weights, strict=True)]
+    assert tensor_layout(spec, 3) == keras_layout
+
+
+def test_a_version_1_bundle_is_refused_with_the_way_to_re_export_it(trained, bundle, tmp_path):
+    import subprocess
+    import sys
+
+    old = _write_v1(tmp_path / "v1", trained)
+    message = _refused(old, r"version 1 bundle \(float32 weights\).*python -m ml_models.bundle upgrade OLD_FOLDER NEW_FOLDER")
+    assert "re-export" in message
+    cmd = [sys.executable, "-m", "ml_models.bundle", "upgrade", str(old), str(tmp_path / "v2")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "wrote the version 2 bundle" in done.stdout, done.stderr
+    for name in ("spec.json", "weights.safetensors"):  # quantizing is exact: the same bytes as save_bundle writes
+        assert (tmp_path / "v2" / name).read_bytes() == (bundle / name).read_bytes()
+    again = subprocess.run(cmd[:-1] + [str(tmp_path / "v3")], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(cmd[:4] + [str(tmp_path / "v2"), str(tmp_path / "v4")], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "cannot upgrade" in bad.stderr and "not a forecast-market/model-bundle version 1 document" in bad.stderr
+    upgrade_bundle(old, tmp_path / "v5")
+    with pytest.raises(BundleError, match="is not empty"):
+        upgrade_bundle(old, tmp_path / "v5")
 
 
 @pytest.mark.parametrize("kind", ["naive", "seasonal_naive"])
@@ -46,8 +102,9 @@ def test_baseline_bundles_have_no_weights(kind, split, schema, tmp_path):
     fc = train(ModelSpec(kind=kind, sequence_length=10, horizon=2, season=7), split.train, schema)
     save_bundle(tmp_path / kind, fc)
     assert [p.name for p in (tmp_path / kind).iterdir()] == ["spec.json"]
-    np.testing.assert_array_equal(load_bundle(tmp_path / kind).forecast_test(split.train, split.test),
-                                  fc.forecast_test(split.train, split.test))
+    assert json.loads((tmp_path / kind / "spec.json").read_text())["format_version"] == 2
+    np.testing.assert_array_equal(load_bundle(tmp_path / kind).forecast_test_q(split.train, split.test),
+                                  quantize(fc.forecast_test(split.train, split.test)))
     expected = split.test["y"].to_numpy()
     full = np.concatenate([split.train["y"].to_numpy(), expected])
     lag = 2 if kind == "naive" else 7
@@ -111,14 +168,18 @@ def test_hdf5_disguised_as_safetensors_is_refused(bundle_copy, tmp_path):
         load_bundle(bundle_copy)
 
 
-def test_nan_weights_are_refused(bundle_copy):
+@pytest.mark.parametrize("value, message", [
+    (-(2**63), r"tensor 'rnn_0.1.recurrent_kernel' holds a value beyond the fixed-point format's range"),
+    (2**62, r"tensor 'rnn_0.1.recurrent_kernel' holds a value beyond the fixed-point format's range"),
+    (2**45, r"rnn_0: the gate pre-activation could reach .* > 2\*\*62 .* too large to run exactly"),
+])
+def test_weights_that_could_overflow_are_refused(bundle_copy, value, message):
     def poison(t):
-        t["rnn_0.1.recurrent_kernel"][0, 0] = np.nan
+        t["rnn_0.1.recurrent_kernel"][0, 0] = value
         return t
 
     _rewrite_weights(bundle_copy, poison)
-    with pytest.raises(BundleError, match=r"tensor 'rnn_0.1.recurrent_kernel' holds 1 non-finite value"):
-        load_bundle(bundle_copy)
+    _refused(bundle_copy, message)
 
 
 def test_wrong_shapes_are_refused(bundle_copy):
@@ -133,9 +194,10 @@ def test_wrong_tensor_names_are_refused(bundle_copy):
         load_bundle(bundle_copy)
 
 
-def test_float64_tensors_are_refused(bundle_copy):
-    _rewrite_weights(bundle_copy, lambda t: {k: v.astype("float64") for k, v in t.items()})
-    with pytest.raises(BundleError, match=r"dtype 'F64'; only F32"):
+@pytest.mark.parametrize("dtype, name", [("float32", "F32"), ("float64", "F64"), ("int32", "I32"), ("uint64", "U64")])
+def test_tensors_other_than_int64_are_refused(bundle_copy, dtype, name):
+    _rewrite_weights(bundle_copy, lambda t: {k: v.astype(dtype) for k, v in t.items()})
+    with pytest.raises(BundleError, match=rf"dtype '{name}'; only I64 \(int64 fixed point\)"):
         load_bundle(bundle_copy)
 
 
@@ -175,8 +237,12 @@ def test_symlinks_are_refused(bundle_copy, tmp_path):
     (lambda d: d["spec"].update(cell="__import__('subprocess').call('sh')"), r"invalid model spec: unknown cell"),
     (lambda d: d["spec"].update(custom_objects={"f": "lambda x: x"}), r"unknown spec field\(s\) \['custom_objects'\]"),
     (lambda d: d.update(loader="keras.saving.load_model"), r"spec.json keys must be exactly .* unknown \['loader'\]"),
-    (lambda d: d.update(format_version=2), r"not a forecast-market/model-bundle version 1"),
-    (lambda d: d["preprocessing"]["scaler"].update(scale_=[0.0, 1.0]), r"invalid scaler statistics"),
+    (lambda d: d.update(format_version=3), r"not a forecast-market/model-bundle version 2"),
+    (lambda d: d.update(format_version=1), r"version 1 bundle .*python -m ml_models.bundle upgrade"),
+    (lambda d: d.update(fixed_point={"frac_bits": 16}), r"fixed_point must be \{\"frac_bits\": 24\}"),
+    (lambda d: d.update(fixed_point=None), r"fixed_point must be"),
+    (lambda d: d.pop("fixed_point"), r"keys must be exactly .* missing \['fixed_point'\]"),
+    (lambda d: d["preprocessing"]["scaler"].update(scale_q=[0, 1]), r"every scale_q and delta_scale_q must be positive"),
     (lambda d: d.update(kind="naive"), r"kind 'naive' differs from spec kind 'rnn'"),
 ])
 def test_invalid_specs_are_refused(bundle_copy, edit, message):
@@ -239,13 +305,16 @@ def test_a_hundred_thousand_digit_integer_is_refused_at_any_size_limit(bundle_co
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d["preprocessing"]["scaler"].update(mean_=5.0), r"scaler.mean_ must be a list of 2 number\(s\).*got float"),
-    (lambda d: d["preprocessing"]["scaler"].update(mean_="ab"), r"scaler.mean_ must be a list .* got str"),
-    (lambda d: d["preprocessing"]["scaler"].update(mean_={"y": 1, "x": 2}), r"scaler.mean_ must be a list .* got dict"),
-    (lambda d: d["preprocessing"]["scaler"].update(scale_=[1.0]), r"scaler.scale_ must be a list of 2"),
-    (lambda d: d["preprocessing"]["scaler"].update(scale_=[1.0, None]), r"scaler.scale_ must be a list of 2"),
-    (lambda d: d["preprocessing"]["scaler"].update(delta_scale_=[1.0]), r"delta_scale_ must be a number; got list"),
-    (lambda d: d["preprocessing"]["scaler"].update(delta_scale_=-1.0), r"invalid scaler statistics: .*non-positive"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_q=5), r"scaler.mean_q must be a list of 2 integer\(s\).*got int"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_q="ab"), r"scaler.mean_q must be a list .* got str"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_q={"y": 1, "x": 2}), r"scaler.mean_q must be a list .* got dict"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_q=[1.5, 2]), r"scaler.mean_q must be a list of 2 integer"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_q=[True, 2]), r"scaler.mean_q must be a list of 2 integer"),
+    (lambda d: d["preprocessing"]["scaler"].update(mean_q=[2**62, 2]), r"beyond the fixed-point format's range"),
+    (lambda d: d["preprocessing"]["scaler"].update(scale_q=[1]), r"scaler.scale_q must be a list of 2"),
+    (lambda d: d["preprocessing"]["scaler"].update(scale_q=[1, None]), r"scaler.scale_q must be a list of 2"),
+    (lambda d: d["preprocessing"]["scaler"].update(delta_scale_q=[1]), r"delta_scale_q must be an integer; got list"),
+    (lambda d: d["preprocessing"]["scaler"].update(delta_scale_q=-1), r"invalid scaler statistics: .*must be positive"),
     (lambda d: d["preprocessing"]["scaler"].update(horizon="2"), r"scaler columns/target/horizon do not match"),
     (lambda d: d["preprocessing"]["scaler"].update(columns="yx"), r"scaler columns/target/horizon do not match"),
     (lambda d: d["preprocessing"].update(scaler=[1, 2]), r"needs preprocessing.scaler with keys"),
@@ -295,8 +364,8 @@ def _with_entry(field, value_json: str):
     (_with_entry("shape", "[[[[[[[[[1]]]]]]]]]"), "the header nests 11 levels deep"),
     (_with_entry("shape", "[" * 100_000 + "]" * 100_000), "the header nests too deeply to parse"),
     (_with_entry("shape", "[" + ", ".join(["1"] * 50_000) + "]"), r"tensor 'output.1.bias' has shape \[1, 1"),
-    (_with_entry("dtype", '["F32"]'), r"tensor 'output.1.bias' has dtype \"\['F32'\]\"; only F32"),
-    (_with_entry("dtype", '"' + "F" * 500_000 + '"'), r"has dtype 'FFFFFFFFFFFFFFFF'; only F32"),
+    (_with_entry("dtype", '["F32"]'), r"tensor 'output.1.bias' has dtype \"\['F32'\]\"; only I64"),
+    (_with_entry("dtype", '"' + "F" * 500_000 + '"'), r"has dtype 'FFFFFFFFFFFFFFFF'; only I64"),
     (lambda h: json.dumps([h]).encode(), "header is not a JSON object"),
     (lambda h: json.dumps({**h, "__metadata__": {"a": {"b": 1}}}).encode(), "metadata must map strings to strings"),
     (lambda h: json.dumps({**h, "y" * 500_000: {}}).encode(), r"unexpected \['yyyyy+'\], missing \[\]"),
@@ -312,9 +381,9 @@ def test_absurd_specs_are_refused_before_a_network_is_built(bundle_copy, monkeyp
     import ml_models.bundle as bundle_module
 
     def no_build(*_a, **_k):
-        raise AssertionError("build_model must not run for a refused spec")
+        raise AssertionError("no network may be laid out for a refused spec")
 
-    monkeypatch.setattr(bundle_module, "build_model", no_build)
+    monkeypatch.setattr(bundle_module, "tensor_layout", no_build)
     for field, value in (("units", 10**9), ("layers", 10**6), ("sequence_length", 10**7), ("dense_units", 2**40)):
         _edit_spec(bundle_copy, lambda d, f=field, v=value: d["spec"].update({f: v}))
         _refused(bundle_copy, f"invalid model spec: {field}={value} is out of range")

@@ -24,8 +24,8 @@ from hypothesis.core import given  # brownie wraps hypothesis.given for chain is
 from ml_models.bundle import load_bundle
 from ml_models.data import Schema, load_series, read_dataset_bundle, write_dataset_bundle
 from ml_models.errors import MAX_MESSAGE, BundleError, DataError, MetricError
+from ml_models.intinfer import IntForecaster
 from ml_models.metrics import METRICS, score_fits, to_score_int
-from ml_models.model import Forecaster
 
 SCALE = int(os.environ.get("ML_FUZZ_SCALE", "1"))  # e.g. ML_FUZZ_SCALE=50 for a long run
 
@@ -40,7 +40,7 @@ def fuzz(examples: int) -> settings:
 LEAVES = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 600), st.integers(), st.integers(-(10**30), 10**30),
     st.floats(), st.floats(-1e300, 1e300), st.text(max_size=20),
-    st.sampled_from(["rnn", "naive", "seasonal_naive", "LSTM", "GRU", "level", "delta", "y", "x", "F32", "F64",
+    st.sampled_from(["rnn", "naive", "seasonal_naive", "LSTM", "GRU", "level", "delta", "y", "x", "F32", "F64", "I64",
                      "rnn_0.0.kernel", "output.1.bias"]),
 )
 VALUES = st.recursive(LEAVES, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids, max_size=4),
@@ -108,7 +108,7 @@ def _load_or_bundle_error(folder: Path) -> None:
         _assert_short(exc)
         event(f"refused: {' '.join(str(exc).split()[:3])}")  # shown by --hypothesis-show-statistics
     else:
-        assert isinstance(fc, Forecaster)
+        assert isinstance(fc, IntForecaster)
         event("loaded")
 
 
@@ -237,3 +237,32 @@ def test_metrics_give_a_score_that_fits_or_metric_error(inputs):
         else:
             assert score_fits(score) and abs(value) < 2**63 - 1 and isinstance(value, int)
             assert value == round(np.float64(score) * 10**6)
+
+
+INTS = st.integers(-(2**63), 2**63 - 1) | st.sampled_from([0, 1, -1, 2**24, 2**62 - 1, -(2**62 - 1), 2**62, -(2**63)])
+
+
+@st.composite
+def int_metric_inputs(draw):
+    n = draw(st.integers(1, 12))
+    column = st.lists(INTS, min_size=n, max_size=n)
+    t, p, origin = draw(column), draw(column), draw(column | st.lists(INTS, max_size=3))
+    train = draw(st.lists(INTS, min_size=0, max_size=12))
+    return t, p, origin, train, draw(st.integers(-2, 15)), draw(st.sampled_from(["regression", "direction"]))
+
+
+@fuzz(300)
+@given(inputs=int_metric_inputs())
+def test_integer_metrics_give_an_int64_score_or_metric_error(inputs):
+    from ml_models.intinfer import score_q
+
+    t, p, origin, train, season, task = inputs
+    for metric in METRICS.values():
+        try:
+            score = score_q(metric.name, np.asarray(p, dtype=np.int64), np.asarray(t, dtype=np.int64),
+                            origin=np.asarray(origin, dtype=np.int64), train=np.asarray(train, dtype=np.int64),
+                            season=season, task=task)
+        except MetricError as exc:
+            _assert_short(exc)
+            continue
+        assert type(score) is int and 0 <= score < 2**63 - 1, (metric.name, score)

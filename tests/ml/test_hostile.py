@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from ml_models.errors import MAX_MESSAGE, ScoringError
-from ml_models.metrics import score_fits, to_score_int
-from ml_models.scoring import score_bundles, score_predictions
+from ml_models.metrics import score_fits
+from ml_models.scoring import score_bundles, score_predictions_q
 
 FAKE_WORKER = [sys.executable, str(Path(__file__).with_name("fake_worker.py"))]
 
@@ -46,10 +46,10 @@ def _scaler(**changes):
     return _edit(lambda doc: doc["preprocessing"]["scaler"].update(changes))
 
 
-def _level_with_mean(value: float):
+def _level_with_mean(value: int):
     def fn(doc):
         doc["spec"]["target_transform"] = "level"
-        doc["preprocessing"]["scaler"]["mean_"][0] = value
+        doc["preprocessing"]["scaler"]["mean_q"][0] = value
 
     return _edit(fn)
 
@@ -60,14 +60,14 @@ def _truncate_weights(folder: Path) -> None:
 
 
 HOSTILE = {  # name -> (how the honest bundle is broken, words the reason must hold)
-    "mean_1e200": (_level_with_mean(1e200), "cannot score: rmse overflows float64"),
-    "score_beyond_int64": (_scaler(delta_scale_=1e15), "does not fit a signed 64-bit integer"),
+    "mean_2_62": (_level_with_mean(2**62), "invalid bundle: invalid scaler statistics: a value is beyond the fixed-point"),
+    "mean_1e200": (_replace_text('"mean_q": [', '"mean_q": [1e200, '), "mean_q must be a list of 2 integer(s)"),
     "digits_1e5": (_replace_text('"units": 6', '"units": ' + "9" * 100_000),
                    "bytes; the limit is 65536"),  # 100,000 digits: spec.json over its 64 KiB limit
     "digits_5000": (_replace_text('"units": 6', '"units": ' + "9" * 5000),
                     "invalid bundle: spec.json holds an integer of 5000 digits; at most 20 are allowed"),
-    "mean_is_a_number": (_scaler(mean_=5.0), "invalid bundle: invalid scaler statistics: preprocessing.scaler.mean_ "
-                                             "must be a list of 2 number(s)"),
+    "mean_is_a_number": (_scaler(mean_q=5), "invalid bundle: invalid scaler statistics: preprocessing.scaler.mean_q "
+                                            "must be a list of 2 integer(s)"),
     "truncated_weights": (_truncate_weights, "invalid bundle: tensor"),
 }
 
@@ -77,8 +77,7 @@ def test_one_honest_bundle_is_scored_among_hostile_ones(bundle, trained, split, 
     results = score_bundles([folders[0], bundle, *folders[1:]], split.train, split.test, schema, "rmse", timeout_s=120)
     honest = results.pop(1)
     assert honest.ok and honest.reason == "", honest.reason
-    assert honest.score == score_predictions(honest.predictions, split.train, split.test, schema, "rmse")
-    assert honest.score_int == to_score_int(honest.score)
+    assert honest.score_int == score_predictions_q(honest.predictions_q, split.train, split.test, schema, "rmse")
     np.testing.assert_allclose(honest.predictions, trained.forecast_test(split.train, split.test), rtol=1e-5)
     for (name, (_, words)), res in zip(HOSTILE.items(), results, strict=True):
         assert not res.ok and res.score is None and res.score_int is None and res.predictions is None, name
@@ -87,37 +86,31 @@ def test_one_honest_bundle_is_scored_among_hostile_ones(bundle, trained, split, 
 
 
 @pytest.mark.parametrize("metric", ["rmse", "mae", "mase", "smape", "directional_accuracy"])
-def test_huge_forecasts_fail_or_get_a_bounded_score_with_every_metric(metric, split, schema, tmp_path):
-    names = ("huge", "toolarge", "max")  # every prediction 1e300, 1e14, 1.7e308 (see fake_worker.py)
+def test_huge_forecasts_get_an_exact_bounded_score_or_fail_with_every_metric(metric, split, schema, tmp_path):
+    names = ("huge", "negative", "beyond")  # every forecast +-(2**62 - 1), or 2**62 (see fake_worker.py)
     for name in names:
         (tmp_path / name).mkdir()
-    huge, toolarge, biggest = score_bundles([tmp_path / n for n in names], split.train, split.test, schema, metric,
-                                            timeout_s=60, worker_cmd=FAKE_WORKER)
-    if metric in ("smape", "directional_accuracy"):  # bounded: the worst sMAPE, a direction right or wrong
-        assert huge.ok and toolarge.ok and score_fits(huge.score) and score_fits(toolarge.score)
-        assert huge.score == 200.0 if metric == "smape" else 0.0 <= huge.score <= 1.0
-    else:
-        overflow = "rmse overflows float64" if metric == "rmse" else "does not fit a signed 64-bit integer"
-        assert not huge.ok and overflow in huge.reason, huge.reason
-        assert not toolarge.ok and "does not fit a signed 64-bit integer" in toolarge.reason, toolarge.reason
-    if metric != "directional_accuracy":  # 2 * 1.7e308 overflows in every other metric
-        assert not biggest.ok and "overflows float64" in biggest.reason, biggest.reason
-    else:
-        assert biggest.ok
+    huge, negative, beyond = score_bundles([tmp_path / n for n in names], split.train, split.test, schema, metric,
+                                           timeout_s=60, worker_cmd=FAKE_WORKER)
+    for res in (huge, negative):  # integers: no overflow, and the worst possible forecasts still have a score
+        assert res.ok and score_fits(res.score), res.reason
+        assert res.score_int == score_predictions_q(res.predictions_q, split.train, split.test, schema, metric)
+    if metric == "smape":
+        assert huge.score_int == negative.score_int == 200_000_000
+    assert not beyond.ok and "beyond the fixed-point format's range" in beyond.reason, beyond.reason
 
 
 GARBAGE = {  # fake worker result -> words its reason must hold
     "garbage": "worker wrote no readable result (the result is not UTF-8",
     "empty": "worker wrote no readable result (the result is not valid JSON",
     "big": "worker wrote no readable result (the result is larger than",
+    "floats": "worker returned predictions that are not all integers",
     "deep": "worker wrote no readable result (the result nests too deeply",
     "nested": "worker wrote no readable result (the result nests 5 levels deep; at most 2",
     "hugeint": "worker wrote no readable result (the result holds an integer of 5000 digits",
     "bigint": "worker wrote no readable result (the result holds an integer of 400 digits",
     "nan": "worker wrote no readable result (the result contains NaN",
-    "huge": "cannot score: rmse overflows float64",
-    "toolarge": "does not fit a signed 64-bit integer",
-    "strings": "worker returned 48 predictions for 48 test rows",
+    "strings": "worker returned predictions that are not all integers",
     "notok": "worker reported a failure without a reason",
     "longreason": "line one line two xxxx",
     "listreason": "worker reported a failure without a reason",

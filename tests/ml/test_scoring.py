@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -10,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml_models.bundle import save_bundle
-from ml_models.metrics import to_score_int
+from ml_models.bundle import load_bundle, save_bundle
+from ml_models.intinfer import quantize
 from ml_models.model import train
-from ml_models.scoring import score_bundles, score_predictions
+from ml_models.scoring import DEADLINE_REASON, score_bundles, score_predictions_q
 from ml_models.spec import ModelSpec
 
 FAKE_WORKER = [sys.executable, str(Path(__file__).with_name("fake_worker.py"))]
@@ -29,57 +30,95 @@ def test_scores_are_the_metric_of_exact_test_predictions_and_deterministic(bundl
     results = score_bundles([bundle, naive_bundle, bundle], split.train, split.test, schema, "rmse", timeout_s=120)
     assert [r.ok for r in results] == [True, True, True], [r.reason for r in results]
     rnn, naive, rnn_again = results
-    assert rnn.score == rnn_again.score and rnn.predictions == rnn_again.predictions  # bit-identical
-    assert rnn.score_int == to_score_int(rnn.score) and not rnn.higher_is_better and rnn.metric == "rmse"
+    assert rnn.score_int == rnn_again.score_int and rnn.predictions_q == rnn_again.predictions_q  # exact
+    assert all(type(p) is int for p in rnn.predictions_q)
+    assert rnn.score == rnn.score_int / 10**6 and not rnn.higher_is_better and rnn.metric == "rmse"
+    assert rnn.score_int == score_predictions_q(rnn.predictions_q, split.train, split.test, schema, "rmse")
+    assert rnn.predictions_q == load_bundle(bundle).forecast_test_q(split.train, split.test).tolist()
     expected_naive = np.concatenate([split.train["y"].to_numpy(), split.test["y"].to_numpy()])[len(split.train) - 2:-2]
-    assert naive.predictions == expected_naive.tolist()
-    assert naive.score == score_predictions(expected_naive, split.train, split.test, schema, 0)
-    in_process = trained.forecast_test(split.train, split.test)
-    np.testing.assert_allclose(rnn.predictions, in_process, rtol=1e-5)
+    assert naive.predictions_q == quantize(expected_naive).tolist()
+    assert naive.score_int == score_predictions_q(quantize(expected_naive), split.train, split.test, schema, 0)
+    np.testing.assert_allclose(rnn.predictions, trained.forecast_test(split.train, split.test), atol=1e-5)
 
 
-def test_invalid_and_nan_bundles_fail_with_reasons(bundle, naive_bundle, trained, split, schema, tmp_path):
-    import shutil
-    from dataclasses import replace
+def _edit_scaler(bundle, folder, **changes):
+    shutil.copytree(bundle, folder)
+    doc = json.loads((folder / "spec.json").read_text())
+    doc["preprocessing"]["scaler"].update(changes)
+    (folder / "spec.json").write_text(json.dumps(doc))
+    return folder
 
-    from ml_models.model import build_model
+
+def test_invalid_and_overflowing_bundles_fail_with_reasons(bundle, naive_bundle, split, schema, tmp_path):
+    from safetensors.numpy import load_file, save_file
 
     evil = tmp_path / "lambda"
     shutil.copytree(bundle, evil)
     (evil / "model.keras").write_bytes(b"PK\x03\x04 not really")
-    # Finite weights whose forecasts overflow float32: a ReLU head that always outputs 1, then 3e38 * 4 + 3e38.
-    spec = trained.spec.replace(dense_units=4)
-    model = build_model(spec, 2)
-    weights = [np.zeros_like(w) for w in model.get_weights()]
-    weights[-3][:] = 1.0  # dense_head bias
-    weights[-2][:] = 3e38  # output kernel
-    weights[-1][:] = 3e38  # output bias
-    model.set_weights(weights)
-    overflow = save_bundle(tmp_path / "overflow", replace(trained, spec=spec, model=model))
+    def set_tensor(folder, name, value):
+        tensors = load_file(str(folder / "weights.safetensors"))
+        tensors[name][:] = value
+        save_file(tensors, str(folder / "weights.safetensors"))
+        return folder
+
+    # outputs about 10 times a change of 2**61 / 2**24: forecasts beyond the format's safe range
+    overflow = set_tensor(_edit_scaler(bundle, tmp_path / "overflow", delta_scale_q=2**61), "output.1.bias", 10 << 24)
+    big = set_tensor(shutil.copytree(bundle, tmp_path / "big_weights"), "output.0.kernel", 2**50)
     wrong = tmp_path / "wrong_horizon"
     save_bundle(wrong, train(ModelSpec(kind="naive", sequence_length=10, horizon=3), split.train))
-    results = score_bundles([evil, overflow, tmp_path / "missing", wrong, naive_bundle], split.train, split.test,
+    results = score_bundles([evil, overflow, tmp_path / "missing", wrong, big, naive_bundle], split.train, split.test,
                             schema, "mae", timeout_s=120)
-    assert [r.ok for r in results] == [False, False, False, False, True]
+    assert [r.ok for r in results] == [False, False, False, False, False, True]
     assert "invalid bundle: unexpected entry 'model.keras'" in results[0].reason
-    assert "NaN or infinite" in results[1].reason
+    assert "prediction failed: IntInferError: a forecast in target units does not fit" in results[1].reason
     assert "invalid bundle: cannot open bundle folder" in results[2].reason
     assert "horizon 3 is not the competition's horizon 2" in results[3].reason
+    assert "invalid bundle: the network cannot run exactly in the fixed-point format: output: the dot product" in results[4].reason
 
 
-def test_crashing_hanging_and_memory_hungry_workers_are_contained(naive_bundle, split, schema, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_crashing_hanging_and_memory_hungry_workers_fail_alone(workers, naive_bundle, split, schema, tmp_path):
     for name in ("crash", "hang", "oom"):
         (tmp_path / name).mkdir()
     t = time.monotonic()
-    results = score_bundles([tmp_path / "crash", tmp_path / "hang", naive_bundle, tmp_path / "oom", naive_bundle],
-                            split.train, split.test, schema, "rmse", timeout_s=4, memory_mb=1024,
-                            worker_cmd=FAKE_WORKER)
-    assert time.monotonic() - t < 60
-    crash, hang, ok1, oom, ok2 = results
+    order = [tmp_path / "crash", naive_bundle, tmp_path / "hang", naive_bundle, tmp_path / "oom", naive_bundle]
+    seen = []
+    results = score_bundles(order, split.train, split.test, schema, "rmse", timeout_s=4, memory_mb=1024,
+                            worker_cmd=FAKE_WORKER, workers=workers, progress=lambda i, r: seen.append(i))
+    assert time.monotonic() - t < 60 and sorted(seen) == list(range(6))
+    crash, ok1, hang, ok2, oom, ok3 = results
     assert not crash.ok and crash.reason == "worker crashed with SIGABRT"
     assert not hang.ok and hang.reason == "timed out after 4 s" and 4 <= hang.seconds < 15
     assert not oom.ok and oom.reason.startswith("memory limit of 1024 MB exceeded")
-    assert ok1.ok and ok2.ok and ok1.score == ok2.score
+    assert ok1.ok and ok2.ok and ok3.ok and ok1.score_int == ok2.score_int == ok3.score_int
+
+
+def test_the_deadline_fails_what_is_not_finished(naive_bundle, split, schema, tmp_path):
+    (tmp_path / "hang").mkdir()
+    t = time.monotonic()
+    results = score_bundles([naive_bundle, tmp_path / "hang", naive_bundle], split.train, split.test, schema, "rmse",
+                            timeout_s=60, worker_cmd=FAKE_WORKER, workers=1, deadline=time.monotonic() + 5)
+    assert time.monotonic() - t < 20
+    assert results[0].ok and [r.reason for r in results[1:]] == [DEADLINE_REASON] * 2
+
+
+def test_scoring_imports_no_tensorflow(bundle, naive_bundle, split, schema, tmp_path):
+    """The worker (and the parent) run numpy only: a worker that finds TensorFlow or Keras loaded exits 97."""
+    import subprocess
+
+    check = ("import sys; from ml_models.scoring_worker import main; rc = main(sys.argv[1:]); "
+             "sys.exit(97 if {'tensorflow', 'keras'} & set(sys.modules) else rc)")
+    results = score_bundles([bundle, naive_bundle], split.train, split.test, schema, "rmse", timeout_s=60,
+                            worker_cmd=[sys.executable, "-c", check])
+    assert [r.ok for r in results] == [True, True], [r.reason for r in results]
+    import pickle
+
+    (tmp_path / "args.pkl").write_bytes(pickle.dumps(([str(bundle)], split.train, split.test, schema, "rmse")))
+    code = (f"import pickle, sys; from ml_models.scoring import score_bundles; "
+            f"(r,) = score_bundles(*pickle.loads(open({str(tmp_path / 'args.pkl')!r}, 'rb').read())); "
+            f"assert r.ok, r.reason; print(sorted({{'tensorflow', 'keras'}} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr[-2000:]
 
 
 def test_results_serialise_to_json(naive_bundle, split, schema):
@@ -101,7 +140,7 @@ def test_a_direction_competition_is_scored_on_probabilities_and_the_constant_los
         assert rnn.ok and constant.ok, (rnn.reason, constant.reason)
         assert all(0.0 <= p <= 1.0 for p in rnn.predictions) and set(constant.predictions) == {0.0}
         assert rnn.score < coin < constant.score  # the weekly cycle is learnt; "never a rise" is punished
-        assert rnn.score_int == to_score_int(score_predictions(rnn.predictions, split.train, split.test, s, metric))
+        assert rnn.score_int == score_predictions_q(rnn.predictions_q, split.train, split.test, s, metric)
     # a regression bundle (values, not probabilities) does not fit a direction competition
     regression = save_bundle(tmp_path / "regression", train(spec.replace(kind="naive", task="regression"), split.train, schema))
     (wrong,) = score_bundles([regression], split.train, split.test, s, "brier", timeout_s=60)
