@@ -104,7 +104,7 @@ def _leaderboard_table(entries: list[plots.Entry]) -> str:
 def _verification(v: Verification | None, comp_id: int) -> str:
     if v is None or v.ok is None:
         return (f'<p id="verification">Not verified for this report: run <code>market verify {comp_id}</code> '
-                f"or <code>market report {comp_id} --verify</code> to recompute every posted score.</p>")
+                f"or <code>market report {comp_id} --verify</code> (the default once the test set is revealed) to recompute every posted score.</p>")
     if v.ok:
         return f'<p id="verification" class="ok">Verified: {v.confirmed}/{v.total} posted scores recomputed and confirmed.</p>'
     items = "".join(f"<li>{_e(m)}</li>" for m in v.mismatches)
@@ -145,10 +145,11 @@ def _verify(market, comp_id: int, work_dir: Path | None) -> tuple[Verification, 
     return Verification(sum(c.match for c in checks), len(checks), ok, mismatches), rows
 
 
-def write_report(market, comp_id: int, out: Path, *, verify: bool = False, work_dir: Path | None = None,
+def write_report(market, comp_id: int, out: Path, *, verify: bool | None = None, work_dir: Path | None = None,
                  names: dict[str, str] | None = None) -> tuple[Path, Verification | None]:
-    """Write the page for competition ``comp_id`` to ``out``; with ``verify``, recompute every
-    score first (and draw the forecasts). Returns (the page, the verification or None)."""
+    """Write the page for competition ``comp_id`` to ``out``; with ``verify`` (default: once the test set
+    is revealed), recompute every score first (and draw the forecasts). Returns (the page, the verification
+    or None)."""
     from brownie import network
 
     from ml_models import get_metric
@@ -159,6 +160,8 @@ def write_report(market, comp_id: int, out: Path, *, verify: bool = False, work_
     _, metric = get_metric(comp["metric"])
     chain = standing(market, comp_id)
     rows = posted_rows(market, comp)
+    if verify is None:
+        verify = comp["testRevealed"]
     verification, scored = _verify(market, comp_id, work_dir) if verify and comp["testRevealed"] else (None, [])
     entries = plots.leaderboard_entries(rows, names, **chain)
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,11 +15,13 @@ from .params import COMPETITION_ID
 @click.argument("competition_id", type=COMPETITION_ID)
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Where to write the page. Default: $FM_WORK_DIR/competition-<id>/report.html (FM_WORK_DIR: out).")
-@click.option("--verify", "run_verify", is_flag=True,
-              help="Recompute every posted score first (downloads the test set and every revealed model, as "
-                   "`market verify` does), report the result and draw the forecasts; exit 3 on a mismatch.")
+@click.option("--verify/--no-verify", "run_verify", default=None,
+              help="Recompute every posted score (downloads the test set and every revealed model, as "
+                   "`market verify` does; exact integer scoring, seconds for a hundred models), report the result "
+                   "and draw the forecasts; exit 3 on a mismatch. Default: verify once the test set is revealed; "
+                   "--no-verify draws only what the chain holds.")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the downloads of --verify. Default: $FM_WORK_DIR/competition-<id>/verify.")
+              help="Folder for the verification's downloads. Default: $FM_WORK_DIR/competition-<id>/verify.")
 @on_chain(signs=False)
 def report(ctx: Ctx, competition_id, out, run_verify, work_dir):
     """Anyone: write one static HTML page about a competition, to open in a browser or host anywhere.

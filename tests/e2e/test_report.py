@@ -81,8 +81,9 @@ def test_report_page_renders_the_leaderboard_in_a_browser(market, new_competitio
     assert competition(market, cid)["phase"] == Phase.FINALIZED
 
     page = tmp_path / "site" / "report.html"
+    # Verified by default once the test set is revealed.
     result = CliRunner().invoke(main, ["--market", market.address, "report", str(cid), "--out", str(page),
-                                       "--verify", "--work-dir", str(tmp_path / "verify")], catch_exceptions=False)
+                                       "--work-dir", str(tmp_path / "verify")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert f"report: {page}" in result.output
     text = page.read_text()
@@ -101,6 +102,12 @@ def test_report_page_renders_the_leaderboard_in_a_browser(market, new_competitio
     assert terms["phase"] == "Finalized" and "passed" in terms["reveals close"]
     assert len(dom.images) == 2 and all(src.startswith("data:image/png;base64,") for src in dom.images)
     assert "Verified: 2/2 posted scores" in text
+
+    quick = tmp_path / "quick.html"  # --no-verify: only what the chain holds
+    result = CliRunner().invoke(main, ["--market", market.address, "report", str(cid), "--out", str(quick), "--no-verify"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Not verified for this report" in quick.read_text() and quick.read_text().count("data:image/png") == 1
 
 
 def test_strangers_text_is_escaped(tmp_path):
