@@ -79,7 +79,10 @@ interface IForecastMarket {
         Refund, // the organizer's refund when nobody ranked (Refunded)
         FallbackShare, // a share of the fallback pool plus the entry's own deposit, by {claim} (Fallback)
         FallbackRemainder, // the fallback pool's rounding remainder, to the organizer (Fallback)
-        Cancellation // the reward back to the organizer (Cancelled)
+        Cancellation, // the reward back to the organizer (Cancelled)
+        Bond, // the organizer's bond back at settlement (bonded competitions)
+        DisputeWon, // the bond of a score's defender, to the challenger who proved the score wrong
+        ChallengeBond // a challenger's bond: to the defender when its challenge failed, back to it when its dispute became moot or its replacing score stood
     }
 
     /// @notice What the organizer passes to {createCompetition}.
@@ -96,7 +99,11 @@ interface IForecastMarket {
         uint64 evaluationEnd; // seconds since epoch; MIN_WINDOW (1 hour) to MAX_WINDOW (90 days) after revealEnd
         uint16[] prizeBps; // share of the pool for rank 1..k, nonzero basis points summing to 10000, k <= 3
         uint72 entryDeposit; // wei each participant locks at first commit; held until settlement
-        bytes32 testCommitment; // keccak256(abi.encode(testCid, salt))
+        bytes32 testCommitment; // keccak256(abi.encode(testCid, testRoot, testRows, salt))
+        bytes32 trainRoot; // Merkle root of the quantized training rows (docs/FRAUD_PROOFS.md); bonded competitions only
+        uint32 trainRows; // training rows under trainRoot
+        uint96 organizerBond; // wei of msg.value held as the organizer's bond (0: no disputes, the organizer is trusted)
+        uint96 challengeBond; // wei a challenger deposits to dispute a score (bonded competitions: nonzero)
     }
 
     /// @notice A competition as stored. Getter: {competition}.
@@ -130,7 +137,43 @@ interface IForecastMarket {
         string dataCid;
         string target;
         string testCid; // set by revealTestSet
+        uint96 organizerBond; // wei still held as the organizer's bond (0 once paid to a challenger or returned)
+        uint96 challengeBond; // wei a challenger deposits
+        uint40 challengeEnd; // bonded: disputes may be opened until then (set when scoring completes, pushed back by a replaced score)
+        bool bonded; // created with an organizer bond: scores can be disputed
+        uint32 trainRows;
+        uint32 testRows; // set by revealTestSet
+        uint32 openDisputes; // disputes not yet ended: settlement waits for them
+        bytes32 trainRoot;
+        bytes32 testRoot; // set by revealTestSet
     }
+
+    /// @notice What the dispute game reads about one submission's standing score. Getter: {disputeContext}.
+    struct DisputeContext {
+        address defender; // the organizer, or the challenger whose score replaced the posted one
+        uint32 nonce;
+        int64 score;
+        bool sumsKnown; // a replacing challenger's sums are known; the organizer gives its own in {IDisputeGame.defend}
+        uint256 sumSq;
+        uint256 sumAbs;
+        uint8 metric;
+        uint32 horizon;
+        bytes32 weightsRoot;
+        bytes32 trainRoot;
+        bytes32 testRoot;
+        uint32 trainRows;
+        uint32 testRows;
+    }
+
+    /// @notice The score that stands for a submission of a bonded competition and who defends it.
+    /// Getter: {claimOf}.
+    struct Claim {
+        int64 score; // metric x 1e6
+        uint32 nonce; // bumped when the score is replaced: disputes about an older claim are moot
+        address claimant; // zero: the organizer; else the challenger whose proven score replaced it
+    }
+
+
 
     /// @notice One place in a competition's ranking. Getter: {ranking}.
     struct Rank {
@@ -256,6 +299,18 @@ interface IForecastMarket {
     /// @param amount Wei sent.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
+    /// @notice Emitted by {openDispute}: `challenger` disputes `participant`'s score, claiming `score`.
+    event DisputeOpened(uint256 indexed id, address indexed participant, address indexed challenger, int64 score);
+
+    /// @notice Emitted when a dispute ends. `defenderWon`: the score stood; otherwise it was
+    /// replaced by the challenger's. `how`: 0 the step was executed, 1 a missed move, 2 moot.
+    event DisputeEnded(
+        uint256 indexed id, address indexed participant, address indexed challenger, bool defenderWon, uint8 how
+    );
+
+    /// @notice Emitted when a challenger's proven score replaces `participant`'s.
+    event ScoreReplaced(uint256 indexed id, address indexed participant, int64 oldScore, int64 newScore);
+
     // ------------------------------------------------------------------ errors
 
     /// @notice No competition has id `id` (ids run from 1 to {competitionCount}).
@@ -321,7 +376,7 @@ interface IForecastMarket {
     /// @notice {revealTestSet} called a second time.
     error TestSetAlreadyRevealed(uint256 id);
 
-    /// @notice {revealTestSet}: `keccak256(abi.encode(testCid, salt))` differs from the
+    /// @notice {revealTestSet}: `keccak256(abi.encode(testCid, testRoot, testRows, salt))` differs from the
     /// competition's `testCommitment`.
     error TestSetMismatch(uint256 id);
 
@@ -382,6 +437,45 @@ interface IForecastMarket {
     /// @param commitments Number of addresses that committed (replacements not counted).
     error HasCommitments(uint256 id, uint32 commitments);
 
+    /// @notice {createCompetition} with an organizer bond: the bond leaves no reward, or the
+    /// training root, training rows or challenge bond is zero, or the metric is not
+    /// step-verifiable (0 RMSE, 1 MAE).
+    error InvalidBondedParams();
+
+    /// @notice {reveal} in a bonded competition without a weights root.
+    error MissingWeightsRoot(uint256 id);
+
+    /// @notice A dispute function on a competition created without an organizer bond.
+    error NotBonded(uint256 id);
+
+    /// @notice {openDispute} after the challenge window closed.
+    error ChallengeWindowClosed(uint256 id, uint64 closedAt);
+
+    /// @notice {openDispute} on a submission that is not Scored.
+    error NotDisputable(uint256 id, address participant);
+
+    /// @notice {openDispute} by the score's own defender.
+    error DisputeNotAllowed(uint256 id, address participant, address challenger);
+
+    /// @notice {openDispute} sent the wrong bond.
+    error WrongBond(uint256 expected, uint256 sent);
+
+    /// @notice {openDispute} claims the score that is already posted.
+    error SameScore(int64 score);
+
+    /// @notice {finalize} or {settleWithoutEvaluation} of a bonded competition while disputes may
+    /// still be opened (until `challengeEnd`) or are open (`openDisputes`).
+    error ChallengePending(uint256 id, uint64 challengeEnd, uint32 openDisputes);
+
+    /// @notice {resolveDispute} called by an account other than the dispute game.
+    error NotDisputeGame(address caller);
+
+    /// @notice {nominate}: the submission is not Scored, already ranked, or does not qualify.
+    error NotNominable(uint256 id, address participant);
+
+    /// @notice {claimBond}: no replacing score's bond to return (not settled, or returned).
+    error NoBond(uint256 id, address participant);
+
     /// @notice {withdraw} or {withdrawTo} by an `account` with a zero balance.
     error NothingToWithdraw(address account);
 
@@ -434,12 +528,14 @@ interface IForecastMarket {
     /// (`Cancellation`).
     function cancel(uint256 id) external;
 
-    /// @notice Publish the hidden test set: its CID and the salt of the creation commitment.
+    /// @notice Publish the hidden test set: its CID, the Merkle root and number of its quantized
+    /// rows (docs/FRAUD_PROOFS.md; zero and zero when unused), and the salt of the creation
+    /// commitment `keccak256(abi.encode(testCid, testRoot, testRows, salt))`.
     /// @dev Organizer only, once, in [revealEnd, evaluationEnd): after the reveal window, so no
     /// participant can see the test set and then decide whether to reveal. Reverts with
     /// {NotOrganizer}, {TestSetRevealNotOpen}, {EvaluationClosed}, {TestSetAlreadyRevealed} or
     /// {TestSetMismatch}. Emits a {TestSetRevealed} event.
-    function revealTestSet(uint256 id, string calldata testCid, bytes32 salt) external;
+    function revealTestSet(uint256 id, string calldata testCid, bytes32 testRoot, uint32 testRows, bytes32 salt) external;
 
     /// @notice Post the scores (metric x 1e6) of revealed submissions, each exactly once. Scores
     /// that meet the minimum are ranked as they arrive; the best k are kept. The failure score,
@@ -477,7 +573,8 @@ interface IForecastMarket {
 
     /// @notice Commit (or replace, before the deadline) a sealed submission. Anyone may commit,
     /// the organizer included.
-    /// `commitment = keccak256(abi.encode(modelCid, modelSha256, salt, msg.sender, id, address(this)))`.
+    /// `commitment = keccak256(abi.encode(modelCid, modelSha256, weightsRoot, salt, msg.sender, id, address(this)))`,
+    /// `weightsRoot` zero unless revealed with {revealWithRoot}.
     /// @dev Before submissionEnd. Only the first 24 bytes are stored and checked at the reveal.
     /// The entry deposit (wei) is due with the first commitment only and held until settlement;
     /// a replacement gets a new, later commit order. Reverts with {SubmissionClosed} or
@@ -488,6 +585,13 @@ interface IForecastMarket {
     /// @dev Allowed in [submissionEnd, revealEnd). Reverts with {RevealNotOpen}, {RevealClosed},
     /// {NoCommitment}, {AlreadyRevealed} or {CommitmentMismatch}. Emits a {Revealed} event.
     function reveal(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 salt) external;
+
+    /// @notice {reveal} with the Merkle root of the model's quantized weights (docs/FRAUD_PROOFS.md,
+    /// section 2), which the commitment covers; required in a bonded competition (there {reveal},
+    /// whose root is zero, reverts with {MissingWeightsRoot}). The root is stored for disputes.
+    /// @dev As {reveal}; also reverts with {MissingWeightsRoot}. Emits a {Revealed} event.
+    function revealWithRoot(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 weightsRoot, bytes32 salt)
+        external;
 
     /// @notice After the evaluation deadline of an unfinished competition, settle it. When every
     /// revealed submission was scored, the ranking pays as {finalize} would. Otherwise the
@@ -576,11 +680,12 @@ interface IForecastMarket {
     function totals() external view returns (uint256 escrowed, uint256 owed);
 
     /// @notice The commitment a participant must submit (helper for clients).
-    /// @dev Computed as `keccak256(abi.encode(modelCid, modelSha256, salt, participant, id,
+    /// @dev Computed as `keccak256(abi.encode(modelCid, modelSha256, weightsRoot, salt, participant, id,
     /// address(this)))`; does not check that competition `id` exists. Call it off-chain: a
     /// transaction would publish the salt.
     /// @param modelCid IPFS CID of the submission bundle.
     /// @param modelSha256 sha256 digest of the submission bundle.
+    /// @param weightsRoot Merkle root of the model's quantized weights (zero to reveal with {reveal}).
     /// @param salt A secret random value, revealed with the model.
     /// @param participant The address that will commit and reveal.
     /// @param id The competition's id.
@@ -588,8 +693,56 @@ interface IForecastMarket {
     function commitmentFor(
         string calldata modelCid,
         bytes32 modelSha256,
+        bytes32 weightsRoot,
         bytes32 salt,
         address participant,
         uint256 id
     ) external view returns (bytes32);
+
+    // ------------------------------------------------------------------ disputes (docs/FRAUD_PROOFS.md)
+
+    /// @notice The dispute game ({IDisputeGame}) this market deployed: players make their moves there.
+    function disputeGame() external view returns (address);
+
+    /// @notice Dispute `participant`'s score in a bonded competition, claiming the evaluation's sums
+    /// are `sumSq` and `sumAbs` (a different score). Sends exactly the competition's challenge bond.
+    /// @dev While the submission is Scored and the challenge window is open; not by the score's
+    /// defender; one dispute per challenger and submission at a time. Reverts with {NotBonded},
+    /// {ChallengeWindowClosed}, {NotDisputable}, {DisputeNotAllowed}, {WrongBond} or {SameScore}.
+    /// Emits {DisputeOpened}.
+    function openDispute(uint256 id, address participant, uint256 sumSq, uint256 sumAbs) external payable;
+
+    /// @notice Called by the dispute game when a dispute ends: moves the bonds, and when the
+    /// challenger won, replaces the score with the one its sums give.
+    /// @param how 0 the step was executed, 1 a missed move, 2 moot (the disputed score was replaced meanwhile).
+    /// @dev Reverts with {NotDisputeGame}. Emits {DisputeEnded}, maybe {ScoreReplaced}, and {Credited}.
+    function resolveDispute(
+        uint256 id,
+        address participant,
+        address challenger,
+        bool defenderWon,
+        uint8 how,
+        uint256 sumSq,
+        uint256 sumAbs
+    ) external;
+
+    /// @notice What the dispute game needs about `participant`'s standing score in running bonded competition `id`.
+    /// @dev Reverts with {UnknownCompetition}, {AlreadySettled} or {NotBonded}.
+    function disputeContext(uint256 id, address participant) external view returns (DisputeContext memory);
+
+    /// @notice Put a Scored submission whose standing score qualifies into the ranking (after a
+    /// replaced score left a place free). Anyone may call it.
+    /// @dev Reverts with {NotBonded} or {NotNominable}.
+    function nominate(uint256 id, address participant) external;
+
+    /// @notice After settlement, return the bond of the challenger whose score replaced `participant`'s.
+    /// @dev Reverts with {NoBond}. Emits {Credited} (`ChallengeBond`).
+    function claimBond(uint256 id, address participant) external;
+
+    /// @notice The standing score of `participant`'s submission in a bonded competition.
+    function claimOf(uint256 id, address participant) external view returns (Claim memory);
+
+    /// @notice The weights root revealed with `participant`'s submission (zero if none).
+    function weightsRootOf(uint256 id, address participant) external view returns (bytes32);
+
 }
