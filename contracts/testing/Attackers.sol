@@ -16,8 +16,7 @@ abstract contract ContractParticipant {
     }
 
     function reveal(uint256 id, string calldata cid, bytes32 sha, bytes32 salt) external {
-        // no weights root: the tests that use this contract have no bond
-        market.reveal(id, cid, sha, bytes32(0), salt);
+        market.reveal(id, cid, sha, salt);
     }
 
     function withdraw() external {

@@ -20,8 +20,9 @@ from .machine import (
     unpack_int64,
 )
 from .merkle import StandardMerkleTree, leaf_hash, node_hash, process_proof
+from .proofs import ARITY, Evaluation, interior_points
 
 __all__ = [
-    "CHUNK_VALUES", "DATA_TYPES", "WEIGHT_TYPES", "Model", "StandardMerkleTree", "State", "StepMachine", "data_tree",
+    "ARITY", "CHUNK_VALUES", "Evaluation", "interior_points", "DATA_TYPES", "WEIGHT_TYPES", "Model", "StandardMerkleTree", "State", "StepMachine", "data_tree",
     "leaf_hash", "node_hash", "pack_int64", "process_proof", "score_from_sums", "state_hash", "unpack_int64",
 ]

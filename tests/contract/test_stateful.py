@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from forecast_market.chain import now, set_next_block_time
 from forecast_market.protocol import (
     CHALLENGE_PERIOD_S,
+    ZERO32,
     CompetitionParams,
     CreditReason,
     Phase,
@@ -207,7 +208,7 @@ class MarketMachine:
 
     def reveal_test_set(self, c, a, b):
         self.tick()
-        self.market.revealTestSet(c.id, TEST_CID, TEST_SALT, {"from": c.organizer})
+        self.market.revealTestSet(c.id, TEST_CID, ZERO32, 0, TEST_SALT, {"from": c.organizer})
         c.test_revealed = True
 
     def post_scores(self, c, a, b):
