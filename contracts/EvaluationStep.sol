@@ -122,18 +122,38 @@ abstract contract EvaluationStep {
     }
 
     /// @dev The dense head (ReLU) and the output layer on the last layer's h: the network's output.
-    function _dense(bytes32 root, IDisputeGame.StepProof calldata p, Meta memory m, int256[] memory y) private pure returns (int256) {
+    /// Each is FixedPointRNN.denseStep's arithmetic, (x W + b << F) >> F then the activation, with the
+    /// kernel read in place from the packed leaf (row-major: column j is every outW-th value).
+    function _dense(bytes32 root, IDisputeGame.StepProof calldata p, Meta memory m, int256[] memory y)
+        private
+        pure
+        returns (int256)
+    {
         uint256 nd = m.dense == 0 ? 1 : 2;
         if (p.weights.length != nd) revert BadLeaf(nd);
         for (uint256 i; i < nd; ++i) {
             uint256 inW = i == 0 ? m.units : m.dense;
             uint256 outW = i == nd - 1 ? 1 : m.dense;
             bytes calldata payload = _leaf(root, (2 << 32) | i, p.weights[i], inW * outW + outW);
-            y = FixedPointRNN.denseStep(
-                y, _unpack(payload, 0, inW * outW), _unpack(payload, inW * outW, outW), i == nd - 1 ? m.outAct : FixedPointRNN.RELU
-            );
+            int256[] memory next = _denseLayer(payload, y, outW, i == nd - 1 ? m.outAct : FixedPointRNN.RELU);
+            y = next;
         }
         return y[0];
+    }
+
+    function _denseLayer(bytes calldata payload, int256[] memory x, uint256 outW, uint8 act)
+        private
+        pure
+        returns (int256[] memory y)
+    {
+        uint256 biasAt = x.length * outW;
+        y = new int256[](outW);
+        for (uint256 j; j < outW; ++j) {
+            int256 z = (_dotStrided(payload, x, j, outW) + _value(payload, biasAt + j) * ONE) >> FixedPointRNN.F;
+            if (act == FixedPointRNN.RELU) y[j] = z > 0 ? z : int256(0);
+            else if (act == FixedPointRNN.SIGMOID) y[j] = FixedPointRNN.sigmoid(z);
+            else y[j] = z;
+        }
     }
 
     /// @dev Where a chunk step writes: its layer, units [j0, j1), the partial h at pAt.
@@ -341,6 +361,24 @@ abstract contract EvaluationStep {
             let n := mload(v)
             for { let k := 0 } lt(k, n) { k := add(k, 1) } {
                 acc := add(acc, mul(mload(add(vp, shl(5, k))), sar(192, calldataload(add(p, shl(3, k))))))
+            }
+        }
+    }
+
+    /// @dev sum_k v[k] * data[at + k * stride], exact (int64 operands).
+    function _dotStrided(bytes calldata data, int256[] memory v, uint256 at, uint256 stride)
+        private
+        pure
+        returns (int256 acc)
+    {
+        if (v.length != 0 && 8 * (at + (v.length - 1) * stride + 1) > data.length) revert BadState();
+        assembly ("memory-safe") {
+            let p := add(data.offset, shl(3, at))
+            let step := shl(3, stride)
+            let vp := add(v, 0x20)
+            let n := mload(v)
+            for { let k := 0 } lt(k, n) { k := add(k, 1) } {
+                acc := add(acc, mul(mload(add(vp, shl(5, k))), sar(192, calldataload(add(p, mul(k, step))))))
             }
         }
     }

@@ -2,21 +2,28 @@
 bisection game and the one step the contract re-executes; every outcome and its money."""
 import numpy as np
 import pytest
-from brownie import DisputeGame, accounts, chain
+from brownie import DisputeGame, accounts
+from fraud_helpers import make_case
 
 from forecast_market.chain import mine_at, now
 from forecast_market.fraud import Evaluation, score_from_sums
 from forecast_market.protocol import (
-    ZERO32, CompetitionParams, CreditReason, Phase, Status, model_commitment, test_set_commitment,
+    ZERO32,
+    CompetitionParams,
+    CreditReason,
+    Phase,
+    Status,
+    model_commitment,
+    test_set_commitment,
 )
 
-from fraud_helpers import make_case
 from market_helpers import DAY, reverts
 
 ETHER = 10**18
 REWARD, OBOND, CBOND = ETHER, ETHER // 2, ETHER // 10
 TEST_CID, SALT = "QmDisputedTestSet", b"\x05" * 32
 DEFENSE, BISECT, CHOOSE, STEP = 1, 2, 3, 4
+PROVE_OVERHEAD = 250_000  # tools/fraud_bench.py adds this to each step's gas
 
 
 class Setup:
@@ -135,7 +142,13 @@ def test_a_wrong_score_is_overturned_and_the_challenger_wins_the_bond(market, ca
     s.defend(challenger, liar)
     s.bisect_to_one_step(challenger, liar, s.honest)
     before = market.balanceOf(challenger)
+    ctx = market.disputeContext(s.id, s.participant)
+    proof = s.honest.step_proof(s.dispute(challenger)["lo"])
+    run_gas = s.game.run.estimate_gas((ctx["weightsRoot"], ctx["trainRoot"], ctx["testRoot"], ctx["trainRows"],
+                                       ctx["testRows"]), proof, {"from": challenger})
     tx = s.prove(challenger, s.honest, challenger)
+    # tools/fraud_bench.py measures `run`; proveStep adds at most this (context, dispute, outcome, credits).
+    assert tx.gas_used - run_gas <= PROVE_OVERHEAD
     assert tx.events["DisputeEnded"]["defenderWon"] is False
     assert tx.events["ScoreReplaced"]["newScore"] == s.true_score
     assert _credits(tx, CreditReason.DISPUTE_WON) == [(challenger, OBOND)]
