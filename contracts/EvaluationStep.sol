@@ -170,8 +170,7 @@ abstract contract EvaluationStep {
         private
         pure
     {
-        Chunk memory ck;
-        ck.layer = (r / m.chunks) % m.layers;
+        Chunk memory ck = Chunk({layer: (r / m.chunks) % m.layers, j0: 0, j1: 0, stride: 0, perUnit: 0, pAt: 0});
         uint256 k = r % m.chunks;
         int256[] memory x = ck.layer == 0
             ? _input(roots, p, m, end - m.seqLen + 1 + r / (m.layers * m.chunks), end)
