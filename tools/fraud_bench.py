@@ -21,6 +21,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,17 @@ TRAIN, TEST, STEPS = 2000, 446, 26
 GOAL = 10_000_000
 #: What proveStep spends besides DisputeGame.run, at most (tests/contract/test_disputes.py asserts it).
 PROVE_OVERHEAD = 250_000
+
+
+@contextmanager
+def _anvil() -> Iterator[str]:
+    """A private anvil (no block gas limit) for the duration of the block; yields its URL."""
+    proc, rpc = _start_anvil()
+    try:
+        yield rpc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def _models(largest: bool) -> list[tuple[str, str, int, int, int, int]]:
@@ -102,8 +115,7 @@ def main() -> int:
         raise SystemExit(f"{ARTIFACT.relative_to(ROOT)} is missing: run `brownie compile` first")
     from web3 import Web3
 
-    proc, rpc = _start_anvil()
-    try:
+    with _anvil() as rpc:
         w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 600}))
         art = json.loads(ARTIFACT.read_text())
         receipt = w3.eth.wait_for_transaction_receipt(
@@ -123,9 +135,6 @@ def main() -> int:
         total = worst + PROVE_OVERHEAD
         print(f"\nMost expensive single step: {worst:,} gas for DisputeGame.run, at most {total:,} for the whole "
               f"proveStep transaction (goal: at most {GOAL:,}; {'met' if total <= GOAL else 'NOT met'}).")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     return 0
 
 

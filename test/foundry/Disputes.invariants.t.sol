@@ -2,28 +2,22 @@
 pragma solidity 0.8.28;
 
 import {ForecastMarket} from "../../contracts/ForecastMarket.sol";
-import {Harness, FuzzSelector} from "./utils/Harness.sol";
+import {Harness, HandlerInvariants} from "./utils/Harness.sol";
 import {DisputeHandler} from "./DisputeHandler.sol";
 
 /// @dev Invariant test with disputes: forge calls DisputeHandler's actions in random sequences on
 /// one market; after every call the money invariants hold (held == escrowed + owed, wei in == wei
 /// out + held, owed == the balances, each competition's escrow as the bond rules say, no dispute
 /// outlives settlement).
-contract DisputesInvariants is Harness {
+contract DisputesInvariants is HandlerInvariants {
     DisputeHandler internal handler;
 
     function setUp() public {
         handler = new DisputeHandler(new ForecastMarket());
     }
 
-    function targetContracts() public view returns (address[] memory targets) {
-        targets = new address[](1);
-        targets[0] = address(handler);
-    }
-
-    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        targets = new FuzzSelector[](1);
-        targets[0] = FuzzSelector(address(handler), handler.selectors());
+    function _handler() internal view override returns (address) {
+        return address(handler);
     }
 
     function invariant_disputesKeepTheMoney() public view {
@@ -43,12 +37,7 @@ contract DisputeCoverageTest is Harness {
             bytes4[] memory actions = h.selectors();
             for (uint256 step; step < 160; ++step) {
                 uint256 seed = uint256(keccak256(abi.encode(run, step)));
-                (bool ok, bytes memory ret) = address(h).call(abi.encodeWithSelector(actions[seed % actions.length], seed >> 8));
-                if (!ok) {
-                    assembly {
-                        revert(add(ret, 32), mload(ret))
-                    }
-                }
+                _act(address(h), actions[seed % actions.length], seed >> 8);
                 h.checkMoney();
             }
             for (uint256 i; i < names.length; ++i) total[i] += h.successes(bytes32(bytes(names[i])));
