@@ -80,8 +80,6 @@ ERROR_TEXT = {
     "NegativeExpArgument": "a step computed exp of a negative argument ({0}): the model's values are malformed",
     "NonPositiveScale": "the model's meta leaf has a scale of {0}; scales must be positive",
     "OutOfInt64Range": "value {1} (index {0}) of a step does not fit int64: the model cannot be run exactly",
-    "ShapeMismatch": "a step's weights do not have the shapes its meta leaf gives",
-    "UnknownActivation": "the model's meta leaf names an unknown activation ({0})",
     # inherited from OpenZeppelin's ReentrancyGuard
     "ReentrancyGuardReentrantCall": "the market refused a re-entrant call: a contract tried to call back into it "
                                     "during a payment",

@@ -7,6 +7,7 @@ from fraud_helpers import make_case
 
 from forecast_market.chain import mine_at, now
 from forecast_market.fraud import Evaluation, score_from_sums
+from forecast_market.fraud.play import next_move, open_dispute, play
 from forecast_market.protocol import (
     ZERO32,
     CompetitionParams,
@@ -61,6 +62,11 @@ class Setup:
         f = ev.final()
         return self.market.openDispute(self.id, self.participant, f.sum_sq, f.sum_abs, {"from": challenger, "value": CBOND})
 
+    def play(self, challenger, defender_ev, challenger_ev):
+        open_dispute(self.market, self.id, self.participant, challenger, challenger_ev, CBOND)
+        return play(self.market, self.game, self.id, self.participant, challenger, self.organizer, defender_ev,
+                    challenger_ev)
+
     def dispute(self, challenger):
         return self.game.dispute(self.id, self.participant, challenger)
 
@@ -70,18 +76,14 @@ class Setup:
                                 {"from": sender or self.organizer})
 
     def bisect_to_one_step(self, challenger, defender_ev, challenger_ev, defender=None):
-        """Play bisect / choose until one step is left; returns the dispute then."""
+        """Both sides move (forecast_market.fraud.play) until one step is left; returns the dispute then."""
+        args = (self.market, self.game, self.id, self.participant, challenger)
         for _ in range(64):
-            d = self.dispute(challenger)
-            lo, hi = d["lo"], d["hi"]
-            if d["stage"] == STEP:
-                return d
-            hashes = defender_ev.points(lo, hi)
-            if d["stage"] == BISECT:
-                self.game.bisect(self.id, self.participant, challenger, hashes, {"from": defender or self.organizer})
-            else:
-                q = challenger_ev.choose(lo, hi, hashes)
-                self.game.choose(self.id, self.participant, challenger, q, hashes, {"from": challenger})
+            for me, ev, is_defender in ((defender or self.organizer, defender_ev, True), (challenger, challenger_ev, False)):
+                d = self.dispute(challenger)
+                if d["stage"] == STEP:
+                    return d
+                next_move(*args, me, ev, defender=is_defender)
         raise AssertionError("the bisection did not end")
 
     def prove(self, challenger, ev, sender):
@@ -269,6 +271,20 @@ def test_a_replacing_score_can_itself_be_disputed(market, case):
     tx = s.prove(honest, s.honest, honest)
     assert _credits(tx, CreditReason.DISPUTE_WON) == [(honest, CBOND)]
     assert market.claimOf(s.id, s.participant)["score"] == s.true_score
+
+
+@pytest.mark.parametrize("cell", ["GRU", "SimpleRNN"])
+def test_both_sides_played_automatically_the_truth_wins(market, cell):
+    case = make_case(cell=cell, layers=2, units=4, dense=0, steps=2, features=2, train=9, test=3, seed=5)
+    liar = tampered(case, delta=0.5)
+    f = liar.final()
+    s = Setup(market, case, posted_score=score_from_sums(0, f.sum_sq, f.sum_abs, case.test_rows))
+    assert s.play(accounts[2], liar, s.honest) == 0  # a lying organizer against an honest challenger
+    assert market.claimOf(s.id, s.participant)["score"] == s.true_score
+    s2 = Setup(market, case)
+    assert s2.play(accounts[3], s2.honest, tampered(case, delta=-0.5)) == 0  # an honest organizer, a false challenge
+    assert market.claimOf(s2.id, s2.participant)["score"] == s2.true_score
+    assert market.claimOf(s2.id, s2.participant)["claimant"] == "0x" + "00" * 20
 
 
 def test_bad_dispute_calls_fail_with_one_clear_error(market, case):
