@@ -41,6 +41,8 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     uint64 public constant MAX_WINDOW = 90 days;
     /// @inheritdoc IForecastMarket
     uint64 public constant CHALLENGE_PERIOD = 3 days;
+    /// @inheritdoc IForecastMarket
+    uint64 public constant MAX_CHALLENGE_WINDOW = 4 * CHALLENGE_PERIOD;
     DisputeGame private immutable _game;
 
     // One word: creating a competition writes the count and the escrow together, and crediting
@@ -140,6 +142,8 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         if (keccak256(abi.encode(testCid, testRoot, testRows, salt)) != c.testCommitment) revert TestSetMismatch(id);
         c.testRevealed = true;
         if (c.bonded) {
+            // Disputes need test rows under a root: a bonded competition cannot reveal an empty test set.
+            if (testRows == 0 || testRoot == bytes32(0)) revert TestSetMismatch(id);
             c.testRoot = testRoot;
             c.testRows = testRows;
         }
@@ -171,7 +175,10 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         c.winnerCount = sc.filled;
         if (c.bonded) {
             for (uint256 i; i < participants.length; ++i) _claims[id][participants[i]].score = scores[i];
-            if (c.scoredCount == c.revealCount) c.challengeEnd = uint40(block.timestamp + CHALLENGE_PERIOD);
+            if (c.scoredCount == c.revealCount) {
+                c.challengeEnd = uint40(block.timestamp + CHALLENGE_PERIOD);
+                c.challengeCap = uint40(block.timestamp + MAX_CHALLENGE_WINDOW);
+            }
         }
     }
 
@@ -308,7 +315,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     /// @inheritdoc IForecastMarket
     function openDispute(uint256 id, address participant, uint256 sumSq, uint256 sumAbs) external payable {
         Competition storage c = _bondedRunning(id);
-        if (c.challengeEnd != 0 && block.timestamp >= c.challengeEnd) revert ChallengeWindowClosed(id, c.challengeEnd);
+        // Scoring incomplete: disputes only before the evaluation deadline, so that none can hold up the fallback.
+        uint64 closes = c.challengeEnd != 0 ? c.challengeEnd : c.evaluationEnd;
+        if (block.timestamp >= closes) revert ChallengeWindowClosed(id, closes);
         if (_submissions[id][participant].status != Status.Scored) revert NotDisputable(id, participant);
         Claim storage cl = _claims[id][participant];
         if (msg.sender == _defender(c, cl)) revert DisputeNotAllowed(id, participant, msg.sender);
@@ -498,6 +507,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         _claimSums[id][participant] = [sumSq, sumAbs];
         _rerank(id, c, participant, score);
         uint256 reopen = block.timestamp + CHALLENGE_PERIOD;
+        // The window reopens for the new score, but never past the cap: replacements traded between
+        // colluding accounts cannot postpone settlement for ever.
+        if (reopen > c.challengeCap) reopen = c.challengeCap;
         if (c.challengeEnd != 0 && reopen > c.challengeEnd) c.challengeEnd = uint40(reopen);
         emit ScoreReplaced(id, participant, old, score);
         if (forfeited != 0) _release(id, challenger, forfeited, CreditReason.DisputeWon);

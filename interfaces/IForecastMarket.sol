@@ -144,6 +144,7 @@ interface IForecastMarket {
         uint32 trainRows;
         uint32 testRows; // set by revealTestSet
         uint32 openDisputes; // disputes not yet ended: settlement waits for them
+        uint40 challengeCap; // challengeEnd never moves past this: MAX_CHALLENGE_WINDOW after scoring completed
         bytes32 trainRoot;
         bytes32 testRoot; // set by revealTestSet
     }
@@ -377,7 +378,7 @@ interface IForecastMarket {
     error TestSetAlreadyRevealed(uint256 id);
 
     /// @notice {revealTestSet}: `keccak256(abi.encode(testCid, testRoot, testRows, salt))` differs from the
-    /// competition's `testCommitment`.
+    /// competition's `testCommitment`, or (bonded competitions) the test root or row count is zero.
     error TestSetMismatch(uint256 id);
 
     /// @notice {postScores} before the test set is revealed.
@@ -448,7 +449,8 @@ interface IForecastMarket {
     /// @notice A dispute function on a competition created without an organizer bond.
     error NotBonded(uint256 id);
 
-    /// @notice {openDispute} after the challenge window closed.
+    /// @notice {openDispute} after the challenge window closed (or, while scoring is incomplete,
+    /// at or after the evaluation deadline).
     error ChallengeWindowClosed(uint256 id, uint64 closedAt);
 
     /// @notice {openDispute} on a submission that is not Scored.
@@ -700,6 +702,11 @@ interface IForecastMarket {
     ) external view returns (bytes32);
 
     // ------------------------------------------------------------------ disputes (docs/FRAUD_PROOFS.md)
+
+    /// @notice The longest the challenge window of a bonded competition can last, counted from the
+    /// `postScores` call that completed scoring, in seconds (12 days): each replaced score reopens
+    /// the window for CHALLENGE_PERIOD, but never past this.
+    function MAX_CHALLENGE_WINDOW() external view returns (uint64);
 
     /// @notice The dispute game ({IDisputeGame}) this market deployed: players make their moves there.
     function disputeGame() external view returns (address);

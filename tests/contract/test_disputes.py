@@ -5,7 +5,7 @@ import pytest
 from brownie import DisputeGame, accounts
 from fraud_helpers import make_case
 
-from forecast_market.chain import mine_at, now
+from forecast_market.chain import advance_past, mine_at, now
 from forecast_market.fraud import Evaluation, score_from_sums
 from forecast_market.fraud.play import next_move, open_dispute, play
 from forecast_market.protocol import (
@@ -30,7 +30,7 @@ PROVE_OVERHEAD = 250_000  # tools/fraud_bench.py adds this to each step's gas
 class Setup:
     """A bonded competition with one revealed, scored participant (accounts[1])."""
 
-    def __init__(self, market, case, posted_score=None, cell_rows=None):
+    def __init__(self, market, case, posted_score=None, unscored=None):
         self.market, self.case = market, case
         self.game = DisputeGame.at(market.disputeGame())
         self.organizer, self.participant = accounts[0], accounts[1]
@@ -46,11 +46,13 @@ class Setup:
         self.id = tx.return_value
         sha, salt = b"\x77" * 32, b"\x09" * 32
         root = ev.weights.root
-        market.commit(self.id, model_commitment("QmModel", sha, salt, self.participant.address, self.id, market.address,
-                                                weights_root=root), {"from": self.participant})
+        for who in [self.participant] + ([unscored] if unscored else []):
+            market.commit(self.id, model_commitment("QmModel", sha, salt, who.address, self.id, market.address,
+                                                    weights_root=root), {"from": who})
         c = market.competition(self.id)
         mine_at(c["submissionEnd"])
-        market.revealWithRoot(self.id, "QmModel", sha, root, salt, {"from": self.participant})
+        for who in [self.participant] + ([unscored] if unscored else []):
+            market.revealWithRoot(self.id, "QmModel", sha, root, salt, {"from": who})
         mine_at(c["revealEnd"])
         market.revealTestSet(self.id, TEST_CID, ev.test.root, case.test_rows, SALT, {"from": self.organizer})
         final = ev.final()
@@ -285,6 +287,54 @@ def test_both_sides_played_automatically_the_truth_wins(market, cell):
     assert s2.play(accounts[3], s2.honest, tampered(case, delta=-0.5)) == 0  # an honest organizer, a false challenge
     assert market.claimOf(s2.id, s2.participant)["score"] == s2.true_score
     assert market.claimOf(s2.id, s2.participant)["claimant"] == "0x" + "00" * 20
+
+
+def test_replacements_cannot_hold_the_window_open_for_ever(market, case):
+    s = Setup(market, case)
+    c = market.competition(s.id)
+    assert c["challengeCap"] == c["challengeEnd"] + 9 * DAY
+    claims = [tampered(case, delta=1.0), tampered(case, delta=2.0)]
+    for r in range(12):  # two colluding accounts take turns replacing each other's score by timeouts
+        who = accounts[2 + r % 2]
+        if now() >= market.competition(s.id)["challengeEnd"]:
+            break
+        s.open(who, claims[r % 2])
+        later(DAY + 1)
+        s.game.endDispute(s.id, s.participant, who, {"from": accounts[6]})
+    c = market.competition(s.id)
+    assert c["challengeEnd"] == c["challengeCap"]
+    advance_past(c["challengeCap"])
+    with reverts("ChallengeWindowClosed"):
+        s.open(accounts[4], s.honest)
+    market.finalize(s.id, {"from": accounts[5]})
+
+
+def test_no_dispute_can_hold_up_the_fallback(market, case):
+    s = Setup(market, case, posted_score=1, unscored=accounts[7])  # the organizer never scores accounts[7]
+    assert market.competition(s.id)["challengeEnd"] == 0
+    s.open(accounts[2], s.honest)
+    mine_at(market.competition(s.id)["evaluationEnd"])
+    with reverts("ChallengeWindowClosed"):
+        s.open(accounts[3], s.honest)
+    with reverts("ChallengePending"):
+        market.settleWithoutEvaluation(s.id, {"from": accounts[5]})
+    later(DAY)
+    s.game.endDispute(s.id, s.participant, accounts[2], {"from": accounts[6]})
+    tx = market.settleWithoutEvaluation(s.id, {"from": accounts[5]})
+    assert "SettledWithoutEvaluation" in tx.events and market.phase(s.id) == Phase.FALLBACK
+
+
+def test_a_bonded_test_set_needs_rows(market, case):
+    ev = Evaluation(case.machine())
+    params = CompetitionParams.starting(
+        now(), submission_s=DAY, reveal_s=DAY, evaluation_s=DAY, dataCid="QmTrain", target="c0", sequenceLength=3,
+        horizon=2, metric=0, higherIsBetter=False, minScore=0, prizeBps=(10_000,),
+        testCommitment=test_set_commitment(TEST_CID, SALT, ev.test.root, 0), trainRoot=ev.train.root, trainRows=10,
+        organizerBond=OBOND, challengeBond=CBOND)
+    cid = market.createCompetition(params.as_tuple(), {"from": accounts[0], "value": REWARD + OBOND}).return_value
+    mine_at(market.competition(cid)["revealEnd"])
+    with reverts("TestSetMismatch", cid):
+        market.revealTestSet(cid, TEST_CID, ev.test.root, 0, SALT, {"from": accounts[0]})
 
 
 def test_bad_dispute_calls_fail_with_one_clear_error(market, case):
