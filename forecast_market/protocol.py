@@ -31,7 +31,7 @@ __all__ = [
     "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",  # noqa: F822 -- module __getattr__
     "CompetitionParams", "CreditReason", "Phase", "Status", "any_score_qualifies", "clamp_score", "failure_score",
     "is_failure", "model_commitment", "qualifies", "ranked", "score_from_units", "show_score",
-    "test_set_commitment", "to_bytes32", "to_score_int",
+    "test_set_commitment", "to_bytes32", "to_score_int", "ZERO32",
 ]
 
 HOUR = 3600
