@@ -210,3 +210,12 @@ def test_a_real_revert_is_explained_as_its_message(market, competition_in, playe
     with pytest.raises(ChainError) as uncommitted:
         transact(market.reveal, cid, p.cid, p.sha, p.salt, sender=p.account)
     assert str(uncommitted.value) == explain_revert(f"NoCommitment: {cid}, {p.account.address.lower()}")
+
+
+def test_the_committed_dispute_game_abi_is_the_compiled_one():
+    root = Path(__file__).resolve().parents[2]
+    committed = json.loads((root / "abi" / "DisputeGame.json").read_text())
+    compiled = json.loads((root / "build" / "contracts" / "DisputeGame.json").read_text())["abi"]
+    key = lambda item: json.dumps(item, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, committed)) == sorted(map(key, compiled)), (
+        "abi/DisputeGame.json is stale: copy the 'abi' of build/contracts/DisputeGame.json into it")
