@@ -504,16 +504,20 @@ interface IForecastMarket {
 
     /// @notice How long posted scores stand before an organizer who ranked nobody may claim its
     /// refund, in seconds (3 days), counted from `evaluationEnd`.
-    /// @dev The window in which a later version lets anyone challenge posted scores with a bond.
+    /// @dev In a bonded competition, also the challenge window: disputes may be opened for this long
+    /// after scoring completes (and again after each replaced score, up to MAX_CHALLENGE_WINDOW),
+    /// and settlement by the ranking waits for it (docs/FRAUD_PROOFS.md).
     /// @return The challenge period, in seconds.
     function CHALLENGE_PERIOD() external view returns (uint64);
 
     // ------------------------------------------------------------------ organizer
 
-    /// @notice Create a competition, escrowing `msg.value` (wei) as the reward. Anyone may call;
-    /// the caller becomes the organizer.
+    /// @notice Create a competition, escrowing `msg.value` (wei): the reward, plus the organizer's
+    /// bond when `p.organizerBond` is nonzero (a bonded competition, whose scores can be disputed).
+    /// Anyone may call; the caller becomes the organizer.
     /// @dev Reverts with {EmptyReward}, {RewardTooLarge}, {InvalidDeadlines}, {InvalidTask} or
-    /// {InvalidPrizeSplit}. The metric id and the test commitment are not checked.
+    /// {InvalidPrizeSplit}, or {InvalidBondedParams} for a bond without a training root, training
+    /// rows, a challenge bond or a step-verifiable metric. The test commitment is not checked.
     /// Emits a {CompetitionCreated} event.
     /// @param p The task, data, deadlines, prize split, deposit and test-set commitment.
     /// @return id The new competition's id (1-based).
@@ -556,7 +560,9 @@ interface IForecastMarket {
     /// the pool (reward plus forfeited deposits) by the prize split renormalised over the ranks
     /// filled (rounding dust to rank 1), each with its own deposit. Otherwise refund the
     /// organizer: at once when nobody revealed, else after the challenge period ({claimRefund}).
-    /// @dev Anyone may call, in [revealEnd, evaluationEnd), once every revealed submission is
+    /// In a bonded competition it also waits for the challenge window to close and every dispute to
+    /// end ({ChallengePending}), has no upper deadline, and credits the organizer's bond back.
+    /// @dev Anyone may call, in [revealEnd, evaluationEnd) (bonded: from revealEnd), once every revealed submission is
     /// scored. Reverts with {EvaluationNotOpen}, {EvaluationClosed} or {ScoringIncomplete}.
     /// Emits a {Finalized} or a {Refunded} event, and {Credited} events (`Prize`, or `Refund`).
     function finalize(uint256 id) external;
@@ -601,7 +607,9 @@ interface IForecastMarket {
     /// that never revealed or failed) equally, each claiming its share and its own deposit with
     /// {claim}; the remainder of the division (less than one wei per entry) goes to the
     /// organizer. With no reveals, the organizer is refunded at once.
-    /// @dev Anyone may call, at or after evaluationEnd. Reverts with {EvaluationStillOpen}.
+    /// In a bonded competition: the ranking path waits as {finalize} does, the fallback waits for
+    /// open disputes; the organizer's bond, if not lost, is credited back.
+    /// @dev Anyone may call, at or after evaluationEnd. Reverts with {EvaluationStillOpen} or {ChallengePending}.
     /// Emits a {Finalized}, {SettledWithoutEvaluation} or {Refunded} event, and {Credited}
     /// events (`Prize`, `FallbackRemainder` or `Refund`).
     function settleWithoutEvaluation(uint256 id) external;
