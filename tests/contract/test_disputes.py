@@ -123,10 +123,12 @@ def test_every_step_the_contract_runs_gives_the_python_hash(market, case):
         assert bytes(pre) == ev.hash_at(i) and bytes(post) == ev.hash_at(i + 1), f"step {i}"
 
 
-@pytest.mark.parametrize("cell, delta, dense", [("GRU", True, 0), ("SimpleRNN", False, 3), ("LSTM", False, 0)])
-def test_each_cell_and_head_agree_with_python(market, cell, delta, dense):
-    case = make_case(cell=cell, layers=2, units=4, dense=dense, steps=2, features=3, columns=4, train=8, test=2,
+@pytest.mark.parametrize("cell, delta, dense, units", [("GRU", True, 0, 4), ("SimpleRNN", False, 3, 4), ("LSTM", False, 0, 4),
+                                                      ("LSTM", True, 2, 40), ("GRU", False, 0, 48)])
+def test_each_cell_and_head_agree_with_python(market, cell, delta, dense, units):
+    case = make_case(cell=cell, layers=2, units=units, dense=dense, steps=2, features=3, columns=4, train=8, test=2,
                      delta=delta, horizon=1, seed=11)
+    assert (case.machine().model.chunks > 1) == (units > 4)  # the wide cases split each layer into chunks
     s = Setup(market, case)
     ctx = market.disputeContext(s.id, s.participant)
     roots = (ctx["weightsRoot"], ctx["trainRoot"], ctx["testRoot"], ctx["trainRows"], ctx["testRows"])
