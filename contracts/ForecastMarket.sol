@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IForecastMarket} from "../interfaces/IForecastMarket.sol";
+import {DisputeGame} from "./DisputeGame.sol";
 
 /**
  * @title ForecastMarket
@@ -40,6 +41,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     uint64 public constant MAX_WINDOW = 90 days;
     /// @inheritdoc IForecastMarket
     uint64 public constant CHALLENGE_PERIOD = 3 days;
+    /// @inheritdoc IForecastMarket
+    uint64 public constant MAX_CHALLENGE_WINDOW = 4 * CHALLENGE_PERIOD;
+    DisputeGame private immutable _game;
 
     // One word: creating a competition writes the count and the escrow together, and crediting
     // an account moves wei from escrow to owed with a single write. 96 bits hold 79 billion ether,
@@ -54,6 +58,14 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     // ranking moves whole words.
     mapping(uint256 id => uint256[MAX_WINNERS]) private _rankings;
     mapping(address account => uint256) private _balances;
+    // Bonded competitions only (docs/FRAUD_PROOFS.md): what disputes need.
+    mapping(uint256 id => mapping(address participant => bytes32)) private _weightsRoots;
+    mapping(uint256 id => mapping(address participant => Claim)) private _claims;
+    mapping(uint256 id => mapping(address participant => uint256[2])) private _claimSums; // a replacing challenger's sums
+
+    constructor() {
+        _game = new DisputeGame();
+    }
 
     // ================================================================== organizer
 
@@ -61,6 +73,10 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     function createCompetition(CompetitionParams calldata p) external payable returns (uint256 id) {
         if (msg.value == 0) revert EmptyReward();
         if (msg.value > type(uint96).max) revert RewardTooLarge(msg.value);
+        uint256 reward = msg.value - (msg.value > p.organizerBond ? p.organizerBond : msg.value);
+        if (p.organizerBond != 0 && (reward == 0 || p.trainRoot == bytes32(0) || p.trainRows == 0 || p.challengeBond == 0 || p.metric > 1)) {
+            revert InvalidBondedParams();
+        }
         _checkDeadlines(p.submissionEnd, p.revealEnd, p.evaluationEnd);
         if (bytes(p.dataCid).length == 0 || bytes(p.target).length == 0 || p.sequenceLength == 0 || p.horizon == 0) {
             revert InvalidTask();
@@ -86,7 +102,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         c.prizeCount = uint8(k);
         c.metric = p.metric;
         c.higherIsBetter = p.higherIsBetter;
-        c.reward = uint128(msg.value);
+        c.reward = uint128(reward);
         c.minScore = p.minScore;
         c.sequenceLength = p.sequenceLength;
         c.horizon = p.horizon;
@@ -94,6 +110,13 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         c.testCommitment = p.testCommitment;
         c.dataCid = p.dataCid;
         c.target = p.target;
+        if (p.organizerBond != 0) {
+            c.bonded = true;
+            c.organizerBond = p.organizerBond;
+            c.challengeBond = p.challengeBond;
+            c.trainRoot = p.trainRoot;
+            c.trainRows = p.trainRows;
+        }
         _escrowed += uint96(msg.value);
         emit CompetitionCreated(id, msg.sender, msg.value, p.dataCid, p.submissionEnd, p.revealEnd, p.evaluationEnd);
     }
@@ -106,17 +129,24 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         c.outcome = Phase.Cancelled;
         emit CompetitionCancelled(id);
         _release(id, c.organizer, c.reward, CreditReason.Cancellation);
+        _returnBond(id, c);
     }
 
     /// @inheritdoc IForecastMarket
-    function revealTestSet(uint256 id, string calldata testCid, bytes32 salt) external {
+    function revealTestSet(uint256 id, string calldata testCid, bytes32 testRoot, uint32 testRows, bytes32 salt) external {
         Competition storage c = _running(id);
         if (msg.sender != c.organizer) revert NotOrganizer(id, msg.sender);
         if (block.timestamp < c.revealEnd) revert TestSetRevealNotOpen(id, c.revealEnd);
         if (block.timestamp >= c.evaluationEnd) revert EvaluationClosed(id, c.evaluationEnd);
         if (c.testRevealed) revert TestSetAlreadyRevealed(id);
-        if (keccak256(abi.encode(testCid, salt)) != c.testCommitment) revert TestSetMismatch(id);
+        if (keccak256(abi.encode(testCid, testRoot, testRows, salt)) != c.testCommitment) revert TestSetMismatch(id);
         c.testRevealed = true;
+        if (c.bonded) {
+            // Disputes need test rows under a root: a bonded competition cannot reveal an empty test set.
+            if (testRows == 0 || testRoot == bytes32(0)) revert TestSetMismatch(id);
+            c.testRoot = testRoot;
+            c.testRows = testRows;
+        }
         c.testCid = testCid;
         emit TestSetRevealed(id, testCid);
     }
@@ -143,12 +173,23 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         c.scoredCount += uint32(participants.length);
         if (sc.failed != 0) c.failedCount += sc.failed;
         c.winnerCount = sc.filled;
+        if (c.bonded) {
+            for (uint256 i; i < participants.length; ++i) _claims[id][participants[i]].score = scores[i];
+            if (c.scoredCount == c.revealCount) {
+                c.challengeEnd = uint40(block.timestamp + CHALLENGE_PERIOD);
+                c.challengeCap = uint40(block.timestamp + MAX_CHALLENGE_WINDOW);
+            }
+        }
     }
 
     /// @inheritdoc IForecastMarket
     function finalize(uint256 id) external {
         Competition storage c = _running(id);
-        _requireEvaluationWindow(id, c);
+        if (c.bonded) {
+            if (block.timestamp < c.revealEnd) revert EvaluationNotOpen(id, c.revealEnd);
+        } else {
+            _requireEvaluationWindow(id, c);
+        }
         if (c.scoredCount != c.revealCount) revert ScoringIncomplete(id, c.scoredCount, c.revealCount);
         _settleByRanking(id, c);
     }
@@ -187,6 +228,17 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
 
     /// @inheritdoc IForecastMarket
     function reveal(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 salt) external {
+        _reveal(id, modelCid, modelSha256, bytes32(0), salt);
+    }
+
+    /// @inheritdoc IForecastMarket
+    function revealWithRoot(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 weightsRoot, bytes32 salt)
+        external
+    {
+        _reveal(id, modelCid, modelSha256, weightsRoot, salt);
+    }
+
+    function _reveal(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 weightsRoot, bytes32 salt) private {
         Competition storage c = _running(id);
         if (block.timestamp < c.submissionEnd) revert RevealNotOpen(id, c.submissionEnd);
         if (block.timestamp >= c.revealEnd) revert RevealClosed(id, c.revealEnd);
@@ -195,8 +247,12 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
             if (s.status == Status.None) revert NoCommitment(id, msg.sender);
             revert AlreadyRevealed(id, msg.sender);
         }
-        if (bytes24(_commitment(modelCid, modelSha256, salt, msg.sender, id)) != s.seal) {
+        if (bytes24(_commitment(modelCid, modelSha256, weightsRoot, salt, msg.sender, id)) != s.seal) {
             revert CommitmentMismatch(id, msg.sender);
+        }
+        if (c.bonded) {
+            if (weightsRoot == bytes32(0)) revert MissingWeightsRoot(id);
+            _weightsRoots[id][msg.sender] = weightsRoot;
         }
         s.seal = bytes24(0);
         s.status = Status.Revealed;
@@ -215,9 +271,11 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
             return;
         }
         // Some revealed entry is unscored, so it is not Failed: eligible >= 1.
+        if (c.openDisputes != 0) revert ChallengePending(id, c.challengeEnd, c.openDisputes);
         uint32 eligible = c.revealCount - c.failedCount;
         uint256 pool = _fallbackPool(c, eligible);
         c.outcome = Phase.Fallback;
+        _returnBond(id, c);
         emit SettledWithoutEvaluation(id, eligible, pool);
         // Each eligible entry claims pool / eligible (plus its deposit); the remainder
         // (< eligible wei) goes to the organizer now, so nothing is left behind.
@@ -250,6 +308,72 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     function withdrawTo(address payable to) external nonReentrant {
         if (to == address(0)) revert WithdrawToZeroAddress();
         _withdraw(to);
+    }
+
+    // ================================================================== disputes
+
+    /// @inheritdoc IForecastMarket
+    function openDispute(uint256 id, address participant, uint256 sumSq, uint256 sumAbs) external payable {
+        Competition storage c = _bondedRunning(id);
+        // Scoring incomplete: disputes only before the evaluation deadline, so that none can hold up the fallback.
+        uint64 closes = c.challengeEnd != 0 ? c.challengeEnd : c.evaluationEnd;
+        if (block.timestamp >= closes) revert ChallengeWindowClosed(id, closes);
+        if (_submissions[id][participant].status != Status.Scored) revert NotDisputable(id, participant);
+        Claim storage cl = _claims[id][participant];
+        if (msg.sender == _defender(c, cl)) revert DisputeNotAllowed(id, participant, msg.sender);
+        if (msg.value != c.challengeBond) revert WrongBond(c.challengeBond, msg.value);
+        int64 score = _game.scoreFromSums(c.metric, c.testRows, sumSq, sumAbs);
+        if (score == cl.score) revert SameScore(score);
+        c.openDisputes += 1;
+        _escrowed += uint96(msg.value); // a challenge bond <= 2^96 wei
+        emit DisputeOpened(id, participant, msg.sender, score);
+        _game.open(id, participant, msg.sender, cl.nonce, sumSq, sumAbs);
+    }
+
+    /// @inheritdoc IForecastMarket
+    function resolveDispute(
+        uint256 id,
+        address participant,
+        address challenger,
+        bool defenderWon,
+        uint8 how,
+        uint256 sumSq,
+        uint256 sumAbs
+    ) external {
+        if (msg.sender != address(_game)) revert NotDisputeGame(msg.sender);
+        Competition storage c = _bondedRunning(id);
+        c.openDisputes -= 1;
+        emit DisputeEnded(id, participant, challenger, defenderWon, how);
+        if (how == 2 || defenderWon) {
+            address to = how == 2 ? challenger : _defender(c, _claims[id][participant]);
+            _release(id, to, c.challengeBond, CreditReason.ChallengeBond);
+        } else {
+            _replace(id, c, participant, challenger, sumSq, sumAbs);
+        }
+    }
+
+    /// @inheritdoc IForecastMarket
+    function nominate(uint256 id, address participant) external {
+        Competition storage c = _bondedRunning(id);
+        Submission storage s = _submissions[id][participant];
+        int64 score = _claims[id][participant].score;
+        bool higher = c.higherIsBetter;
+        uint8 filled = c.winnerCount;
+        if (s.status != Status.Scored || (higher ? score < c.minScore : score > c.minScore) || _rankOf(id, filled, participant) < filled) {
+            revert NotNominable(id, participant);
+        }
+        Scoring memory sc = Scoring({higher: higher, minScore: c.minScore, k: c.prizeCount, filled: filled, failed: 0});
+        c.winnerCount = _insert(_rankings[id], sc, score, s.order, _pack(participant, score, s.order));
+    }
+
+    /// @inheritdoc IForecastMarket
+    function claimBond(uint256 id, address participant) external {
+        Competition storage c = _existing(id);
+        Claim storage cl = _claims[id][participant];
+        address claimant = cl.claimant;
+        if (c.outcome == Phase.None || claimant == address(0)) revert NoBond(id, participant);
+        cl.claimant = address(0);
+        _release(id, claimant, c.challengeBond, CreditReason.ChallengeBond);
     }
 
     // ================================================================== views
@@ -305,11 +429,123 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     function commitmentFor(
         string calldata modelCid,
         bytes32 modelSha256,
+        bytes32 weightsRoot,
         bytes32 salt,
         address participant,
         uint256 id
     ) external view returns (bytes32) {
-        return _commitment(modelCid, modelSha256, salt, participant, id);
+        return _commitment(modelCid, modelSha256, weightsRoot, salt, participant, id);
+    }
+
+    /// @inheritdoc IForecastMarket
+    function disputeGame() external view returns (address) {
+        return address(_game);
+    }
+
+    /// @inheritdoc IForecastMarket
+    function disputeContext(uint256 id, address participant) external view returns (DisputeContext memory ctx) {
+        Competition storage c = _bondedRunning(id);
+        Claim storage cl = _claims[id][participant];
+        ctx.defender = _defender(c, cl);
+        ctx.nonce = cl.nonce;
+        ctx.score = cl.score;
+        if (cl.claimant != address(0)) {
+            ctx.sumsKnown = true;
+            (ctx.sumSq, ctx.sumAbs) = (_claimSums[id][participant][0], _claimSums[id][participant][1]);
+        }
+        ctx.metric = c.metric;
+        ctx.horizon = c.horizon;
+        ctx.weightsRoot = _weightsRoots[id][participant];
+        ctx.trainRoot = c.trainRoot;
+        ctx.testRoot = c.testRoot;
+        ctx.trainRows = c.trainRows;
+        ctx.testRows = c.testRows;
+    }
+
+    /// @inheritdoc IForecastMarket
+    function claimOf(uint256 id, address participant) external view returns (Claim memory) {
+        _existing(id);
+        return _claims[id][participant];
+    }
+
+    /// @inheritdoc IForecastMarket
+    function weightsRootOf(uint256 id, address participant) external view returns (bytes32) {
+        _existing(id);
+        return _weightsRoots[id][participant];
+    }
+
+
+    // ================================================================== internal: disputes
+
+    function _bondedRunning(uint256 id) private view returns (Competition storage c) {
+        c = _running(id);
+        if (!c.bonded) revert NotBonded(id);
+    }
+
+    /// @dev Who defends a standing score: the organizer, or the challenger whose score replaced it.
+    function _defender(Competition storage c, Claim storage cl) private view returns (address) {
+        address claimant = cl.claimant;
+        return claimant == address(0) ? c.organizer : claimant;
+    }
+
+    /// @dev The challenger's score replaces the standing one; the defender's bond (the organizer's,
+    /// or the challenge bond behind a replacing score) goes to the challenger.
+    function _replace(uint256 id, Competition storage c, address participant, address challenger, uint256 sumSq, uint256 sumAbs)
+        private
+    {
+        Claim storage cl = _claims[id][participant];
+        uint256 forfeited = c.challengeBond;
+        if (cl.claimant == address(0)) {
+            forfeited = c.organizerBond;
+            c.organizerBond = 0;
+        }
+        int64 old = cl.score;
+        int64 score = _game.scoreFromSums(c.metric, c.testRows, sumSq, sumAbs);
+        cl.score = score;
+        cl.nonce += 1;
+        cl.claimant = challenger;
+        _claimSums[id][participant] = [sumSq, sumAbs];
+        _rerank(id, c, participant, score);
+        uint256 reopen = block.timestamp + CHALLENGE_PERIOD;
+        // The window reopens for the new score, but never past the cap: replacements traded between
+        // colluding accounts cannot postpone settlement for ever.
+        if (reopen > c.challengeCap) reopen = c.challengeCap;
+        if (c.challengeEnd != 0 && reopen > c.challengeEnd) c.challengeEnd = uint40(reopen);
+        emit ScoreReplaced(id, participant, old, score);
+        if (forfeited != 0) _release(id, challenger, forfeited, CreditReason.DisputeWon);
+    }
+
+    /// @dev Position of `who` in the ranking (`filled` if absent).
+    function _rankOf(uint256 id, uint8 filled, address who) private view returns (uint256 i) {
+        for (; i < filled; ++i) if (_participantOf(_rankings[id][i]) == who) return i;
+    }
+
+    /// @dev Take `who` out of the ranking and put it back with `score` if it qualifies. Entries
+    /// that move up into a freed place are brought in by {nominate}.
+    function _rerank(uint256 id, Competition storage c, address who, int64 score) private {
+        uint8 filled = c.winnerCount;
+        uint256 pos = _rankOf(id, filled, who);
+        uint256[MAX_WINNERS] storage ranks = _rankings[id];
+        if (pos < filled) {
+            for (uint256 i = pos; i + 1 < filled; ++i) ranks[i] = ranks[i + 1];
+            ranks[filled - 1] = 0;
+            filled -= 1;
+        }
+        bool higher = c.higherIsBetter;
+        if (!(higher ? score < c.minScore : score > c.minScore)) {
+            uint32 order = _submissions[id][who].order;
+            Scoring memory sc = Scoring({higher: higher, minScore: c.minScore, k: c.prizeCount, filled: filled, failed: 0});
+            filled = _insert(ranks, sc, score, order, _pack(who, score, order));
+        }
+        c.winnerCount = filled;
+    }
+
+    /// @dev Credit the organizer's bond back (at settlement), if it still has one.
+    function _returnBond(uint256 id, Competition storage c) private {
+        uint256 bond = c.organizerBond;
+        if (bond == 0) return;
+        c.organizerBond = 0;
+        _release(id, c.organizer, bond, CreditReason.Bond);
     }
 
     // ================================================================== internal
@@ -343,11 +579,12 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     function _commitment(
         string calldata modelCid,
         bytes32 modelSha256,
+        bytes32 weightsRoot,
         bytes32 salt,
         address participant,
         uint256 id
     ) private view returns (bytes32) {
-        return keccak256(abi.encode(modelCid, modelSha256, salt, participant, id, address(this)));
+        return keccak256(abi.encode(modelCid, modelSha256, weightsRoot, salt, participant, id, address(this)));
     }
 
     /// @dev A competition that exists (a created one has a nonzero `submissionEnd`, read from
@@ -440,6 +677,10 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
     /// own deposit and is marked Claimed. Nobody ranked: refund the organizer, at once if
     /// nobody revealed, else after the challenge period.
     function _settleByRanking(uint256 id, Competition storage c) private {
+        if (c.bonded && (block.timestamp < c.challengeEnd || c.openDisputes != 0)) {
+            revert ChallengePending(id, c.challengeEnd, c.openDisputes);
+        }
+        _returnBond(id, c);
         uint8 winners = c.winnerCount;
         if (winners == 0) {
             c.outcome = Phase.Refunded;

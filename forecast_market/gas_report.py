@@ -19,7 +19,7 @@ import random
 from dataclasses import dataclass, field
 
 from .chain import deploy_market, mine_at, now
-from .protocol import CompetitionParams, failure_score, model_commitment, test_set_commitment
+from .protocol import ZERO32, CompetitionParams, failure_score, model_commitment, test_set_commitment
 
 TARGETS = {"create": 300_000, "commit": 70_000, "reveal": 70_000, "postScores / entry (batch of 10)": 30_000,
            "one participant": 130_000}
@@ -109,7 +109,7 @@ def _reveal_all(market, comp: int, subs: list, run: Run, start: int) -> None:
 def _score_all(market, organizer, comp: int, people: list, run: Run, start: int, test_salt: bytes,
                batch: int, scores=None) -> None:
     mine_at(start + 2 * WINDOW + 1)
-    run.add("revealTestSet", _gas(market.revealTestSet, comp, TEST_CID, test_salt, sender=organizer))
+    run.add("revealTestSet", _gas(market.revealTestSet, comp, TEST_CID, ZERO32, 0, test_salt, sender=organizer))
     if scores is None:  # a random order (seeded: the figures repeat), lower is better
         scores = random.Random(len(people)).sample(range(10**9, 10**9 + 1000 * len(people), 1000), len(people))
     for b in range(0, len(people), batch):

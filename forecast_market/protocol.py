@@ -31,7 +31,7 @@ __all__ = [
     "MIN_WINDOW_S", "SCORE_SCALE", "SCORING_LIMITS",  # noqa: F822 -- module __getattr__
     "CompetitionParams", "CreditReason", "Phase", "Status", "any_score_qualifies", "clamp_score", "failure_score",
     "is_failure", "model_commitment", "qualifies", "ranked", "score_from_units", "show_score",
-    "test_set_commitment", "to_bytes32", "to_score_int",
+    "test_set_commitment", "to_bytes32", "to_score_int", "ZERO32",
 ]
 
 HOUR = 3600
@@ -96,6 +96,9 @@ class CreditReason(_SolidityEnum):
     FALLBACK_SHARE = 3  # a share of the fallback pool plus the entry's own deposit, by claim
     FALLBACK_REMAINDER = 4  # the fallback pool's rounding remainder, to the organizer
     CANCELLATION = 5  # the reward back to the organizer, on cancel
+    BOND = 6  # the organizer's bond back at settlement (bonded competitions)
+    DISPUTE_WON = 7  # a score's defender's bond, to the challenger who proved the score wrong
+    CHALLENGE_BOND = 8  # a challenger's bond: to the defender if the challenge failed, else back to it
 
 
 # ------------------------------------------------------------------------------------- scores
@@ -178,6 +181,10 @@ class CompetitionParams:
     prizeBps: Sequence[int] = field(default=(5000, 3000, 2000))
     entryDeposit: int = 0
     testCommitment: bytes = b"\x00" * 32
+    trainRoot: bytes = b"\x00" * 32  # bonded competitions (docs/FRAUD_PROOFS.md): Merkle root of the training rows
+    trainRows: int = 0
+    organizerBond: int = 0  # wei of msg.value held as the organizer's bond; 0: no disputes
+    challengeBond: int = 0  # wei a challenger deposits
 
     @classmethod
     def starting(cls, now: int, *, submission_s: int, reveal_s: int, evaluation_s: int, **fields) -> CompetitionParams:
@@ -205,16 +212,22 @@ def to_bytes32(hex_digest: str | bytes) -> bytes:
     return raw
 
 
+ZERO32 = b"\x00" * 32
+
+
 def model_commitment(model_cid: str, sha256: str | bytes, salt: bytes, participant: str, comp_id: int,
-                     market_address: str) -> bytes:
-    """``keccak256(abi.encode(modelCid, modelSha256, salt, participant, id, market))``, as on chain."""
-    return keccak(encode(["string", "bytes32", "bytes32", "address", "uint256", "address"],
-                         [model_cid, to_bytes32(sha256), salt, str(participant), int(comp_id), str(market_address)]))
+                     market_address: str, *, weights_root: bytes = ZERO32) -> bytes:
+    """``keccak256(abi.encode(modelCid, modelSha256, weightsRoot, salt, participant, id, market))``, as on chain
+    (``weights_root`` zero for ``reveal``, the model's weights root for ``revealWithRoot``)."""
+    return keccak(encode(["string", "bytes32", "bytes32", "bytes32", "address", "uint256", "address"],
+                         [model_cid, to_bytes32(sha256), weights_root, salt, str(participant), int(comp_id),
+                          str(market_address)]))
 
 
-def test_set_commitment(test_cid: str, salt: bytes) -> bytes:
-    """``keccak256(abi.encode(testCid, salt))``, fixed at creation and checked at the test-set reveal."""
-    return keccak(encode(["string", "bytes32"], [test_cid, salt]))
+def test_set_commitment(test_cid: str, salt: bytes, test_root: bytes = ZERO32, test_rows: int = 0) -> bytes:
+    """``keccak256(abi.encode(testCid, testRoot, testRows, salt))``, fixed at creation and checked at the
+    test-set reveal (root and rows: the test rows' Merkle tree, docs/FRAUD_PROOFS.md; zero when unused)."""
+    return keccak(encode(["string", "bytes32", "uint32", "bytes32"], [test_cid, test_root, int(test_rows), salt]))
 
 
 test_set_commitment.__test__ = False  # not a pytest test, despite its name

@@ -79,7 +79,10 @@ interface IForecastMarket {
         Refund, // the organizer's refund when nobody ranked (Refunded)
         FallbackShare, // a share of the fallback pool plus the entry's own deposit, by {claim} (Fallback)
         FallbackRemainder, // the fallback pool's rounding remainder, to the organizer (Fallback)
-        Cancellation // the reward back to the organizer (Cancelled)
+        Cancellation, // the reward back to the organizer (Cancelled)
+        Bond, // the organizer's bond back at settlement (bonded competitions)
+        DisputeWon, // the bond of a score's defender, to the challenger who proved the score wrong
+        ChallengeBond // a challenger's bond: to the defender when its challenge failed, back to it when its dispute became moot or its replacing score stood
     }
 
     /// @notice What the organizer passes to {createCompetition}.
@@ -96,7 +99,11 @@ interface IForecastMarket {
         uint64 evaluationEnd; // seconds since epoch; MIN_WINDOW (1 hour) to MAX_WINDOW (90 days) after revealEnd
         uint16[] prizeBps; // share of the pool for rank 1..k, nonzero basis points summing to 10000, k <= 3
         uint72 entryDeposit; // wei each participant locks at first commit; held until settlement
-        bytes32 testCommitment; // keccak256(abi.encode(testCid, salt))
+        bytes32 testCommitment; // keccak256(abi.encode(testCid, testRoot, testRows, salt))
+        bytes32 trainRoot; // Merkle root of the quantized training rows (docs/FRAUD_PROOFS.md); bonded competitions only
+        uint32 trainRows; // training rows under trainRoot
+        uint96 organizerBond; // wei of msg.value held as the organizer's bond (0: no disputes, the organizer is trusted)
+        uint96 challengeBond; // wei a challenger deposits to dispute a score (bonded competitions: nonzero)
     }
 
     /// @notice A competition as stored. Getter: {competition}.
@@ -130,7 +137,44 @@ interface IForecastMarket {
         string dataCid;
         string target;
         string testCid; // set by revealTestSet
+        uint96 organizerBond; // wei still held as the organizer's bond (0 once paid to a challenger or returned)
+        uint96 challengeBond; // wei a challenger deposits
+        uint40 challengeEnd; // bonded: disputes may be opened until then (set when scoring completes, pushed back by a replaced score)
+        bool bonded; // created with an organizer bond: scores can be disputed
+        uint32 trainRows;
+        uint32 testRows; // set by revealTestSet
+        uint32 openDisputes; // disputes not yet ended: settlement waits for them
+        uint40 challengeCap; // challengeEnd never moves past this: MAX_CHALLENGE_WINDOW after scoring completed
+        bytes32 trainRoot;
+        bytes32 testRoot; // set by revealTestSet
     }
+
+    /// @notice What the dispute game reads about one submission's standing score. Getter: {disputeContext}.
+    struct DisputeContext {
+        address defender; // the organizer, or the challenger whose score replaced the posted one
+        uint32 nonce;
+        int64 score;
+        bool sumsKnown; // a replacing challenger's sums are known; the organizer gives its own in {IDisputeGame.defend}
+        uint256 sumSq;
+        uint256 sumAbs;
+        uint8 metric;
+        uint32 horizon;
+        bytes32 weightsRoot;
+        bytes32 trainRoot;
+        bytes32 testRoot;
+        uint32 trainRows;
+        uint32 testRows;
+    }
+
+    /// @notice The score that stands for a submission of a bonded competition and who defends it.
+    /// Getter: {claimOf}.
+    struct Claim {
+        int64 score; // metric x 1e6
+        uint32 nonce; // bumped when the score is replaced: disputes about an older claim are moot
+        address claimant; // zero: the organizer; else the challenger whose proven score replaced it
+    }
+
+
 
     /// @notice One place in a competition's ranking. Getter: {ranking}.
     struct Rank {
@@ -256,6 +300,18 @@ interface IForecastMarket {
     /// @param amount Wei sent.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
 
+    /// @notice Emitted by {openDispute}: `challenger` disputes `participant`'s score, claiming `score`.
+    event DisputeOpened(uint256 indexed id, address indexed participant, address indexed challenger, int64 score);
+
+    /// @notice Emitted when a dispute ends. `defenderWon`: the score stood; otherwise it was
+    /// replaced by the challenger's. `how`: 0 the step was executed, 1 a missed move, 2 moot.
+    event DisputeEnded(
+        uint256 indexed id, address indexed participant, address indexed challenger, bool defenderWon, uint8 how
+    );
+
+    /// @notice Emitted when a challenger's proven score replaces `participant`'s.
+    event ScoreReplaced(uint256 indexed id, address indexed participant, int64 oldScore, int64 newScore);
+
     // ------------------------------------------------------------------ errors
 
     /// @notice No competition has id `id` (ids run from 1 to {competitionCount}).
@@ -321,8 +377,8 @@ interface IForecastMarket {
     /// @notice {revealTestSet} called a second time.
     error TestSetAlreadyRevealed(uint256 id);
 
-    /// @notice {revealTestSet}: `keccak256(abi.encode(testCid, salt))` differs from the
-    /// competition's `testCommitment`.
+    /// @notice {revealTestSet}: `keccak256(abi.encode(testCid, testRoot, testRows, salt))` differs from the
+    /// competition's `testCommitment`, or (bonded competitions) the test root or row count is zero.
     error TestSetMismatch(uint256 id);
 
     /// @notice {postScores} before the test set is revealed.
@@ -382,6 +438,46 @@ interface IForecastMarket {
     /// @param commitments Number of addresses that committed (replacements not counted).
     error HasCommitments(uint256 id, uint32 commitments);
 
+    /// @notice {createCompetition} with an organizer bond: the bond leaves no reward, or the
+    /// training root, training rows or challenge bond is zero, or the metric is not
+    /// step-verifiable (0 RMSE, 1 MAE).
+    error InvalidBondedParams();
+
+    /// @notice {reveal} in a bonded competition without a weights root.
+    error MissingWeightsRoot(uint256 id);
+
+    /// @notice A dispute function on a competition created without an organizer bond.
+    error NotBonded(uint256 id);
+
+    /// @notice {openDispute} after the challenge window closed (or, while scoring is incomplete,
+    /// at or after the evaluation deadline).
+    error ChallengeWindowClosed(uint256 id, uint64 closedAt);
+
+    /// @notice {openDispute} on a submission that is not Scored.
+    error NotDisputable(uint256 id, address participant);
+
+    /// @notice {openDispute} by the score's own defender.
+    error DisputeNotAllowed(uint256 id, address participant, address challenger);
+
+    /// @notice {openDispute} sent the wrong bond.
+    error WrongBond(uint256 expected, uint256 sent);
+
+    /// @notice {openDispute} claims the score that is already posted.
+    error SameScore(int64 score);
+
+    /// @notice {finalize} or {settleWithoutEvaluation} of a bonded competition while disputes may
+    /// still be opened (until `challengeEnd`) or are open (`openDisputes`).
+    error ChallengePending(uint256 id, uint64 challengeEnd, uint32 openDisputes);
+
+    /// @notice {resolveDispute} called by an account other than the dispute game.
+    error NotDisputeGame(address caller);
+
+    /// @notice {nominate}: the submission is not Scored, already ranked, or does not qualify.
+    error NotNominable(uint256 id, address participant);
+
+    /// @notice {claimBond}: no replacing score's bond to return (not settled, or returned).
+    error NoBond(uint256 id, address participant);
+
     /// @notice {withdraw} or {withdrawTo} by an `account` with a zero balance.
     error NothingToWithdraw(address account);
 
@@ -408,16 +504,20 @@ interface IForecastMarket {
 
     /// @notice How long posted scores stand before an organizer who ranked nobody may claim its
     /// refund, in seconds (3 days), counted from `evaluationEnd`.
-    /// @dev The window in which a later version lets anyone challenge posted scores with a bond.
+    /// @dev In a bonded competition, also the challenge window: disputes may be opened for this long
+    /// after scoring completes (and again after each replaced score, up to MAX_CHALLENGE_WINDOW),
+    /// and settlement by the ranking waits for it (docs/FRAUD_PROOFS.md).
     /// @return The challenge period, in seconds.
     function CHALLENGE_PERIOD() external view returns (uint64);
 
     // ------------------------------------------------------------------ organizer
 
-    /// @notice Create a competition, escrowing `msg.value` (wei) as the reward. Anyone may call;
-    /// the caller becomes the organizer.
+    /// @notice Create a competition, escrowing `msg.value` (wei): the reward, plus the organizer's
+    /// bond when `p.organizerBond` is nonzero (a bonded competition, whose scores can be disputed).
+    /// Anyone may call; the caller becomes the organizer.
     /// @dev Reverts with {EmptyReward}, {RewardTooLarge}, {InvalidDeadlines}, {InvalidTask} or
-    /// {InvalidPrizeSplit}. The metric id and the test commitment are not checked.
+    /// {InvalidPrizeSplit}, or {InvalidBondedParams} for a bond without a training root, training
+    /// rows, a challenge bond or a step-verifiable metric. The test commitment is not checked.
     /// Emits a {CompetitionCreated} event.
     /// @param p The task, data, deadlines, prize split, deposit and test-set commitment.
     /// @return id The new competition's id (1-based).
@@ -434,12 +534,14 @@ interface IForecastMarket {
     /// (`Cancellation`).
     function cancel(uint256 id) external;
 
-    /// @notice Publish the hidden test set: its CID and the salt of the creation commitment.
+    /// @notice Publish the hidden test set: its CID, the Merkle root and number of its quantized
+    /// rows (docs/FRAUD_PROOFS.md; zero and zero when unused), and the salt of the creation
+    /// commitment `keccak256(abi.encode(testCid, testRoot, testRows, salt))`.
     /// @dev Organizer only, once, in [revealEnd, evaluationEnd): after the reveal window, so no
     /// participant can see the test set and then decide whether to reveal. Reverts with
     /// {NotOrganizer}, {TestSetRevealNotOpen}, {EvaluationClosed}, {TestSetAlreadyRevealed} or
     /// {TestSetMismatch}. Emits a {TestSetRevealed} event.
-    function revealTestSet(uint256 id, string calldata testCid, bytes32 salt) external;
+    function revealTestSet(uint256 id, string calldata testCid, bytes32 testRoot, uint32 testRows, bytes32 salt) external;
 
     /// @notice Post the scores (metric x 1e6) of revealed submissions, each exactly once. Scores
     /// that meet the minimum are ranked as they arrive; the best k are kept. The failure score,
@@ -458,7 +560,9 @@ interface IForecastMarket {
     /// the pool (reward plus forfeited deposits) by the prize split renormalised over the ranks
     /// filled (rounding dust to rank 1), each with its own deposit. Otherwise refund the
     /// organizer: at once when nobody revealed, else after the challenge period ({claimRefund}).
-    /// @dev Anyone may call, in [revealEnd, evaluationEnd), once every revealed submission is
+    /// In a bonded competition it also waits for the challenge window to close and every dispute to
+    /// end ({ChallengePending}), has no upper deadline, and credits the organizer's bond back.
+    /// @dev Anyone may call, in [revealEnd, evaluationEnd) (bonded: from revealEnd), once every revealed submission is
     /// scored. Reverts with {EvaluationNotOpen}, {EvaluationClosed} or {ScoringIncomplete}.
     /// Emits a {Finalized} or a {Refunded} event, and {Credited} events (`Prize`, or `Refund`).
     function finalize(uint256 id) external;
@@ -477,7 +581,8 @@ interface IForecastMarket {
 
     /// @notice Commit (or replace, before the deadline) a sealed submission. Anyone may commit,
     /// the organizer included.
-    /// `commitment = keccak256(abi.encode(modelCid, modelSha256, salt, msg.sender, id, address(this)))`.
+    /// `commitment = keccak256(abi.encode(modelCid, modelSha256, weightsRoot, salt, msg.sender, id, address(this)))`,
+    /// `weightsRoot` zero unless revealed with {revealWithRoot}.
     /// @dev Before submissionEnd. Only the first 24 bytes are stored and checked at the reveal.
     /// The entry deposit (wei) is due with the first commitment only and held until settlement;
     /// a replacement gets a new, later commit order. Reverts with {SubmissionClosed} or
@@ -489,13 +594,22 @@ interface IForecastMarket {
     /// {NoCommitment}, {AlreadyRevealed} or {CommitmentMismatch}. Emits a {Revealed} event.
     function reveal(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 salt) external;
 
+    /// @notice {reveal} with the Merkle root of the model's quantized weights (docs/FRAUD_PROOFS.md,
+    /// section 2), which the commitment covers; required in a bonded competition (there {reveal},
+    /// whose root is zero, reverts with {MissingWeightsRoot}). The root is stored for disputes.
+    /// @dev As {reveal}; also reverts with {MissingWeightsRoot}. Emits a {Revealed} event.
+    function revealWithRoot(uint256 id, string calldata modelCid, bytes32 modelSha256, bytes32 weightsRoot, bytes32 salt)
+        external;
+
     /// @notice After the evaluation deadline of an unfinished competition, settle it. When every
     /// revealed submission was scored, the ranking pays as {finalize} would. Otherwise the
     /// revealed entries not posted as failed share the pool (reward plus the deposits of entries
     /// that never revealed or failed) equally, each claiming its share and its own deposit with
     /// {claim}; the remainder of the division (less than one wei per entry) goes to the
     /// organizer. With no reveals, the organizer is refunded at once.
-    /// @dev Anyone may call, at or after evaluationEnd. Reverts with {EvaluationStillOpen}.
+    /// In a bonded competition: the ranking path waits as {finalize} does, the fallback waits for
+    /// open disputes; the organizer's bond, if not lost, is credited back.
+    /// @dev Anyone may call, at or after evaluationEnd. Reverts with {EvaluationStillOpen} or {ChallengePending}.
     /// Emits a {Finalized}, {SettledWithoutEvaluation} or {Refunded} event, and {Credited}
     /// events (`Prize`, `FallbackRemainder` or `Refund`).
     function settleWithoutEvaluation(uint256 id) external;
@@ -576,11 +690,12 @@ interface IForecastMarket {
     function totals() external view returns (uint256 escrowed, uint256 owed);
 
     /// @notice The commitment a participant must submit (helper for clients).
-    /// @dev Computed as `keccak256(abi.encode(modelCid, modelSha256, salt, participant, id,
+    /// @dev Computed as `keccak256(abi.encode(modelCid, modelSha256, weightsRoot, salt, participant, id,
     /// address(this)))`; does not check that competition `id` exists. Call it off-chain: a
     /// transaction would publish the salt.
     /// @param modelCid IPFS CID of the submission bundle.
     /// @param modelSha256 sha256 digest of the submission bundle.
+    /// @param weightsRoot Merkle root of the model's quantized weights (zero to reveal with {reveal}).
     /// @param salt A secret random value, revealed with the model.
     /// @param participant The address that will commit and reveal.
     /// @param id The competition's id.
@@ -588,8 +703,61 @@ interface IForecastMarket {
     function commitmentFor(
         string calldata modelCid,
         bytes32 modelSha256,
+        bytes32 weightsRoot,
         bytes32 salt,
         address participant,
         uint256 id
     ) external view returns (bytes32);
+
+    // ------------------------------------------------------------------ disputes (docs/FRAUD_PROOFS.md)
+
+    /// @notice The longest the challenge window of a bonded competition can last, counted from the
+    /// `postScores` call that completed scoring, in seconds (12 days): each replaced score reopens
+    /// the window for CHALLENGE_PERIOD, but never past this.
+    function MAX_CHALLENGE_WINDOW() external view returns (uint64);
+
+    /// @notice The dispute game ({IDisputeGame}) this market deployed: players make their moves there.
+    function disputeGame() external view returns (address);
+
+    /// @notice Dispute `participant`'s score in a bonded competition, claiming the evaluation's sums
+    /// are `sumSq` and `sumAbs` (a different score). Sends exactly the competition's challenge bond.
+    /// @dev While the submission is Scored and the challenge window is open; not by the score's
+    /// defender; one dispute per challenger and submission at a time. Reverts with {NotBonded},
+    /// {ChallengeWindowClosed}, {NotDisputable}, {DisputeNotAllowed}, {WrongBond} or {SameScore}.
+    /// Emits {DisputeOpened}.
+    function openDispute(uint256 id, address participant, uint256 sumSq, uint256 sumAbs) external payable;
+
+    /// @notice Called by the dispute game when a dispute ends: moves the bonds, and when the
+    /// challenger won, replaces the score with the one its sums give.
+    /// @param how 0 the step was executed, 1 a missed move, 2 moot (the disputed score was replaced meanwhile).
+    /// @dev Reverts with {NotDisputeGame}. Emits {DisputeEnded}, maybe {ScoreReplaced}, and {Credited}.
+    function resolveDispute(
+        uint256 id,
+        address participant,
+        address challenger,
+        bool defenderWon,
+        uint8 how,
+        uint256 sumSq,
+        uint256 sumAbs
+    ) external;
+
+    /// @notice What the dispute game needs about `participant`'s standing score in running bonded competition `id`.
+    /// @dev Reverts with {UnknownCompetition}, {AlreadySettled} or {NotBonded}.
+    function disputeContext(uint256 id, address participant) external view returns (DisputeContext memory);
+
+    /// @notice Put a Scored submission whose standing score qualifies into the ranking (after a
+    /// replaced score left a place free). Anyone may call it.
+    /// @dev Reverts with {NotBonded} or {NotNominable}.
+    function nominate(uint256 id, address participant) external;
+
+    /// @notice After settlement, return the bond of the challenger whose score replaced `participant`'s.
+    /// @dev Reverts with {NoBond}. Emits {Credited} (`ChallengeBond`).
+    function claimBond(uint256 id, address participant) external;
+
+    /// @notice The standing score of `participant`'s submission in a bonded competition.
+    function claimOf(uint256 id, address participant) external view returns (Claim memory);
+
+    /// @notice The weights root revealed with `participant`'s submission (zero if none).
+    function weightsRootOf(uint256 id, address participant) external view returns (bytes32);
+
 }

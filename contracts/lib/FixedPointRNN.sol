@@ -38,6 +38,7 @@ library FixedPointRNN {
     /// and non-negative, so EVM mul, sar and sdiv are exact and sdiv truncation equals floor.
     function expNeg(int256 y) internal pure returns (int256 t) {
         if (y < 0) revert NegativeExpArgument(y);
+        // slither-disable-next-line divide-before-multiply
         int256 k = y / LN2;
         if (k > int256(F)) return 0;
         assembly ("memory-safe") {

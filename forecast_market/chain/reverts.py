@@ -49,6 +49,37 @@ ERROR_TEXT = {
     "NothingToWithdraw": "{0} has nothing to withdraw",
     "WithdrawToZeroAddress": "withdrawing to the zero address would burn the funds; name a recipient",
     "TransferFailed": "sending {1} wei to {0} failed: the receiving contract refused the payment",
+    # fraud proofs (docs/FRAUD_PROOFS.md): ForecastMarket
+    "InvalidBondedParams": "a bonded competition needs a reward besides the bond, a training-data root and row "
+                           "count, a challenge bond, and a step-verifiable metric (RMSE or MAE)",
+    "MissingWeightsRoot": "competition {0} is bonded: reveal with the model's weights root (revealWithRoot)",
+    "NotBonded": "competition {0} has no organizer bond, so its scores cannot be disputed on chain",
+    "ChallengeWindowClosed": "the challenge window of competition {0} closed at {1:t}",
+    "NotDisputable": "{1}'s submission in competition {0} has no standing score to dispute",
+    "DisputeNotAllowed": "{2} cannot dispute {1}'s score in competition {0}: it is the score's own defender",
+    "WrongBond": "a challenge needs a bond of exactly {0} wei; {1} wei was sent",
+    "SameScore": "the sums give the score already posted ({0}); there is nothing to dispute",
+    "ChallengePending": "competition {0} cannot be settled yet: disputes may be opened until {1:t} and {2} are open",
+    "NotDisputeGame": "only the market's dispute game may resolve disputes ({0} is not)",
+    "NotNominable": "{1} cannot be put into competition {0}'s ranking: not scored, already ranked, or below the minimum",
+    "NoBond": "no challenge bond to return for {1} in competition {0}: not settled yet, or returned already",
+    # fraud proofs: DisputeGame
+    "BadMove": "this dispute move is not allowed now (reason {0}: 0 wrong stage, 1 not your move, 2 past the "
+               "deadline, 3 malformed, 4 the disputed score was replaced: end the dispute instead)",
+    "SumsMismatch": "the sums give score {1}, not the posted {0}",
+    "PreStateMismatch": "the step proof starts from state {1}, not the agreed {0}",
+    "DisputeNotExpired": "the awaited dispute move is due until {0:t}; it cannot be timed out before",
+    "DisputeExists": "{2} already has an open dispute about {1}'s score in competition {0}",
+    "NotMarket": "only the market opens disputes ({0} is not)",
+    "InvalidModelMeta": "the model's meta leaf is not a model the dispute game can run (check {0})",
+    "BadLeaf": "a weight leaf (key {0}) is not under the revealed weights root, or has the wrong length",
+    "BadRow": "data row {0} is not under the committed data roots",
+    "BadState": "the step proof's state is malformed or past the last step",
+    "InputOutOfRange": "a standardised input ({0}) does not fit the fixed-point format",
+    # fraud proofs: the FixedPointRNN library inside a step
+    "NegativeExpArgument": "a step computed exp of a negative argument ({0}): the model's values are malformed",
+    "NonPositiveScale": "the model's meta leaf has a scale of {0}; scales must be positive",
+    "OutOfInt64Range": "value {1} (index {0}) of a step does not fit int64: the model cannot be run exactly",
     # inherited from OpenZeppelin's ReentrancyGuard
     "ReentrancyGuardReentrantCall": "the market refused a re-entrant call: a contract tried to call back into it "
                                     "during a payment",

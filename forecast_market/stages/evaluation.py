@@ -37,7 +37,8 @@ def reveal_test_set(market, organizer, comp: dict) -> dict:
     if cid != record["test_cid"]:
         raise ArtifactError(f"the test bundle in {record['test_dir']} now has CID {cid}, not the committed "
                             f"{record['test_cid']}: it was modified after the competition was created")
-    transact(market.revealTestSet, comp["id"], cid, bytes.fromhex(record["salt"]), sender=organizer)
+    transact(market.revealTestSet, comp["id"], cid, bytes.fromhex(record.get("test_root", "00" * 32)),
+             int(record.get("test_rows", 0)), bytes.fromhex(record["salt"]), sender=organizer)
     return _read_after_write(market, comp["id"])
 
 

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ForecastMarket} from "../../contracts/ForecastMarket.sol";
-import {Harness, FuzzSelector} from "./utils/Harness.sol";
+import {HandlerInvariants} from "./utils/Harness.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
 /// @dev Invariant test: forge calls the handler's actions in random sequences (runs x depth in
@@ -13,7 +13,7 @@ import {MarketHandler} from "./MarketHandler.sol";
 /// forge 1.x runs one campaign per `invariant_*` function and checks only that function in it,
 /// so the invariants are asserted together from one function: every run checks all of them.
 /// A failure names the invariant in its message.
-contract ForecastMarketInvariants is Harness {
+contract ForecastMarketInvariants is HandlerInvariants {
     ForecastMarket internal market;
     MarketHandler internal handler;
 
@@ -22,16 +22,8 @@ contract ForecastMarketInvariants is Harness {
         handler = new MarketHandler(market);
     }
 
-    /// @dev forge fuzzes only the handler (not the market, nor the handler's helper contracts)...
-    function targetContracts() public view returns (address[] memory targets) {
-        targets = new address[](1);
-        targets[0] = address(handler);
-    }
-
-    /// @dev ... and only its actions (weighted by repetition), not its views.
-    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        targets = new FuzzSelector[](1);
-        targets[0] = FuzzSelector(address(handler), handler.selectors());
+    function _handler() internal view override returns (address) {
+        return address(handler);
     }
 
     /// @dev 1. totals().escrowed + totals().owed == address(market).balance (nothing forces

@@ -22,12 +22,7 @@ contract HandlerCoverageTest is Harness {
             bytes4[] memory actions = h.selectors();
             for (uint256 step; step < DEPTH; ++step) {
                 uint256 seed = uint256(keccak256(abi.encode(run, step)));
-                (bool ok, bytes memory ret) = address(h).call(abi.encodeWithSelector(actions[seed % actions.length], seed >> 8));
-                if (!ok) {
-                    assembly {
-                        revert(add(ret, 32), mload(ret))
-                    }
-                }
+                _act(address(h), actions[seed % actions.length], seed >> 8);
                 h.checkSolvency();
                 h.checkConservation();
                 h.checkEscrow();

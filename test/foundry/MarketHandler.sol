@@ -324,7 +324,7 @@ contract MarketHandler is Harness {
         if (want == OK && now_ >= c.evEnd) want = IForecastMarket.EvaluationClosed.selector;
         if (want == OK && c.testRevealed) want = IForecastMarket.TestSetAlreadyRevealed.selector;
         if (want == OK && wrongSalt) want = IForecastMarket.TestSetMismatch.selector;
-        (bool ok, ) = _call(caller, 0, abi.encodeCall(IForecastMarket.revealTestSet, (id, _testCid(id), salt)), want, "revealTestSet");
+        (bool ok, ) = _call(caller, 0, abi.encodeCall(IForecastMarket.revealTestSet, (id, _testCid(id), bytes32(0), uint32(0), salt)), want, "revealTestSet");
         if (!ok) return;
         c.testRevealed = true;
         _expect(IForecastMarket.TestSetRevealed.selector, id, abi.encode(_testCid(id)));
@@ -948,7 +948,7 @@ contract MarketHandler is Harness {
         p.prizeBps = _split(seed);
         uint72[5] memory deposits = [uint72(0), 1, 3, 0.1 ether, uint72(reward % 7)];
         p.entryDeposit = deposits[pick(seed, "deposit", 5)];
-        p.testCommitment = keccak256(abi.encode(_testCid(count + 1), _testSalt(seed)));
+        p.testCommitment = keccak256(abi.encode(_testCid(count + 1), bytes32(0), uint32(0), _testSalt(seed)));
     }
 
     function _window(uint256 seed, string memory tag, bool first) internal pure returns (uint256) {
@@ -1133,7 +1133,7 @@ contract MarketHandler is Harness {
     }
 
     function _commitment(bytes32 salt, address who, uint256 id) internal view returns (bytes32) {
-        return keccak256(abi.encode(_cid(salt), _sha(salt), salt, who, id, address(market)));
+        return keccak256(abi.encode(_cid(salt), _sha(salt), bytes32(0), salt, who, id, address(market)));
     }
 
     function _cid(bytes32 salt) internal pure returns (string memory) {

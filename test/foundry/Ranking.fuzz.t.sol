@@ -49,7 +49,7 @@ contract RankingFuzzTest is Harness {
         _revealAll(t, id);
         vm.warp(block.timestamp + 1 hours); // revealEnd: evaluation opens
         vm.prank(ORGANIZER);
-        market.revealTestSet(id, "bafy-test", bytes32(id));
+        market.revealTestSet(id, "bafy-test", bytes32(0), 0, bytes32(id));
         _postInBatches(t, id);
         _finalizeAndCheckPayouts(t, id);
     }
@@ -67,8 +67,8 @@ contract RankingFuzzTest is Harness {
         _revealAll(t, b);
         vm.warp(block.timestamp + 1 hours);
         vm.startPrank(ORGANIZER);
-        market.revealTestSet(a, "bafy-test", bytes32(a));
-        market.revealTestSet(b, "bafy-test", bytes32(b));
+        market.revealTestSet(a, "bafy-test", bytes32(0), 0, bytes32(a));
+        market.revealTestSet(b, "bafy-test", bytes32(0), 0, bytes32(b));
         vm.stopPrank();
         _postInBatches(t, a);
         t.seed = uint256(keccak256(abi.encode(seed, "another order")));
@@ -134,7 +134,7 @@ contract RankingFuzzTest is Harness {
         for (uint256 i; i < t.k; ++i) p.prizeBps[i] = split[i];
         p.entryDeposit = DEPOSIT;
         id = market.competitionCount() + 1;
-        p.testCommitment = keccak256(abi.encode("bafy-test", bytes32(id)));
+        p.testCommitment = keccak256(abi.encode("bafy-test", bytes32(0), uint32(0), bytes32(id)));
         vm.deal(ORGANIZER, REWARD);
         vm.prank(ORGANIZER);
         assertEq(market.createCompetition{value: REWARD}(p), id, "id");
@@ -169,7 +169,7 @@ contract RankingFuzzTest is Harness {
 
     function _commitment(address who, uint256 id) internal view returns (bytes32) {
         uint256 i = uint160(who) - 0xB000;
-        return market.commitmentFor("bafy-model", bytes32(uint256(uint160(who))), bytes32(i), who, id);
+        return market.commitmentFor("bafy-model", bytes32(uint256(uint160(who))), bytes32(0), bytes32(i), who, id);
     }
 
     /// @dev Post every score once, in a random order and random batch sizes; after each batch

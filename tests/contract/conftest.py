@@ -4,7 +4,7 @@ import pytest
 from brownie import ForecastMarket, accounts, chain
 
 from forecast_market.chain import mine_at
-from forecast_market.protocol import CompetitionParams, Phase, test_set_commitment
+from forecast_market.protocol import ZERO32, CompetitionParams, Phase, test_set_commitment
 
 from market_helpers import DAY, REWARD, TEST_CID, TEST_SALT, Player, deadlines
 
@@ -121,7 +121,7 @@ def competition_in(market, organizer, create, players):
         if phase >= Phase.EVALUATION:
             mine_at(rev)
             if test_set:
-                market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": kw.get("sender") or organizer})
+                market.revealTestSet(cid, TEST_CID, ZERO32, 0, TEST_SALT, {"from": kw.get("sender") or organizer})
             if scores is not None and shown:
                 market.postScores(cid, [p.account for p in shown], [scores[ps.index(p)] for p in shown],
                                   {"from": kw.get("sender") or organizer})

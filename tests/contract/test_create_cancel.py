@@ -5,7 +5,7 @@ import pytest
 from brownie import accounts, web3
 
 from forecast_market.chain import mine_at, now
-from forecast_market.protocol import MAX_WINDOW_S, MIN_WINDOW_S, CreditReason, Phase
+from forecast_market.protocol import MAX_WINDOW_S, MIN_WINDOW_S, ZERO32, CreditReason, Phase
 
 from market_helpers import DAY, REWARD, Player, at, credits, deadlines, expect, reverts, totals
 
@@ -226,5 +226,5 @@ def test_phase_follows_the_clock(market, create):
 def test_commitment_helper_matches_the_client_formula(market, create, players):
     cid = create()
     p = players(cid, 1)[0]
-    assert market.commitmentFor(p.cid, p.sha, p.salt, p.account, cid) == web3.to_hex(p.commitment)
+    assert market.commitmentFor(p.cid, p.sha, ZERO32, p.salt, p.account, cid) == web3.to_hex(p.commitment)
     assert web3.keccak(b"") != p.commitment

@@ -3,7 +3,7 @@ reentrancy guard and the checks-effects-interactions order, each tested on its o
 import pytest
 from brownie import ReentrantParticipant, RevertingParticipant, StateProbe, accounts, web3
 
-from forecast_market.protocol import Status
+from forecast_market.protocol import ZERO32, Status
 
 from market_helpers import REWARD, TEST_CID, TEST_SALT, Player, at, deadlines, reverts, totals
 
@@ -34,7 +34,7 @@ def _run(market, organizer, games):
             p.reveal()
     at(max(deadlines(market, cid)[1] for cid, _ in games))
     for cid, entries in games:
-        market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
+        market.revealTestSet(cid, TEST_CID, ZERO32, 0, TEST_SALT, {"from": organizer})
         market.postScores(cid, [p.account for p, _ in entries], [s for _, s in entries], {"from": organizer})
         market.finalize(cid, {"from": organizer})
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from brownie import ForecastMarket, accounts, chain
+from brownie import DisputeGame, ForecastMarket, accounts, chain
 from hexbytes import HexBytes
 
 from forecast_market.chain import ERROR_TEXT, explain_revert, transact
@@ -19,6 +19,7 @@ from forecast_market.protocol import (
     INT64_MIN,
     MAX_WINDOW_S,
     MIN_WINDOW_S,
+    ZERO32,
     CompetitionParams,
     CreditReason,
     Phase,
@@ -29,11 +30,12 @@ from forecast_market.protocol import (
     test_set_commitment,
 )
 
-from market_helpers import DAY, REWARD
+from market_helpers import DAY, REWARD, reverts
 
 INTERFACE_BUILD = Path(__file__).resolve().parents[2] / "build" / "interfaces" / "IForecastMarket.json"
 # The deployed contract's ABI: its own errors and those it inherits (OpenZeppelin's).
-ABI_ERRORS = {e["name"]: e["inputs"] for e in ForecastMarket.abi if e["type"] == "error"}
+# The dispute game it deploys reverts with its own errors (and the step verifier's) in the same transactions.
+ABI_ERRORS = {e["name"]: e["inputs"] for e in ForecastMarket.abi + DisputeGame.abi if e["type"] == "error"}
 
 
 def _abi_function(name: str) -> dict:
@@ -113,17 +115,32 @@ def test_window_bounds_and_the_challenge_period_are_the_contracts(market):
 ], ids=["hex-digest", "bytes-digest"])
 def test_model_commitment_equals_the_contracts_commitment_for(market, model_cid, sha, salt, who, comp_id):
     participant = accounts[who]
-    on_chain = market.commitmentFor(model_cid, bytes.fromhex(sha) if isinstance(sha, str) else sha, salt,
+    root = hashlib.sha256(model_cid.encode()).digest()
+    on_chain = market.commitmentFor(model_cid, bytes.fromhex(sha) if isinstance(sha, str) else sha, ZERO32, salt,
                                     participant, comp_id)
     assert HexBytes(on_chain) == model_commitment(model_cid, sha, salt, participant, comp_id, market.address)
+    with_root = market.commitmentFor(model_cid, bytes.fromhex(sha) if isinstance(sha, str) else sha, root, salt,
+                                     participant, comp_id)
+    assert HexBytes(with_root) == model_commitment(model_cid, sha, salt, participant, comp_id, market.address,
+                                                   weights_root=root)
 
 
 def test_a_test_set_commitment_built_in_python_reveals(market, organizer, competition_in):
     salt = b"\x2a" * 32
     cid, _ = competition_in(Phase.EVALUATION, n=0, test_set=False,
                             commitment=test_set_commitment("QmShapesTestSet", salt))
-    tx = market.revealTestSet(cid, "QmShapesTestSet", salt, {"from": organizer})
+    tx = market.revealTestSet(cid, "QmShapesTestSet", ZERO32, 0, salt, {"from": organizer})
     assert tx.events["TestSetRevealed"]["testCid"] == "QmShapesTestSet"
+    assert market.competition(cid)["testRevealed"]
+
+
+def test_a_test_set_commitment_with_a_root_reveals(market, organizer, competition_in):
+    salt, root = b"\x2b" * 32, b"\x11" * 32
+    cid, _ = competition_in(Phase.EVALUATION, n=0, test_set=False,
+                            commitment=test_set_commitment("QmShapesTestSet", salt, root, 446))
+    with reverts("TestSetMismatch"):
+        market.revealTestSet(cid, "QmShapesTestSet", root, 445, salt, {"from": organizer})
+    market.revealTestSet(cid, "QmShapesTestSet", root, 446, salt, {"from": organizer})
     assert market.competition(cid)["testRevealed"]
 
 
@@ -193,3 +210,12 @@ def test_a_real_revert_is_explained_as_its_message(market, competition_in, playe
     with pytest.raises(ChainError) as uncommitted:
         transact(market.reveal, cid, p.cid, p.sha, p.salt, sender=p.account)
     assert str(uncommitted.value) == explain_revert(f"NoCommitment: {cid}, {p.account.address.lower()}")
+
+
+def test_the_committed_dispute_game_abi_is_the_compiled_one():
+    root = Path(__file__).resolve().parents[2]
+    committed = json.loads((root / "abi" / "DisputeGame.json").read_text())
+    compiled = json.loads((root / "build" / "contracts" / "DisputeGame.json").read_text())["abi"]
+    key = lambda item: json.dumps(item, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, committed)) == sorted(map(key, compiled)), (
+        "abi/DisputeGame.json is stale: copy the 'abi' of build/contracts/DisputeGame.json into it")

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from forecast_market.protocol import Phase, Status, failure_score
+from forecast_market.protocol import ZERO32, Phase, Status, failure_score
 
 from market_helpers import TEST_CID, TEST_SALT, at, deadlines, edges, expect, reverts
 
@@ -11,7 +11,7 @@ from market_helpers import TEST_CID, TEST_SALT, at, deadlines, edges, expect, re
 def test_reveal_test_set_checks_the_commitment_and_stores_the_cid(market, organizer, create):
     cid = create()
     at(deadlines(market, cid)[1])
-    tx = market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
+    tx = market.revealTestSet(cid, TEST_CID, ZERO32, 0, TEST_SALT, {"from": organizer})
     assert dict(tx.events["TestSetRevealed"]) == {"id": cid, "testCid": TEST_CID}
     c = market.competition(cid)
     assert c["testRevealed"] and c["testCid"] == TEST_CID
@@ -29,32 +29,32 @@ def test_reveal_test_set_opens_at_the_reveal_deadline_and_closes_at_the_evaluati
     # too early, the error says when it opens: at the reveal deadline
     bound = market.competition(cid)["revealEnd" if error == "TestSetRevealNotOpen" else deadline]
     with expect(error, cid, bound):
-        market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
+        market.revealTestSet(cid, TEST_CID, ZERO32, 0, TEST_SALT, {"from": organizer})
 
 
 def test_reveal_test_set_with_wrong_salt_reverts(market, organizer, competition_in):
     cid, _ = competition_in(Phase.EVALUATION, n=0, test_set=False)
     with reverts("TestSetMismatch", cid):
-        market.revealTestSet(cid, TEST_CID, os.urandom(32), {"from": organizer})
+        market.revealTestSet(cid, TEST_CID, ZERO32, 0, os.urandom(32), {"from": organizer})
 
 
 def test_reveal_test_set_with_another_cid_reverts(market, organizer, competition_in):
     cid, _ = competition_in(Phase.EVALUATION, n=0, test_set=False)
     with reverts("TestSetMismatch", cid):
-        market.revealTestSet(cid, "QmSomethingElse", TEST_SALT, {"from": organizer})
+        market.revealTestSet(cid, "QmSomethingElse", ZERO32, 0, TEST_SALT, {"from": organizer})
 
 
 def test_reveal_test_set_by_someone_else_reverts(market, competition_in, players):
     cid, _ = competition_in(Phase.EVALUATION, n=0, test_set=False)
     p = players(cid, 1)[0]
     with reverts("NotOrganizer", cid, p.account):
-        market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": p.account})
+        market.revealTestSet(cid, TEST_CID, ZERO32, 0, TEST_SALT, {"from": p.account})
 
 
 def test_reveal_test_set_twice_reverts(market, organizer, competition_in):
     cid, _ = competition_in(Phase.EVALUATION, n=0)
     with reverts("TestSetAlreadyRevealed", cid):
-        market.revealTestSet(cid, TEST_CID, TEST_SALT, {"from": organizer})
+        market.revealTestSet(cid, TEST_CID, ZERO32, 0, TEST_SALT, {"from": organizer})
 
 
 def test_post_scores_ranks_best_first_lower_is_better(market, organizer, competition_in):

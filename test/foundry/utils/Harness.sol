@@ -108,6 +108,38 @@ abstract contract Harness {
         // -(v + 1) + 1 avoids overflowing on type(int256).min
         return string.concat("-", _str(uint256(-(v + 1)) + 1));
     }
+
+    /// @dev Call `handler`'s action `selector` with `seed`, as forge would; a revert fails the caller with its data.
+    function _act(address handler, bytes4 selector, uint256 seed) internal {
+        (bool ok, bytes memory ret) = handler.call(abi.encodeWithSelector(selector, seed));
+        if (!ok) {
+            assembly {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+    }
+}
+
+/// @dev A handler whose actions are listed by `selectors()`.
+interface IHandler {
+    function selectors() external view returns (bytes4[] memory);
+}
+
+/// @dev An invariant test that fuzzes one handler, and only its actions (not its views).
+abstract contract HandlerInvariants is Harness {
+    function _handler() internal view virtual returns (address);
+
+    /// @dev forge fuzzes only the handler (not the market, nor the handler's helper contracts)...
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = _handler();
+    }
+
+    /// @dev ... and only its actions (weighted by repetition), not its views.
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector(_handler(), IHandler(_handler()).selectors());
+    }
 }
 
 /// @dev What forge reads from `targetSelectors()` on an invariant test contract (the same

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
+import {IForecastMarket} from "../interfaces/IForecastMarket.sol";
+import {EvaluationStep} from "./EvaluationStep.sol";
+import {FixedPointRNN} from "./lib/FixedPointRNN.sol";
+
+/**
+ * @title DisputeGame
+ * @notice The bisection game of {IDisputeGame}, deployed by its {ForecastMarket} (the only caller
+ * of {open}), and the one-step re-execution it ends in ({EvaluationStep}). It holds no wei: the
+ * bonds stay in the market, which applies each outcome in {IForecastMarket.resolveDispute}.
+ * @dev A separate contract so that the market stays under the 24 KB code-size limit (EIP-170).
+ */
+contract DisputeGame is IDisputeGame, EvaluationStep {
+    /// @inheritdoc IDisputeGame
+    uint64 public constant MOVE_PERIOD = 1 days;
+    uint256 private constant ARITY = 16; // at most 16 segments per bisection round
+
+    IForecastMarket private immutable _market;
+
+    mapping(uint256 id => mapping(address participant => mapping(address challenger => Dispute))) private _disputes;
+
+    constructor() {
+        _market = IForecastMarket(msg.sender);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function open(uint256 id, address participant, address challenger, uint32 nonce, uint256 sumSq, uint256 sumAbs)
+        external
+    {
+        if (msg.sender != address(_market)) revert NotMarket(msg.sender);
+        Dispute storage d = _disputes[id][participant][challenger];
+        if (d.stage != Stage.None) revert DisputeExists(id, participant, challenger);
+        d.nonce = nonce;
+        d.sumSq = sumSq;
+        d.sumAbs = sumAbs;
+        _advance(d, Stage.Defense);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function defend(uint256 id, address participant, address challenger, uint256 sumSq, uint256 sumAbs, MetaLeaf calldata meta)
+        external
+    {
+        (IForecastMarket.DisputeContext memory ctx, Dispute storage d) = _move(id, participant, challenger, Stage.Defense);
+        if (msg.sender != ctx.defender) revert BadMove(1);
+        if (ctx.sumsKnown) {
+            (sumSq, sumAbs) = (ctx.sumSq, ctx.sumAbs);
+        } else {
+            int64 fromSums = scoreFromSums(ctx.metric, ctx.testRows, sumSq, sumAbs);
+            if (fromSums != ctx.score) revert SumsMismatch(ctx.score, fromSums);
+        }
+        (uint256 steps, uint256 vecLen) = describe(_roots(ctx), meta.payload, meta.proof, ctx.horizon);
+        d.vecLen = uint32(vecLen);
+        d.hi = uint64(steps);
+        d.loHash = zeroStateHash(0, 0, 0, vecLen);
+        d.hiHash = zeroStateHash(steps, sumSq, sumAbs, vecLen);
+        _advance(d, steps > 1 ? Stage.Bisect : Stage.Step);
+        emit DisputeDefended(id, participant, challenger, steps, sumSq, sumAbs);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function bisect(uint256 id, address participant, address challenger, bytes32[] calldata hashes) external {
+        (IForecastMarket.DisputeContext memory ctx, Dispute storage d) = _move(id, participant, challenger, Stage.Bisect);
+        if (msg.sender != ctx.defender) revert BadMove(1);
+        if (hashes.length + 1 != _segments(d)) revert BadMove(3);
+        d.points = keccak256(abi.encode(hashes));
+        _advance(d, Stage.Choose);
+        emit DisputeBisected(id, participant, challenger, d.lo, d.hi, hashes);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function choose(uint256 id, address participant, address challenger, uint256 q, bytes32[] calldata hashes) external {
+        (, Dispute storage d) = _move(id, participant, challenger, Stage.Choose);
+        if (msg.sender != challenger) revert BadMove(1);
+        uint256 segments = _segments(d);
+        if (q >= segments || keccak256(abi.encode(hashes)) != d.points) revert BadMove(3);
+        uint256 lo = d.lo;
+        uint256 span = d.hi - lo;
+        if (q != 0) d.loHash = hashes[q - 1];
+        if (q != segments - 1) d.hiHash = hashes[q];
+        d.lo = uint64(lo + (span * q) / segments);
+        d.hi = uint64(lo + (span * (q + 1)) / segments);
+        d.points = bytes32(0);
+        _advance(d, d.hi - d.lo > 1 ? Stage.Bisect : Stage.Step);
+        emit DisputeNarrowed(id, participant, challenger, d.lo, d.hi);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function proveStep(uint256 id, address participant, address challenger, StepProof calldata proof) external {
+        (IForecastMarket.DisputeContext memory ctx, Dispute storage d) = _move(id, participant, challenger, Stage.Step);
+        if (proof.step != d.lo) revert BadMove(3);
+        (bytes32 pre, bytes32 post) = run(_roots(ctx), proof);
+        if (pre != d.loHash) revert PreStateMismatch(d.loHash, pre);
+        _finish(id, participant, challenger, post == d.hiHash, 0);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function endDispute(uint256 id, address participant, address challenger) external {
+        Dispute storage d = _disputes[id][participant][challenger];
+        Stage stage = d.stage;
+        if (stage == Stage.None) revert BadMove(0);
+        if (_market.disputeContext(id, participant).nonce != d.nonce) {
+            _finish(id, participant, challenger, false, 2);
+            return;
+        }
+        if (block.timestamp < d.deadline) revert DisputeNotExpired(d.deadline);
+        // The party whose move it was loses: the defender at Defense and Bisect, the challenger after.
+        _finish(id, participant, challenger, stage == Stage.Choose || stage == Stage.Step, 1);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function dispute(uint256 id, address participant, address challenger) external view returns (Dispute memory) {
+        return _disputes[id][participant][challenger];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function scoreFromSums(uint8 metric, uint256 n, uint256 sumSq, uint256 sumAbs) public pure returns (int64) {
+        if (n == 0) return type(int64).max - 1;
+        uint256 q = metric == 0 ? FixedPointRNN.rmse(sumSq, n) : FixedPointRNN.mae(sumAbs, n);
+        q = (q * 1e6) >> FixedPointRNN.F;
+        // Kept clear of the failure score, as the scorer's clamp does.
+        return q > uint64(type(int64).max - 1) ? type(int64).max - 1 : int64(uint64(q));
+    }
+
+    // ================================================================== internal
+
+    /// @dev The dispute and its submission's context, if it awaits a move of `stage` before its
+    /// deadline and the score it disputes still stands.
+    function _move(uint256 id, address participant, address challenger, Stage stage)
+        private
+        view
+        returns (IForecastMarket.DisputeContext memory ctx, Dispute storage d)
+    {
+        d = _disputes[id][participant][challenger];
+        if (d.stage != stage) revert BadMove(0);
+        if (block.timestamp >= d.deadline) revert BadMove(2);
+        ctx = _market.disputeContext(id, participant);
+        if (ctx.nonce != d.nonce) revert BadMove(4);
+    }
+
+    function _advance(Dispute storage d, Stage stage) private {
+        d.stage = stage;
+        d.deadline = uint40(block.timestamp + MOVE_PERIOD);
+    }
+
+    function _segments(Dispute storage d) private view returns (uint256) {
+        uint256 span = d.hi - d.lo;
+        return span < ARITY ? span : ARITY;
+    }
+
+    function _roots(IForecastMarket.DisputeContext memory ctx) private pure returns (Roots memory) {
+        return Roots(ctx.weightsRoot, ctx.trainRoot, ctx.testRoot, ctx.trainRows, ctx.testRows);
+    }
+
+    /// @dev Delete the dispute, then let the market apply the outcome.
+    function _finish(uint256 id, address participant, address challenger, bool defenderWon, uint8 how) private {
+        Dispute storage d = _disputes[id][participant][challenger];
+        (uint256 sumSq, uint256 sumAbs) = (d.sumSq, d.sumAbs);
+        delete _disputes[id][participant][challenger];
+        _market.resolveDispute(id, participant, challenger, defenderWon, how, sumSq, sumAbs);
+    }
+}

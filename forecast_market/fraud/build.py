@@ -1,0 +1,43 @@
+"""The step machine's inputs from the application's artifacts: data frames and a trained forecaster.
+
+:func:`data_rows` quantizes a competition's rows as the data leaves hold them (target first, then
+the other columns in their order); :func:`model_from_forecaster` turns a trained
+:class:`~ml_models.model.Forecaster` (its Keras weights, scaler and spec) into the integer
+:class:`~.machine.Model`; :func:`evaluation` puts both into an :class:`~.proofs.Evaluation`.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ml_models.intinfer import IntNetwork, IntScaler, quantize
+
+from .machine import Model, StepMachine
+from .proofs import Evaluation
+
+__all__ = ["data_rows", "evaluation", "model_from_forecaster"]
+
+
+def data_rows(train_df: pd.DataFrame, test_df: pd.DataFrame, target: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``(rows, columns)``: every training then test row, quantized, the target column first."""
+    columns = (target, *[c for c in train_df.columns if c != target])
+    frame = pd.concat([train_df[list(columns)], test_df[list(columns)]])
+    return quantize(frame.to_numpy(dtype="float64")), columns
+
+
+def model_from_forecaster(fc, columns: Sequence[str]) -> Model:
+    """The integer model of a trained rnn :class:`~ml_models.model.Forecaster` over data ``columns``."""
+    spec = fc.spec
+    weights = list(fc.get_weights().values())
+    net = IntNetwork.from_weights(spec, weights, len(fc.feature_columns))
+    scaler = IntScaler.from_dict(fc.scaler.to_dict())
+    cols = tuple(list(columns).index(c) for c in scaler.columns)
+    return Model(net, scaler, cols, int(spec.horizon), spec.target_transform == "delta")
+
+
+def evaluation(fc, train_df: pd.DataFrame, test_df: pd.DataFrame) -> Evaluation:
+    """The whole evaluation of ``fc`` on the test rows, with the training rows as context."""
+    rows, columns = data_rows(train_df, test_df, fc.target)
+    return Evaluation(StepMachine(model_from_forecaster(fc, columns), rows, len(train_df), len(test_df)))

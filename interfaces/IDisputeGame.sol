@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/**
+ * @title IDisputeGame
+ * @notice The bisection game over one submission's evaluation (docs/FRAUD_PROOFS.md, section 4):
+ * a challenger opens a dispute on {IForecastMarket.openDispute}; the defender of the score and the
+ * challenger then move here, each within MOVE_PERIOD, until one step is executed on chain. The
+ * outcome (bonds, a replaced score) is applied by {IForecastMarket.resolveDispute}.
+ */
+interface IDisputeGame {
+    /// @notice Whose move a dispute awaits (see docs/FRAUD_PROOFS.md). `None`: no such dispute.
+    enum Stage {
+        None,
+        Defense, // the defender: {defend} with the model's meta leaf (and the sums, if the organizer)
+        Bisect, // the defender: {bisect} with the state hashes at the interval's interior points
+        Choose, // the challenger: {choose} the first segment it disagrees with
+        Step // the challenger (or anyone): {proveStep}, the one step re-executed on chain
+    }
+
+    /// @notice A model's meta leaf (docs/FRAUD_PROOFS.md, section 2) and its proof under the weights root.
+    struct MetaLeaf {
+        bytes payload;
+        bytes32[] proof;
+    }
+
+    /// @notice Where a step's leaves are proven: the submission's weights root and the data roots.
+    struct Roots {
+        bytes32 weights;
+        bytes32 train;
+        bytes32 test;
+        uint256 trainRows;
+        uint256 testRows;
+    }
+
+    /// @notice A weight leaf `(key, payload)`; the key follows from the step.
+    struct Leaf {
+        bytes payload;
+        bytes32[] proof;
+    }
+
+    /// @notice A data row `(index, values)`; the index follows from the step.
+    struct Row {
+        int256[] values;
+        bytes32[] proof;
+    }
+
+    /// @notice The pre-state `(step, sumSq, sumAbs, vec)` in full, the meta leaf, and the leaves and
+    /// rows the step reads (`forecast_market.fraud.StepMachine.weight_keys` and `locate`): a chunk
+    /// step's unit leaves in unit order, or the dense layers in order for a head step; the input
+    /// row then the window's end row (delta only) for layer 0, or the target row then the end row
+    /// (delta only) for a head step.
+    struct StepProof {
+        uint256 step;
+        uint256 sumSq;
+        uint256 sumAbs;
+        bytes vec;
+        bytes meta;
+        bytes32[] metaProof;
+        Leaf[] weights;
+        Row[] rows;
+    }
+
+    /// @notice A dispute between a challenger and the defender of one submission's score. Getter: {dispute}.
+    struct Dispute {
+        Stage stage;
+        uint40 deadline; // the awaited move is due before this, seconds since epoch
+        uint32 nonce; // the claim's nonce when opened
+        uint32 vecLen; // state vector length, from the meta leaf (0 until the defense)
+        uint64 lo; // agreed step index
+        uint64 hi; // disputed step index
+        bytes32 loHash; // agreed state hash at lo
+        bytes32 hiHash; // the defender's state hash at hi
+        bytes32 points; // Bisect/Choose: keccak256 of the posted interior hashes
+        uint256 sumSq; // the challenger's claimed sums
+        uint256 sumAbs;
+    }
+
+    /// @notice Emitted by {defend}: the defender's claim is that `steps` steps lead from the initial
+    /// state to the state with these sums.
+    event DisputeDefended(
+        uint256 indexed id, address indexed participant, address indexed challenger, uint256 steps, uint256 sumSq, uint256 sumAbs
+    );
+
+    /// @notice Emitted by {bisect}: the defender's state hashes at the interior points of [lo, hi]
+    /// (`lo + (hi - lo) q / s`, q = 1 .. s - 1, s = hashes.length + 1).
+    event DisputeBisected(
+        uint256 indexed id, address indexed participant, address indexed challenger, uint64 lo, uint64 hi, bytes32[] hashes
+    );
+
+    /// @notice Emitted by {choose}: the disputed interval is now [lo, hi].
+    event DisputeNarrowed(uint256 indexed id, address indexed participant, address indexed challenger, uint64 lo, uint64 hi);
+
+    /// @notice A dispute move by the wrong account, at the wrong stage, after its deadline, or
+    /// with malformed arguments (`reason` says which).
+    error BadMove(uint8 reason);
+
+    /// @notice {defend}: the organizer's sums do not give its posted `score`.
+    error SumsMismatch(int64 score, int64 fromSums);
+
+    /// @notice {proveStep}: the given pre-state is not the agreed one.
+    error PreStateMismatch(bytes32 expected, bytes32 got);
+
+    /// @notice {endDispute} before the move's deadline on a dispute that is not moot.
+    error DisputeNotExpired(uint64 deadline);
+
+    /// @notice {open} for a challenger that already has a dispute about this submission.
+    error DisputeExists(uint256 id, address participant, address challenger);
+
+    /// @notice {open} called by an account other than the market.
+    error NotMarket(address caller);
+
+    /// @notice How long each dispute move may take, in seconds (1 day).
+    function MOVE_PERIOD() external view returns (uint64);
+
+    /// @notice Called by the market's {IForecastMarket.openDispute}: a dispute awaiting the defender.
+    function open(uint256 id, address participant, address challenger, uint32 nonce, uint256 sumSq, uint256 sumAbs) external;
+
+    /// @notice The score from the metric's sums on `n` test windows (metric x 1e6; docs/FRAUD_PROOFS.md section 3).
+    function scoreFromSums(uint8 metric, uint256 n, uint256 sumSq, uint256 sumAbs) external pure returns (int64);
+
+    /// @notice The defender's first move: the model's meta leaf with its proof under the
+    /// submission's weights root, and (the organizer only) the sums its score came from.
+    /// @dev Reverts with {BadMove} or {SumsMismatch}, or the verifier's `InvalidModelMeta`/`BadLeaf`.
+    /// Emits {DisputeDefended}.
+    function defend(
+        uint256 id,
+        address participant,
+        address challenger,
+        uint256 sumSq,
+        uint256 sumAbs,
+        MetaLeaf calldata meta
+    ) external;
+
+    /// @notice The defender's state hashes at the interior points of the disputed interval.
+    /// @dev Reverts with {BadMove}. Emits {DisputeBisected}.
+    function bisect(uint256 id, address participant, address challenger, bytes32[] calldata hashes) external;
+
+    /// @notice The challenger picks segment `q` (it agrees with the hash at its start, not at its end),
+    /// resending the hashes of the last {bisect}.
+    /// @dev Reverts with {BadMove}. Emits {DisputeNarrowed}.
+    function choose(uint256 id, address participant, address challenger, uint256 q, bytes32[] calldata hashes) external;
+
+    /// @notice Execute the one disputed step on chain; the defender wins if the result is its hash.
+    /// Anyone may call it.
+    /// @dev Reverts with {BadMove}, {PreStateMismatch}, or the verifier's errors. Emits {DisputeEnded}.
+    function proveStep(uint256 id, address participant, address challenger, StepProof calldata proof) external;
+
+    /// @notice End a dispute whose awaited move is overdue (the party to move loses) or that is moot
+    /// (the score it disputes was replaced meanwhile: the bond goes back). Anyone may call it.
+    /// @dev Reverts with {BadMove} or {DisputeNotExpired}. Emits {DisputeEnded}.
+    function endDispute(uint256 id, address participant, address challenger) external;
+
+    /// @notice The dispute of `challenger` about `participant`'s score.
+    function dispute(uint256 id, address participant, address challenger) external view returns (Dispute memory);
+}
