@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
 import {IForecastMarket} from "../interfaces/IForecastMarket.sol";
 import {EvaluationStep} from "./EvaluationStep.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {FixedPointRNN} from "./lib/FixedPointRNN.sol";
 
 /**
@@ -118,8 +119,16 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
     /// @inheritdoc IDisputeGame
     function scoreFromSums(uint8 metric, uint256 n, uint256 sumSq, uint256 sumAbs) public pure returns (int64) {
         if (n == 0) return type(int64).max - 1;
-        uint256 q = metric == 0 ? FixedPointRNN.rmse(sumSq, n) : FixedPointRNN.mae(sumAbs, n);
-        q = (q * 1e6) >> FixedPointRNN.F;
+        // The integer scorer's rounding (ml_models.intinfer.scores): RMSE round(sqrt(sumSq 1e12 / (n 4^F)))
+        // = (isqrt(4 z) + 1) / 2, MAE sumAbs 1e6 / (n 2^F) rounded halves up. No overflow: sums of
+        // int64 differences over at most 2^32 rows stay below 2^160, times 4e12 below 2^202.
+        uint256 q;
+        if (metric == 0) {
+            q = (Math.sqrt((4 * sumSq * 1e12) / (n << (2 * FixedPointRNN.F))) + 1) / 2;
+        } else {
+            uint256 den = n << FixedPointRNN.F;
+            q = (2 * sumAbs * 1e6 + den) / (2 * den);
+        }
         // Kept clear of the failure score, as the scorer's clamp does.
         return q > uint64(type(int64).max - 1) ? type(int64).max - 1 : int64(uint64(q));
     }

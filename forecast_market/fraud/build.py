@@ -28,11 +28,14 @@ def data_rows(train_df: pd.DataFrame, test_df: pd.DataFrame, target: str) -> tup
 
 
 def model_from_forecaster(fc, columns: Sequence[str]) -> Model:
-    """The integer model of a trained rnn :class:`~ml_models.model.Forecaster` over data ``columns``."""
+    """The integer model over data ``columns`` of a loaded bundle (:class:`~ml_models.intinfer.IntForecaster`,
+    already quantized: what the scorer runs) or of a trained rnn :class:`~ml_models.model.Forecaster`."""
     spec = fc.spec
-    weights = list(fc.get_weights().values())
-    net = IntNetwork.from_weights(spec, weights, len(fc.feature_columns))
-    scaler = IntScaler.from_dict(fc.scaler.to_dict())
+    if getattr(fc, "net", None) is not None:  # a version 2 bundle: the integers it carries
+        net, scaler = fc.net, fc.scaler
+    else:
+        net = IntNetwork.from_weights(spec, list(fc.get_weights().values()), len(fc.feature_columns))
+        scaler = IntScaler.from_dict(fc.scaler.to_dict())
     cols = tuple(list(columns).index(c) for c in scaler.columns)
     return Model(net, scaler, cols, int(spec.horizon), spec.target_transform == "delta")
 

@@ -24,6 +24,7 @@ from ml_models.intinfer import (
     simple_rnn_step,
     standardize,
 )
+from ml_models.intinfer.scores import mae_score, rmse_score
 
 from .merkle import StandardMerkleTree
 
@@ -158,14 +159,16 @@ def state_hash(state: State) -> bytes:
 
 
 def score_from_sums(metric: int, sum_sq: int, sum_abs: int, n: int) -> int:
-    """The posted score (metric x 1e6) the sums give: RMSE ``isqrt(sumSq // n)``, MAE ``sumAbs // n``, then ``q * 10**6 >> 24``."""
+    """The posted score (metric x 1e6) the sums give, exactly as the integer scorer computes it
+    (:func:`ml_models.intinfer.scores.rmse_score` / ``mae_score``: rounded, halves up) and as
+    ``DisputeGame.scoreFromSums`` does on chain; kept clear of the failure score."""
     if metric == 0:
-        q = math.isqrt(sum_sq // n)
+        q = rmse_score(sum_sq, n)
     elif metric == 1:
-        q = sum_abs // n
+        q = mae_score(sum_abs, n)
     else:
         raise ValueError(f"metric {metric} is not step-verifiable (0 RMSE and 1 MAE are)")
-    return min(q * 10**6 >> 24, 2**63 - 2)  # clear of the failure score, as DisputeGame.scoreFromSums
+    return min(q, 2**63 - 2)
 
 
 class StepMachine:

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import MetricError
 from .fixed import ONE, SAFE, F
 
-__all__ = ["LN_BITS", "LN_MAX_ERROR", "SCORE_SCALE", "div_round", "neg_ln", "score_q"]
+__all__ = ["LN_BITS", "LN_MAX_ERROR", "SCORE_SCALE", "div_round", "mae_score", "neg_ln", "rmse_score", "score_q"]
 
 SCORE_SCALE = 10**6
 _INT64_MAX = 2**63 - 1
@@ -36,6 +36,18 @@ SMAPE_BITS = 32
 def div_round(num: int, den: int) -> int:
     """``num / den`` rounded to the nearest integer, halves up (``num >= 0``, ``den > 0``)."""
     return (2 * num + den) // (2 * den)
+
+
+def rmse_score(sum_sq: int, n: int) -> int:
+    """RMSE x 10**6, rounded, from ``sum (p - t)**2`` (``2 F`` fractional bits) over ``n`` targets:
+    ``round(sqrt(z)) = (isqrt(4 z) + 1) // 2`` with ``z = sum_sq 10**12 / (n 4**F)``. The dispute game's
+    ``scoreFromSums`` computes the same integer on chain."""
+    return (math.isqrt((4 * sum_sq * SCORE_SCALE**2) // (n << 2 * F)) + 1) // 2
+
+
+def mae_score(sum_abs: int, n: int) -> int:
+    """MAE x 10**6, rounded (halves up), from ``sum |p - t|`` (``F`` fractional bits) over ``n`` targets."""
+    return div_round(sum_abs * SCORE_SCALE, n << F)
 
 
 def neg_ln(x: int) -> int:
@@ -89,10 +101,9 @@ def score_q(metric: str, pred: np.ndarray, actual: np.ndarray, *, origin: np.nda
         raise MetricError(f"forecasts and actuals must be non-empty and the same length; got {len(p)} and {n}")
     d = [a - b for a, b in zip(p, t, strict=True)]
     if metric == "rmse":  # round(sqrt(z)) = (isqrt(4z) + 1) // 2, z = S 10**12 / (n 4**F)
-        s = sum(v * v for v in d)
-        return _fits((math.isqrt((4 * s * SCORE_SCALE**2) // (n << 2 * F)) + 1) // 2, metric)
+        return _fits(rmse_score(sum(v * v for v in d), n), metric)
     if metric == "mae":
-        return _fits(div_round(sum(abs(v) for v in d) * SCORE_SCALE, n << F), metric)
+        return _fits(mae_score(sum(abs(v) for v in d), n), metric)
     if metric == "mase":
         if train is None:
             raise MetricError("MASE needs the training series to compute its scale")

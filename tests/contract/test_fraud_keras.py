@@ -18,7 +18,8 @@ def trained():
     rng = np.random.default_rng(0)
     t = np.arange(120)
     df = pd.DataFrame({"x": np.cos(t / 3) + 0.1 * rng.standard_normal(120),
-                       "y": 20 + 0.05 * t + 2 * np.sin(t / 3) + 0.2 * rng.standard_normal(120)})
+                       "y": 20 + 0.05 * t + 2 * np.sin(t / 3) + 0.2 * rng.standard_normal(120)},
+                      index=pd.date_range("2020-01-01", periods=120, freq="D"))
     train_df, test_df = df.iloc[:100], df.iloc[100:]
     spec = ModelSpec(cell="GRU", layers=2, units=5, dense_units=4, epochs=2, patience=0, batch_size=32,
                      sequence_length=6, horizon=2, seed=3)
@@ -47,3 +48,37 @@ def test_the_contract_reexecutes_the_real_models_steps(trained, market):
     for i in steps:
         pre, post = game.run(roots, ev.step_proof(i))
         assert bytes(pre) == ev.hash_at(i) and bytes(post) == ev.hash_at(i + 1), f"step {i}"
+
+
+def test_the_step_machine_gives_the_official_scorers_score(trained, tmp_path):
+    """What the organizer posts (the sandboxed integer scorer, on the saved bundle) is exactly what the dispute
+    game derives from the step machine's sums, for RMSE and MAE: a true score always survives a challenge."""
+    from ml_models import Schema, load_bundle, save_bundle, score_bundles
+
+    fc, train_df, test_df = trained
+    bundle = save_bundle(tmp_path / "bundle", fc)
+    final = evaluation(load_bundle(bundle), train_df, test_df).final()
+    schema = Schema(columns=["y", "x"], target="y", frequency="D", sequence_length=6, horizon=2)
+    for metric in (0, 1):
+        (res,) = score_bundles([bundle], train_df[["y", "x"]], test_df[["y", "x"]], schema, metric)
+        assert res.ok, res.reason
+        assert res.score_int == score_from_sums(metric, final.sum_sq, final.sum_abs, len(test_df))
+
+
+def test_score_from_sums_rounds_as_the_scorer_and_the_contract(market):
+    from brownie import DisputeGame
+
+    from ml_models.intinfer.scores import score_q
+
+    game = DisputeGame.deploy({"from": accounts[0]})
+    rng = np.random.default_rng(1)
+    for n in (1, 3, 446):
+        for scale in (1, 2**20, 2**40):
+            pred = rng.integers(-scale, scale, n, dtype=np.int64)
+            actual = rng.integers(-scale, scale, n, dtype=np.int64)
+            d = [int(a) - int(b) for a, b in zip(pred, actual, strict=True)]
+            sq, ab = sum(v * v for v in d), sum(abs(v) for v in d)
+            for metric, name in ((0, "rmse"), (1, "mae")):
+                want = score_q(name, pred, actual)
+                assert score_from_sums(metric, sq, ab, n) == want
+                assert game.scoreFromSums(metric, n, sq, ab) == want
