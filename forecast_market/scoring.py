@@ -25,6 +25,7 @@ from pathlib import Path
 from .artifacts import fetch_bundle, fetch_folder, write_json
 from .chain import revealed_submissions
 from .errors import ArtifactError, one_line
+from .fraud.build import data_columns
 from .protocol import SCORE_SCALE, SCORING_LIMITS, clamp_score, failure_score, is_failure
 
 
@@ -36,6 +37,7 @@ class Row:
     model_cid: str
     model_sha256: str
     order: int
+    weights_root: str = ""  # hex, revealed on chain; zero or empty: none
     ok: bool = False
     score: float | None = None
     score_int: int = 0
@@ -73,13 +75,36 @@ def load_data(comp: dict, test_dir: Path, work_dir: Path):
     return train_df, test_df, schema
 
 
-def _fetch(row: Row, work_dir: Path) -> Path | None:
-    """The bundle of ``row`` fetched and checked against its digest; None (and the row failed) when it cannot be."""
+def _fetch(row: Row, work_dir: Path, columns: tuple[str, ...] = ()) -> Path | None:
+    """The bundle of ``row`` fetched and checked against its digest, and against its revealed weights root when it
+    has one (over the data ``columns``, target first); None (and the row failed) when it cannot be."""
     try:
-        return fetch_bundle(row.model_cid, row.model_sha256, work_dir / "bundles" / row.participant.lower())
+        bundle = fetch_bundle(row.model_cid, row.model_sha256, work_dir / "bundles" / row.participant.lower())
     except Exception as exc:  # noqa: BLE001 -- a stranger's CID and bytes: any failure is this row's
         row.fail(f"bundle not retrievable or refused: {exc}")
         return None
+    if row.weights_root.strip("0") and columns and (reason := weights_mismatch(bundle, row.weights_root, columns)):
+        row.fail(reason)
+        return None
+    return bundle
+
+
+def weights_mismatch(bundle: Path, revealed_root: str, columns: tuple[str, ...]) -> str:
+    """Why the bundle's tensors do not hash to the weights root revealed on chain (docs/FRAUD_PROOFS.md, section
+    2); ``""`` when they do. A score the dispute game could not re-execute is never posted."""
+    from ml_models import load_bundle
+
+    from .fraud.build import weights_root
+
+    try:
+        root = weights_root(load_bundle(bundle), columns)
+    except Exception as exc:  # noqa: BLE001 -- a stranger's bundle: any failure to load is the row's
+        return f"bundle refused: {exc}"
+    if root is None:
+        return "the bundle has no network, but a weights root was revealed for it"
+    if root.hex() != revealed_root.removeprefix("0x"):
+        return f"the bundle's weights hash to root {root.hex()[:16]}..., not the revealed {revealed_root[:16]}..."
+    return ""
 
 
 def _run_pool(rows: list[Row], work_dir: Path, data: tuple, metric: int, budget: Budget) -> None:
@@ -92,7 +117,8 @@ def _run_pool(rows: list[Row], work_dir: Path, data: tuple, metric: int, budget:
         return
     print(f"fetching {len(rows)} bundle(s) ...", file=sys.stderr, flush=True)
     with ThreadPoolExecutor(max_workers=min(8, len(rows)), thread_name_prefix="fetch") as pool:
-        bundles = list(pool.map(lambda r: _fetch(r, work_dir), rows))
+        columns = data_columns(data[2].columns, data[2].target)
+        bundles = list(pool.map(lambda r: _fetch(r, work_dir, columns), rows))
     ready = [(r, b) for r, b in zip(rows, bundles, strict=True) if b is not None]
     lock, done = threading.Lock(), [0]
 
@@ -145,7 +171,8 @@ def score_revealed(market, comp: dict, test_dir: Path, work_dir: Path, *, budget
     worst = failure_score(comp["higherIsBetter"])
     rows, todo = [], []
     for sub in revealed_submissions(market, comp["id"]):
-        row = Row(sub["participant"], sub["modelCid"], sub["modelSha256"], sub["order"], score_int=worst)
+        row = Row(sub["participant"], sub["modelCid"], sub["modelSha256"], sub["order"],
+                  weights_root=sub.get("weightsRoot", ""), score_int=worst)
         rows.append(row)
         if sub["participant"] in known:
             _from_chain(row, known[sub["participant"]])

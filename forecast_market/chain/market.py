@@ -170,13 +170,14 @@ def events(market, name: str, comp_id: int | None = None, *, chunk: int = LOG_CH
 
 
 def revealed_submissions(market, comp_id: int) -> list[dict]:
-    """Revealed submissions: participant, modelCid, modelSha256 (hex, no 0x), commit order, status."""
+    """Revealed submissions: participant, modelCid, modelSha256 and weightsRoot (hex, no 0x), commit order, status."""
     out = []
     for ev in events(market, "Revealed", comp_id):
         who = ev["participant"]
         sub = market.submission(comp_id, who)
         out.append({"participant": who, "modelCid": ev["modelCid"], "modelSha256": bytes(ev["modelSha256"]).hex(),
-                    "order": int(sub["order"]), "status": Status(int(sub["status"]))})
+                    "order": int(sub["order"]), "status": Status(int(sub["status"])),
+                    "weightsRoot": bytes(market.weightsRootOf(comp_id, who)).hex()})
     return out
 
 

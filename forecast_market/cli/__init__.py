@@ -7,7 +7,8 @@ leaderboard, mine) load web3 alone, never brownie.
 
 Exit codes: 0 done; 1 an error the message explains (a closed phase, a wrong salt, an unknown
 competition, an unreachable IPFS node, a missing key, not enough funds, ...); 2 bad usage;
-3 `verify` found a posted score it could not reproduce.
+3 `verify` found a posted score it could not reproduce; 4 `challenge` or `defend` lost a dispute;
+5 a dispute is still open when `--wait` ran out.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ SECTIONS: dict[str, dict[str, str]] = {
                                   "reveal": "stages:reveal"},
     "3. scoring and payment": {"evaluate": "stages:evaluate", "status": "read:status",
                                "leaderboard": "read:leaderboard", "verify": "anyone:verify", "report": "report:report",
-                               "settle": "stages:settle", "mine": "read:mine"},
+                               "finalize": "dispute:finalize", "challenge": "dispute:challenge",
+                               "defend": "dispute:defend", "settle": "stages:settle", "mine": "read:mine"},
     "local chain only": {"advance": "anyone:advance", "demo": "anyone:demo"},
 }
 COMMANDS = {name: target for section in SECTIONS.values() for name, target in section.items()}

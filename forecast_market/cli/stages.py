@@ -138,6 +138,15 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
               type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the evaluation window"),
               help="How long the organizer may score after the reveal deadline (1 hour to 90 days); after it, "
                    "anyone can settle the competition without evaluation.")
+@click.option("--organizer-bond", "organizer_bond_wei", default="0", show_default=True, type=Ether(),
+              help="Bond in ETH escrowed besides the reward; 0 (the default): an unbonded competition, whose scores "
+                   "can be checked (`market verify`) but not overturned. With a bond, every posted score can be "
+                   "challenged on chain during a 3-day window (`market challenge`); an organizer who posted a wrong "
+                   "score loses its bond to the challenger and the score is replaced. Needs --metric rmse or mae; "
+                   "participants must then submit recurrent networks (their weights are committed under a Merkle root).")
+@click.option("--challenge-bond", "challenge_bond_wei", default=None, type=Ether(positive=True),
+              help="Bonded competitions: what a challenger deposits to dispute a score, lost to the organizer if the "
+                   "score stands. Default: the organizer bond.")
 @click.option("--again", is_flag=True,
               help="Create another competition from a dataset this organizer already used on this market. "
                    "Without it, running init again prints the existing competition's id and sends nothing, "

@@ -17,12 +17,17 @@ from ml_models.intinfer import IntNetwork, IntScaler, quantize
 from .machine import Model, StepMachine
 from .proofs import Evaluation
 
-__all__ = ["data_rows", "evaluation", "model_from_forecaster"]
+__all__ = ["data_columns", "data_rows", "evaluation", "model_from_forecaster", "weights_root"]
+
+
+def data_columns(columns: Sequence[str], target: str) -> tuple[str, ...]:
+    """The data leaves' column order: the target first, then the others in their order."""
+    return (target, *[c for c in columns if c != target])
 
 
 def data_rows(train_df: pd.DataFrame, test_df: pd.DataFrame, target: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """``(rows, columns)``: every training then test row, quantized, the target column first."""
-    columns = (target, *[c for c in train_df.columns if c != target])
+    columns = data_columns(train_df.columns, target)
     frame = pd.concat([train_df[list(columns)], test_df[list(columns)]])
     return quantize(frame.to_numpy(dtype="float64")), columns
 
@@ -44,3 +49,11 @@ def evaluation(fc, train_df: pd.DataFrame, test_df: pd.DataFrame) -> Evaluation:
     """The whole evaluation of ``fc`` on the test rows, with the training rows as context."""
     rows, columns = data_rows(train_df, test_df, fc.target)
     return Evaluation(StepMachine(model_from_forecaster(fc, columns), rows, len(train_df), len(test_df)))
+
+
+def weights_root(fc, columns: Sequence[str]) -> bytes | None:
+    """The weights root of a loaded bundle over data ``columns`` (:func:`data_columns`); None for a bundle
+    without a network (the baselines: nothing to prove step by step)."""
+    if getattr(fc, "net", None) is None:
+        return None
+    return model_from_forecaster(fc, columns).weights_tree().root

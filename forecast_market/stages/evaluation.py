@@ -123,7 +123,12 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     rows = ranked(score_revealed(market, comp, test_dir, work, budget=budget, known=done), comp["higherIsBetter"])
     save_rows(rows, work / "scores.json")
     todo = post_scores(market, organizer, comp_id, rows, done)
-    if finalize:
+    if finalize and comp["bonded"]:
+        finalize = False
+        end = competition(market, comp_id)["challengeEnd"]
+        print(f"competition {comp_id} is bonded: its scores can be challenged until {when(end)}; "
+              f"`market finalize {comp_id}` pays the winners after that (anyone may run it)")
+    elif finalize:
         transact(market.finalize, comp_id, sender=organizer)
     figures = _figures(market, rows, comp, test_dir, work, names)
     print(f"competition {comp_id}: {len(rows)} submission(s) scored ({sum(r.ok for r in rows)} ok), "

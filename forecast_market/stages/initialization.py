@@ -39,6 +39,12 @@ class Terms:
     submission_s: int = 24 * HOUR
     reveal_s: int = 12 * HOUR
     evaluation_s: int = 12 * HOUR
+    organizer_bond_wei: int = 0  # 0: unbonded (scores cannot be disputed on chain); see README, "Trust"
+    challenge_bond_wei: int | None = None  # None: the organizer bond
+
+
+#: Metrics whose scores the dispute game can re-derive from the step machine's sums (docs/FRAUD_PROOFS.md).
+STEP_VERIFIABLE = {0: "rmse", 1: "mae"}
 
 
 DEFAULTS = Terms()
@@ -74,19 +80,65 @@ def default_min_score(metric: int | str) -> int:
     return any_score_qualifies(m.higher_is_better)
 
 
-def _params(info: dict, terms: Terms, commitment: bytes, start: int) -> CompetitionParams:
+def data_roots(info: dict) -> dict:
+    """The Merkle roots and row counts of the published training rows and of the hidden test rows, as the
+    step machine proves rows from them (:func:`forecast_market.fraud.build.data_rows`: the target column first)."""
+    from ml_models import read_dataset_bundle
+
+    from ..fraud import data_tree
+    from ..fraud.build import data_rows
+
+    train_df, schema = read_dataset_bundle(info["train_dir"], part="train")
+    test_df, _ = read_dataset_bundle(info["test_dir"], part="test")
+    rows, _ = data_rows(train_df, test_df, schema.target)
+    n = len(train_df)
+    return {"train_root": data_tree(rows[:n]).root.hex(), "train_rows": n,
+            "test_root": data_tree(rows[n:], first_index=n).root.hex(), "test_rows": len(test_df)}
+
+
+def _checked_bonds(terms: Terms, metric_id: int) -> tuple[int, int]:
+    """(organizer bond, challenge bond) in wei; a bond needs a step-verifiable metric and a nonzero challenge bond."""
+    from ml_models import get_metric
+
+    bond = int(terms.organizer_bond_wei)
+    challenge = bond if terms.challenge_bond_wei is None else int(terms.challenge_bond_wei)
+    if bond == 0:
+        return 0, 0
+    if metric_id not in STEP_VERIFIABLE:
+        raise SettingsError(f"a bonded competition needs a metric whose scores can be disputed on chain "
+                            f"({' or '.join(STEP_VERIFIABLE.values())}), not {get_metric(metric_id)[1].name}: "
+                            "pick --metric rmse or mae, or leave out --organizer-bond")
+    if challenge <= 0:
+        raise SettingsError("a bonded competition needs a positive --challenge-bond (what a challenger deposits)")
+    return bond, challenge
+
+
+def _params(info: dict, terms: Terms, commitment: bytes, start: int, roots: dict | None = None) -> CompetitionParams:
     from ml_models import check_metric_for_task
 
     schema = info["schema"]
     task = schema.get("task", "regression")
     metric_id, metric = check_metric_for_task(terms.metric or default_metric(task), task)
+    bond, challenge = _checked_bonds(terms, metric_id)
+    bonded = {} if not bond else {"trainRoot": bytes.fromhex(roots["train_root"]), "trainRows": roots["train_rows"],
+                                  "organizerBond": bond, "challengeBond": challenge}
     minimum = (default_min_score(metric_id) if terms.min_score is None
                else score_from_units(_checked_min_score(terms.min_score)))
     return CompetitionParams.starting(
         start, submission_s=terms.submission_s, reveal_s=terms.reveal_s, evaluation_s=terms.evaluation_s,
         dataCid=info["data_cid"], target=schema["target"], sequenceLength=schema["sequence_length"],
         horizon=schema["horizon"], metric=metric_id, higherIsBetter=metric.higher_is_better, minScore=minimum,
-        prizeBps=tuple(terms.prize_bps), entryDeposit=terms.deposit_wei, testCommitment=commitment)
+        prizeBps=tuple(terms.prize_bps), entryDeposit=terms.deposit_wei, testCommitment=commitment, **bonded)
+
+
+def bond_metric(info: dict, terms: Terms) -> int:
+    """The metric id, the bonds checked against it (:class:`SettingsError` before anything is computed or sent)."""
+    from ml_models import check_metric_for_task
+
+    task = info["schema"].get("task", "regression")
+    metric_id, _ = check_metric_for_task(terms.metric or default_metric(task), task)
+    _checked_bonds(terms, metric_id)
+    return metric_id
 
 
 def check_task(info: dict) -> None:
@@ -127,26 +179,34 @@ def initialize(market, organizer, dataset_dir: str | Path, *, reward_wei: int, k
 
     info = json.loads((Path(dataset_dir) / "dataset.json").read_text())
     check_task(info)
+    chosen = Terms(**terms)
+    bond_metric(info, chosen)
     keystore = keystore or Keystore()
     if not again and (existing := already_created(market, organizer, info, keystore)) is not None:
         print(f"competition {existing} was already created by {organizer.address} from this dataset; nothing sent "
               "(pass --again to create another one)")
         return existing
     salt = new_salt()
-    commitment = test_set_commitment(info["test_cid"], salt)
-    params = _params(info, Terms(**terms), commitment, now())
+    roots = data_roots(info) if chosen.organizer_bond_wei else {}
+    commitment = test_set_commitment(info["test_cid"], salt, bytes.fromhex(roots.get("test_root", "00" * 32)),
+                                     roots.get("test_rows", 0))
+    params = _params(info, chosen, commitment, now(), roots)
     record = {"test_cid": info["test_cid"], "salt": salt.hex(), "test_dir": info["test_dir"],
               "train_dir": info["train_dir"], "data_cid": info["data_cid"], "commitment": commitment.hex(),
-              "organizer": organizer.address}
-    # The salt is on disk before the transaction that commits to it is sent.
+              "organizer": organizer.address, **roots}
+    # The salt (and the test root and row count revealTestSet needs) is on disk before the transaction that commits to it is sent.
     keystore.save(network.chain.id, market.address, "test-sets", "organizer", commitment.hex(), record)
-    tx = transact(market.createCompetition, params.as_tuple(), sender=organizer, value=reward_wei)
+    tx = transact(market.createCompetition, params.as_tuple(), sender=organizer,
+                  value=reward_wei + params.organizerBond)
     comp_id = int(tx.events["CompetitionCreated"]["id"])
     print(f"competition {comp_id} created by {organizer.address}: reward {web3.from_wei(reward_wei, 'ether')} ETH, "
           f"data {info['data_cid']}, task {info['schema'].get('task', 'regression')}, metric "
           f"{get_metric(params.metric)[1].name} ({'higher' if params.higherIsBetter else 'lower'} is better, "
           f"minimum {'none' if params.minScore == any_score_qualifies(params.higherIsBetter) else show_score(params.minScore)}), "
-          f"submissions until {when(params.submissionEnd)}")
+          f"submissions until {when(params.submissionEnd)}"
+          + (f"; bonded: organizer bond {web3.from_wei(params.organizerBond, 'ether')} ETH, challenge bond "
+             f"{web3.from_wei(params.challengeBond, 'ether')} ETH, scores disputable on chain" if params.organizerBond
+             else ""))
     return comp_id
 
 

@@ -16,7 +16,7 @@ from ..artifacts import fetch_folder, new_salt, publish_folder, write_json
 from ..chain import competition, submission_status, transact
 from ..errors import ArtifactError, ChainError, ProblemsError, SettingsError
 from ..keystore import Keystore
-from ..protocol import Phase, Status, model_commitment, to_bytes32
+from ..protocol import ZERO32, Phase, Status, model_commitment, to_bytes32
 from ..settings import settings
 
 #: Submission strategies, name -> what it submits.
@@ -180,6 +180,23 @@ def check_bundle(folder: str | Path, comp: dict, schema, df) -> None:
                                    f"failed: {res.reason}"])
 
 
+def bundle_weights_root(bundle: str | Path, comp: dict, columns) -> bytes:
+    """The weights root the bundle is revealed with (docs/FRAUD_PROOFS.md, section 2), over the competition's
+    data columns; zero for a bundle without a network, which a bonded competition refuses (its score could not
+    be disputed) before anything is published or sent."""
+    from ml_models import load_bundle
+
+    from ..fraud.build import data_columns, weights_root
+
+    root = weights_root(load_bundle(bundle), data_columns(columns, comp["target"]))
+    if root is None and comp.get("bonded"):
+        raise ProblemsError(f"{str(bundle)[:200]} cannot enter {_where(comp)}",
+                            ["a bonded competition scores only recurrent networks (kind rnn), whose every step can be "
+                             "disputed on chain; this bundle has no network (a baseline): submit --strategy tuned, "
+                             "untuned, --spec or an rnn --bundle"])
+    return root or ZERO32
+
+
 def _own_bundle(source: str | Path, work: Path, comp: dict, schema, df) -> Path:
     """Check a bundle trained elsewhere, copy it into the work folder (what is published), check the copy fully."""
     source = Path(source)
@@ -238,14 +255,16 @@ def submit(market, participant, comp_id: int, strategy: str = "tuned", *, work_d
         strategy = f"spec {spec_file}" if spec_file is not None else strategy
         forecaster, _ = build_forecaster(strategy, df, schema, comp, work, spec=spec, **options)
         bundle = _write_bundle(forecaster, work, comp)
+    root = bundle_weights_root(bundle, comp, df.columns)
     model_cid, sha = publish_folder(bundle)  # a failed upload raises here: nothing sent on chain
     salt = new_salt()
     record = {"competition": comp_id, "market": market.address, "participant": participant.address,
               "model_cid": model_cid, "model_sha256": sha, "salt": salt.hex(), "bundle_dir": str(bundle.resolve()),
-              "strategy": strategy}
+              "strategy": strategy, "weights_root": root.hex()}
     path = (keystore or Keystore()).save(network.chain.id, market.address, comp_id, "participant",
                                          participant.address, record)
-    commitment = model_commitment(model_cid, sha, salt, participant.address, comp_id, market.address)
+    commitment = model_commitment(model_cid, sha, salt, participant.address, comp_id, market.address,
+                                  weights_root=root)
     first = submission_status(market, comp_id, participant.address) == Status.NONE
     transact(market.commit, comp_id, commitment, sender=participant, value=comp["entryDeposit"] if first else 0)
     write_json(work / "submission.json", record | {"keystore": str(path)})
@@ -268,7 +287,12 @@ def reveal(market, participant, comp_id: int, *, keystore: Keystore | None = Non
                          f"`market status {comp_id}` shows where it stands")
     record = (keystore or Keystore()).load(network.chain.id, market.address, comp_id, "participant",
                                            participant.address)
-    tx = transact(market.reveal, comp_id, record["model_cid"], to_bytes32(record["model_sha256"]),
-                  bytes.fromhex(record["salt"]), sender=participant)
+    root = bytes.fromhex(record.get("weights_root", "00" * 32))
+    if root != ZERO32:
+        tx = transact(market.revealWithRoot, comp_id, record["model_cid"], to_bytes32(record["model_sha256"]), root,
+                      bytes.fromhex(record["salt"]), sender=participant)
+    else:
+        tx = transact(market.reveal, comp_id, record["model_cid"], to_bytes32(record["model_sha256"]),
+                      bytes.fromhex(record["salt"]), sender=participant)
     print(f"{participant.address} revealed {record['model_cid']} in competition {comp_id}")
     return tx

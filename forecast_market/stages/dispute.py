@@ -1,0 +1,241 @@
+"""Bonded competitions after scoring: finalize once the challenge window closes, challenge a posted
+score, defend the organizer's scores (docs/FRAUD_PROOFS.md).
+
+``challenge`` recomputes one submission's evaluation from what is on chain and on IPFS (the revealed
+test set and bundle, checked against their digests and roots), compares its score with the one that
+stands, and when they differ opens a dispute with the challenge bond and plays the challenger's moves
+until the dispute ends. ``defend`` plays the defender's moves of every open dispute about the
+organizer's scores. Both poll the chain; a run that stops (``wait_s`` passed, a crash) is resumed by
+running it again: the moves are read from the chain, nothing is kept locally.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..artifacts import fetch_bundle, fetch_folder
+from ..chain import competition, events, now, revealed_submissions, transact
+from ..errors import ArtifactError, ChainError
+from ..protocol import Phase
+from ..settings import settings
+from ..show import when
+
+ZERO = "00" * 32
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def game_of(market):
+    from brownie import DisputeGame  # present once the project is loaded
+
+    return DisputeGame.at(market.disputeGame())
+
+
+def finalize(market, account, comp_id: int) -> dict:
+    """Finalize a scored competition: at once when unbonded, after the challenge window when bonded."""
+    comp = competition(market, comp_id)
+    if comp["phase"] in (Phase.FINALIZED, Phase.REFUNDED, Phase.FALLBACK):
+        return {"competition": comp_id, "finalized": True, "message": f"competition {comp_id} is already settled"}
+    if comp["bonded"]:
+        if comp["challengeEnd"] == 0 or comp["scoredCount"] < _revealed_count(market, comp_id):
+            raise ChainError(f"competition {comp_id} is not fully scored yet: `market evaluate {comp_id}` posts "
+                             "the scores, then the challenge window runs")
+        if now() < comp["challengeEnd"] or comp["openDisputes"]:
+            raise ChainError(f"competition {comp_id} can be finalized from {when(comp['challengeEnd'])}, when its "
+                             f"challenge window closes, and once no dispute is open (now {comp['openDisputes']})")
+    transact(market.finalize, comp_id, sender=account)
+    return {"competition": comp_id, "finalized": True, "message": f"competition {comp_id} finalized: "
+            "`market settle` withdraws what it owes you"}
+
+
+def _revealed_count(market, comp_id: int) -> int:
+    return len(revealed_submissions(market, comp_id))
+
+
+# ---------------------------------------------------------------------------------- recomputing
+@dataclass
+class Recomputed:
+    participant: str
+    evaluation: object  # fraud.Evaluation
+    score: int  # what the step machine's sums give
+    standing: int  # the score that stands on chain
+    sum_sq: int
+    sum_abs: int
+
+
+def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
+    """``participant``'s evaluation recomputed from the revealed test set and bundle, checked against the
+    digest and the roots on chain."""
+    from ml_models import MLError, load_bundle
+
+    from ..fraud import score_from_sums
+    from ..fraud.build import evaluation
+    from ..scoring import load_data
+
+    comp_id = comp["id"]
+    if not comp["bonded"]:
+        raise ChainError(f"competition {comp_id} has no organizer bond: its scores cannot be disputed on chain "
+                         f"(`market verify {comp_id}` still shows any wrong one)")
+    if not comp["testRevealed"]:
+        raise ChainError(f"competition {comp_id}'s test set is not revealed yet: nothing to challenge")
+    sub = next((s for s in revealed_submissions(market, comp_id) if s["participant"].lower() == participant.lower()),
+               None)
+    if sub is None:
+        raise ChainError(f"{participant} has no revealed submission in competition {comp_id}")
+    if sub["weightsRoot"] == ZERO:
+        raise ChainError(f"{participant}'s submission has no weights root: its score cannot be disputed")
+    _progress(f"fetching the test set {comp['testCid']} and {participant}'s bundle {sub['modelCid']} ...")
+    test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
+    train_df, test_df, _ = load_data(comp, test_dir, work)
+    bundle = fetch_bundle(sub["modelCid"], sub["modelSha256"], work / "bundles" / participant.lower())
+    try:
+        fc = load_bundle(bundle)
+    except MLError as exc:
+        raise ArtifactError(f"{participant}'s bundle does not load ({exc}): a failure cannot be disputed on chain "
+                            "yet; `market verify` reports it") from None
+    ev = evaluation(fc, train_df, test_df)
+    for name, mine, theirs in (("training", ev.train.root, comp["trainRoot"]), ("test", ev.test.root, comp["testRoot"]),
+                               ("weights", ev.weights.root, market.weightsRootOf(comp_id, sub["participant"]))):
+        if mine.hex() != str(theirs).removeprefix("0x"):
+            raise ArtifactError(f"the {name} rows' Merkle root computed here differs from the one on chain: "
+                                "a dispute would fail at its last step; nothing sent")
+    _progress(f"replaying {ev.machine.total:,} evaluation steps ...")
+    final = ev.final()
+    score = score_from_sums(comp["metric"], final.sum_sq, final.sum_abs, ev.machine.test_rows)
+    standing = int(market.claimOf(comp_id, sub["participant"])["score"])
+    return Recomputed(sub["participant"], ev, score, standing, final.sum_sq, final.sum_abs)
+
+
+# ---------------------------------------------------------------------------------- the game loop
+def _deadline_passed(d) -> bool:
+    return now() >= int(d["deadline"])
+
+
+def _outcome(market, comp_id: int, participant: str, challenger: str) -> dict | None:
+    for ev in reversed(events(market, "DisputeEnded", comp_id, participant=participant, challenger=challenger)):
+        return {"defender_won": bool(ev["defenderWon"]), "how": ("step", "timeout", "moot")[int(ev["how"])]}
+    return None
+
+
+def challenge(market, challenger, comp_id: int, participant: str, *, work_dir: str | Path | None = None,
+              poll_s: float = 2.0, wait_s: float | None = None) -> dict:
+    """Challenge ``participant``'s standing score if it is wrong; play to the end (or ``wait_s`` seconds)."""
+    from ..fraud import play
+
+    comp = competition(market, comp_id)
+    game = game_of(market)
+    work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, challenger.address)
+    work.mkdir(parents=True, exist_ok=True)
+    r = recompute(market, comp, participant, work)
+    out = {"competition": comp_id, "participant": r.participant, "posted": r.standing, "recomputed": r.score}
+    d = game.dispute(comp_id, r.participant, challenger.address)
+    if play.Stage(d["stage"]) == play.Stage.NONE:
+        if r.score == r.standing:
+            return out | {"status": "confirmed", "message": f"{r.participant}'s score {r.standing / 1e6:.6f} is right: "
+                          "nothing to challenge, nothing sent"}
+        if comp["phase"] != Phase.EVALUATION or now() >= comp["challengeEnd"] > 0:
+            raise ChainError(f"competition {comp_id}: the score {r.standing / 1e6:.6f} is wrong (recomputed "
+                             f"{r.score / 1e6:.6f}) but its challenge window is closed")
+        _progress(f"{r.participant}'s score is {r.standing / 1e6:.6f}, recomputed {r.score / 1e6:.6f}: opening a "
+                  f"dispute with a bond of {comp['challengeBond'] / 1e18:g} ETH")
+        play.open_dispute(market, comp_id, r.participant, challenger, r.evaluation, comp["challengeBond"])
+    return out | _play(market, game, comp_id, r.participant, challenger.address, challenger, r.evaluation,
+                       defender=False, poll_s=poll_s, wait_s=wait_s)
+
+
+def _play(market, game, comp_id: int, participant: str, challenger: str, me, ev, *, defender: bool, poll_s: float,
+          wait_s: float | None) -> dict:
+    """Moves of one side of one dispute until it ends or ``wait_s`` seconds pass."""
+    from ..fraud import play
+
+    start, last = time.monotonic(), None
+    while True:
+        d = game.dispute(comp_id, participant, challenger)
+        stage = play.Stage(d["stage"])
+        if stage == play.Stage.NONE:
+            res = _outcome(market, comp_id, participant, challenger) or {}
+            won = res.get("defender_won") == defender
+            return {"status": "won" if won else "lost", "how": res.get("how"),
+                    "message": f"dispute of {challenger} about {participant}'s score ended "
+                               f"({res.get('how')}): the {'defender' if res.get('defender_won') else 'challenger'} "
+                               f"won{'' if won else '; you lost it'}"}
+        if (stage, int(d["lo"]), int(d["hi"])) != last:
+            _progress(f"  dispute at {stage.name.lower()}, steps [{int(d['lo']):,}, {int(d['hi']):,}], next move "
+                      f"due {when(int(d['deadline']))}")
+            last = (stage, int(d["lo"]), int(d["hi"]))
+        their_turn = (stage in (play.Stage.CHOOSE,)) if defender else (stage in (play.Stage.DEFENSE, play.Stage.BISECT))
+        play.next_move(market, game, comp_id, participant, challenger, me, ev, defender=defender)
+        after = play.Stage(game.dispute(comp_id, participant, challenger)["stage"])
+        if after != stage:
+            continue
+        loser_is_other = their_turn or stage == play.Stage.STEP
+        if loser_is_other and _deadline_passed(d):
+            _progress("  the other side missed its move: ending the dispute")
+            transact(game.endDispute, comp_id, participant, challenger, sender=me)
+            continue
+        if wait_s is not None and time.monotonic() - start >= wait_s:
+            return {"status": "open", "stage": after.name.lower(), "deadline": int(d["deadline"]),
+                    "message": f"the dispute awaits the other side's move (due {when(int(d['deadline']))}); "
+                               "run this again to go on playing"}
+        time.sleep(poll_s)
+
+
+def open_disputes(market, comp_id: int) -> list[tuple[str, str]]:
+    """(participant, challenger) of every dispute opened and not ended, oldest first."""
+    opened = [(e["participant"], e["challenger"]) for e in events(market, "DisputeOpened", comp_id)]
+    ended = [(e["participant"], e["challenger"]) for e in events(market, "DisputeEnded", comp_id)]
+    for pair in ended:
+        if pair in opened:
+            opened.remove(pair)
+    return opened
+
+
+def defend(market, organizer, comp_id: int, *, work_dir: str | Path | None = None, poll_s: float = 2.0,
+           wait_s: float | None = None) -> dict:
+    """Answer every open dispute about this organizer's scores until none is open (or ``wait_s`` seconds pass)."""
+    comp = competition(market, comp_id)
+    if organizer.address != comp["organizer"]:
+        raise ChainError(f"{organizer.address} is not competition {comp_id}'s organizer ({comp['organizer']}): "
+                         "check --account")
+    game = game_of(market)
+    work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "organizer")
+    evaluations: dict[str, Recomputed] = {}
+    results, start = [], time.monotonic()
+    hopeless: set[str] = set()
+    while True:
+        pending = [(p, c) for p, c in open_disputes(market, comp_id)
+                   if int(market.claimOf(comp_id, p)["claimant"], 16) == 0]  # the organizer's own scores
+        if pending and all(p in hopeless for p, _ in pending):
+            return {"competition": comp_id, "status": "lost", "disputes": results,
+                    "message": f"competition {comp_id}: {len(pending)} dispute(s) about scores that are wrong cannot "
+                               "be defended; they end against you when their move is due"}
+        if not pending:
+            return {"competition": comp_id, "status": "none open", "disputes": results,
+                    "message": f"competition {comp_id}: no dispute open"
+                               + (f" ({len(results)} played: " + ", ".join(r["message"] for r in results) + ")"
+                                  if results else "")}
+        for participant, challenger in pending:
+            if participant not in evaluations:
+                evaluations[participant] = recompute(market, comp, participant, work)
+            r = evaluations[participant]
+            if r.score != r.standing:
+                hopeless.add(participant)
+                _progress(f"  {participant}: the standing score {r.standing / 1e6:.6f} is not what the model scores "
+                          f"({r.score / 1e6:.6f}): this dispute cannot be won, not answering it")
+                continue
+            left = None if wait_s is None else max(0.0, wait_s - (time.monotonic() - start))
+            res = _play(market, game, comp_id, participant, challenger, organizer, r.evaluation, defender=True,
+                        poll_s=poll_s, wait_s=0 if len(pending) > 1 else left)
+            if res["status"] != "open":
+                results.append(res | {"participant": participant, "challenger": challenger})
+        if wait_s is not None and time.monotonic() - start >= wait_s:
+            still = open_disputes(market, comp_id)
+            if still:
+                return {"competition": comp_id, "status": "open", "disputes": results, "open": len(still),
+                        "message": f"competition {comp_id}: {len(still)} dispute(s) still open, awaiting the other "
+                                   "side; run this again to go on"}
+        time.sleep(poll_s)

@@ -1,0 +1,182 @@
+"""Bonded competitions through the CLI on anvil and embedded IPFS (docs/FRAUD_PROOFS.md): `market init
+--organizer-bond`, reveals with the weights root, `market challenge` against a lying organizer (played to
+the last step, and won by timeout), `market defend` against a false challenge, `market finalize` after
+the window. Tiny GRUs on a short window keep every evaluation to a few hundred steps."""
+import json
+
+import pytest
+from brownie import accounts
+
+from forecast_market.chain import competition, events, now, posted_scores, revealed_submissions, transact
+from forecast_market.fraud import Evaluation, score_from_sums
+from forecast_market.fraud.play import Stage, next_move, open_dispute
+from forecast_market.protocol import CreditReason, Phase
+from forecast_market.stages.dispute import game_of, recompute
+from forecast_market.stages.evaluation import reveal_test_set
+
+ETHER = 10**18
+DAY = 86_400
+OBOND, CBOND = ETHER, ETHER // 2
+
+
+@pytest.fixture(scope="module")
+def small_dataset(data_dir, tmp_path_factory):
+    from forecast_market.stages import preprocess
+
+    out = tmp_path_factory.mktemp("small")
+    preprocess("statsmodels:co2", out, sequence_length=8, horizon=1, season=4, test_size=0.02)
+    return out
+
+
+@pytest.fixture(scope="module")
+def spec_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("specs")
+    out = []
+    for seed in (1, 2):
+        path = folder / f"gru{seed}.json"
+        path.write_text(json.dumps({"cell": "GRU", "units": 4, "epochs": 1, "patience": 0, "seed": seed}))
+        out.append(path)
+    return out
+
+
+def _init(cli, dataset, *extra):
+    code, out = cli("init", str(dataset), "--reward", "2", "--prizes", "7000,3000", "--again", *extra)
+    assert code == 0, out
+    return int(out.strip().splitlines()[-1])
+
+
+def _credits(market, comp_id, who, reason):
+    return sum(int(e["amount"]) for e in events(market, "Credited", comp_id)
+               if e["account"] == who and int(e["reason"]) == reason)
+
+
+def tampered(ev: Evaluation, delta: float = 3.0) -> Evaluation:
+    """The same bundle scored on test rows with some targets changed: what a lying organizer computes."""
+    m = ev.machine
+    rows = m.rows.copy()
+    rows[m.train_rows + 1 : m.train_rows + 6, 0] += int(delta * 2**24)
+    return Evaluation(type(m)(m.model, rows, m.train_rows, m.test_rows))
+
+
+def test_a_bond_needs_a_step_verifiable_metric(cli, market, small_dataset):
+    before = market.competitionCount()
+    balance = accounts[0].balance()
+    code, out = cli("init", str(small_dataset), "--metric", "mase", "--organizer-bond", "1", "--again")
+    assert code == 1 and "Traceback" not in out, out
+    assert "bonded competition needs a metric whose scores can be disputed on chain (rmse or mae), not mase" in out
+    assert accounts[0].balance() == balance
+    assert market.competitionCount() == before
+
+
+def test_a_lying_organizer_is_overturned_and_the_right_winner_paid(cli, market, small_dataset, spec_files, tmp_path):
+    comp_id = _init(cli, small_dataset, "--organizer-bond", "1", "--challenge-bond", "0.5", "--metric", "rmse")
+    comp = competition(market, comp_id)
+    assert comp["bonded"] and comp["organizerBond"] == OBOND and comp["challengeBond"] == CBOND
+    assert comp["reward"] == 2 * ETHER and comp["trainRows"] > 0
+    alice, bob = accounts[1], accounts[2]
+    for idx, spec in ((1, spec_files[0]), (2, spec_files[1])):
+        code, out = cli("--account", str(idx), "submit", str(comp_id), "--spec", str(spec),
+                        "--work-dir", str(tmp_path / f"p{idx}"))
+        assert code == 0, out
+    assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
+    for idx in (1, 2):
+        code, out = cli("--account", str(idx), "reveal", str(comp_id))
+        assert code == 0, out
+    roots = {s["participant"]: s["weightsRoot"] for s in revealed_submissions(market, comp_id)}
+    assert all(r.strip("0") for r in roots.values()), "every rnn is revealed with its weights root"
+    assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
+
+    # the organizer lies about both scores: it scores each bundle on test rows it changed
+    comp = reveal_test_set(market, accounts[0], competition(market, comp_id))
+    honest = {who.address: recompute(market, comp, who.address, tmp_path / "o") for who in (alice, bob)}
+    true = {who: r.score for who, r in honest.items()}
+    lies = {who: tampered(r.evaluation) for who, r in honest.items()}
+    false = {who: score_from_sums(0, ev.final().sum_sq, ev.final().sum_abs, ev.machine.test_rows)
+             for who, ev in lies.items()}
+    assert all(false[w] != true[w] for w in true)
+    transact(market.postScores, comp_id, list(false), list(false.values()), sender=accounts[0])
+    best = min(true, key=true.get)
+    worst = max(true, key=true.get)
+
+    # bob opens his challenge first, then nobody answers it
+    code, out = cli("--account", "2", "challenge", str(comp_id), bob.address, "--wait", "0", "--poll", "0",
+                    "--work-dir", str(tmp_path / "cb"))
+    assert code == 5, out
+    assert "awaits the other side's move" in out
+
+    # alice's challenge is played to the last step against the organizer's (lying) moves
+    game = game_of(market)
+    for _ in range(30):
+        code, out = cli("--account", "1", "challenge", str(comp_id), alice.address, "--wait", "0", "--poll", "0",
+                        "--json", "--work-dir", str(tmp_path / "ca"))
+        if code != 5:
+            break
+        next_move(market, game, comp_id, alice.address, alice.address, accounts[0], lies[alice.address], defender=True)
+    assert code == 0, out
+    result = json.loads(out[out.index("{"):])
+    assert result["status"] == "won" and result["how"] == "step"
+    assert result["posted"] == false[alice.address] and result["recomputed"] == true[alice.address]
+    assert int(market.claimOf(comp_id, alice.address)["score"]) == true[alice.address]
+    assert _credits(market, comp_id, alice.address, CreditReason.DISPUTE_WON) == OBOND
+
+    # a second run finds the score right now: nothing sent
+    code, out = cli("--account", "1", "challenge", str(comp_id), alice.address, "--work-dir", str(tmp_path / "ca"))
+    assert code == 0 and "is right: nothing to challenge, nothing sent" in out, out
+
+    # the organizer cannot finalize while the window is open
+    code, out = cli("finalize", str(comp_id))
+    assert code == 1 and "challenge window closes" in out, out
+
+    # bob's dispute: the organizer missed its defense; a day later bob's run ends it and wins
+    assert cli("advance", str(comp_id), "--seconds", str(DAY + 60))[0] == 0
+    code, out = cli("--account", "2", "challenge", str(comp_id), bob.address, "--wait", "0", "--poll", "0",
+                    "--json", "--work-dir", str(tmp_path / "cb"))
+    assert code == 0, out
+    result = json.loads(out[out.index("{"):])
+    assert result["status"] == "won" and result["how"] == "timeout"
+    assert int(market.claimOf(comp_id, bob.address)["score"]) == true[bob.address]
+
+    # after the window, finalize pays the truly best model first
+    assert cli("advance", str(comp_id), "--seconds", str(4 * DAY))[0] == 0
+    code, out = cli("finalize", str(comp_id))
+    assert code == 0, out
+    assert competition(market, comp_id)["phase"] == Phase.FINALIZED
+    ranking = [str(r["participant"]) for r in market.ranking(comp_id)]
+    assert ranking[:2] == [best, worst]
+    prize = {who: _credits(market, comp_id, who, CreditReason.PRIZE) for who in (best, worst)}
+    assert prize[best] > prize[worst] > 0
+
+
+def test_a_false_challenge_loses_its_bond_to_the_defending_organizer(cli, market, small_dataset, spec_files, tmp_path):
+    comp_id = _init(cli, small_dataset, "--organizer-bond", "1", "--challenge-bond", "0.5", "--metric", "mae")
+    code, out = cli("--account", "1", "submit", str(comp_id), "--spec", str(spec_files[0]),
+                    "--work-dir", str(tmp_path / "p1"))
+    assert code == 0, out
+    assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
+    assert cli("--account", "1", "reveal", str(comp_id))[0] == 0
+    assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
+    code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
+    assert code == 0, out
+    assert "is bonded: its scores can be challenged until" in out and "market finalize" in out
+    comp = competition(market, comp_id)
+    assert comp["phase"] == Phase.EVALUATION and comp["challengeEnd"] > now()
+    participant = accounts[1].address
+    assert participant in posted_scores(market, comp_id)
+
+    # mallory claims other sums (the test rows changed) and plays them; the organizer runs `market defend`
+    mallory = accounts[3]
+    lie = tampered(recompute(market, comp, participant, tmp_path / "m").evaluation)
+    open_dispute(market, comp_id, participant, mallory, lie, CBOND)
+    game = game_of(market)
+    for _ in range(30):
+        code, out = cli("defend", str(comp_id), "--wait", "0", "--poll", "0", "--work-dir", str(tmp_path / "o"))
+        if code != 5:
+            break
+        next_move(market, game, comp_id, participant, mallory.address, mallory, lie, defender=False)
+    assert code == 0, out
+    assert Stage(game.dispute(comp_id, participant, mallory.address)["stage"]) == Stage.NONE
+    ended = events(market, "DisputeEnded", comp_id)[-1]
+    assert ended["defenderWon"] and int(ended["how"]) == 0
+    assert _credits(market, comp_id, accounts[0].address, CreditReason.CHALLENGE_BOND) == CBOND
+    code, out = cli("defend", str(comp_id), "--json")
+    assert code == 0 and json.loads(out[out.index("{"):])["status"] == "none open", out
