@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .artifacts import fetch_folder
-from .chain import competition, posted_scores
+from .chain import competition, now, posted_scores
 from .errors import ChainError
-from .protocol import SCORING_LIMITS, qualifies, ranked, show_score
+from .protocol import SCORING_LIMITS, Phase, is_failure, qualifies, ranked, show_score
 from .scoring import Budget, Row, score_revealed
 from .settings import settings
+from .show import when
 
 
 @dataclass
@@ -27,6 +28,30 @@ class Check:
     ok_bundle: bool
     reason: str
     match: bool
+    challenge: str = ""  # a mismatch that can still be disputed on chain: the command that does it
+
+
+def standing_scores(market, comp: dict) -> dict[str, int]:
+    """The scores that stand, by participant: as posted, or in a bonded competition as a dispute replaced them."""
+    posted = posted_scores(market, comp["id"])
+    if not comp["bonded"]:
+        return posted
+    return {who: int(market.claimOf(comp["id"], who)["score"]) if not is_failure(score) else score
+            for who, score in posted.items()}
+
+
+def challenge_hint(comp: dict, check: Check) -> str:
+    """How a mismatching score can still be overturned, or why it cannot."""
+    if not comp["bonded"]:
+        return "unbonded competition: it cannot be disputed on chain"
+    if check.posted is None:
+        return ""
+    if is_failure(check.posted) or not check.ok_bundle:
+        return "failures are disputed off chain only (docs/FRAUD_PROOFS.md, 'Posted failures')"
+    closes = comp["challengeEnd"] or comp["evaluationEnd"]
+    if comp["phase"] != Phase.EVALUATION or now() >= closes:
+        return "its challenge window has closed"
+    return f"market challenge {comp['id']} {check.participant}  (until {when(closes)})"
 
 
 def _ranking_matches(market, comp: dict, rows: list[Row]) -> bool:
@@ -59,19 +84,20 @@ def verify(market, comp_id: int, *, work_dir: str | Path | None = None,
     rows = ranked(score_revealed(market, comp, test_dir, work, budget=budget), comp["higherIsBetter"])
     if rows_out is not None:
         rows_out.extend(rows)
-    posted = posted_scores(market, comp_id)
+    posted = standing_scores(market, comp)
     checks = []
     for r in rows:
         p = posted.get(r.participant)
-        checks.append(Check(r.participant, p, r.score_int, r.ok, r.reason,
-                            p is not None and p == r.score_int))
+        checks.append(c := Check(r.participant, p, r.score_int, r.ok, r.reason, p is not None and p == r.score_int))
+        if not c.match:
+            c.challenge = challenge_hint(comp, c)
     complete = bool(checks) and all(c.posted is not None for c in checks)
     all_ok = all(c.match for c in checks) and (not complete or _ranking_matches(market, comp, rows))
     for c in checks:
         verdict = "match" if c.match else "MISMATCH"
         note = "" if c.ok_bundle else f"  (failed: {c.reason[:90]})"
         print(f"  {c.participant}  posted {show_score(c.posted):>14}  recomputed {show_score(c.recomputed):>14}"
-              f"  {verdict}{note}")
+              f"  {verdict}{note}" + (f"\n      -> {c.challenge}" if c.challenge else ""))
     print(f"competition {comp_id}: {sum(c.match for c in checks)}/{len(checks)} scores confirmed"
           + ("" if all_ok else "; MISMATCHES FOUND"))
     return all_ok, checks

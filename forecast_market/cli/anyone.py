@@ -123,9 +123,10 @@ def verify(ctx: Ctx, competition_id, work_dir, as_json):
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID, required=False)
 @click.option("--seconds", type=click.IntRange(min=1), default=None, help="Move the clock forward this much.")
-@click.option("--to", "to", type=click.Choice(["reveal", "evaluation", "expiry"]), default=None,
+@click.option("--to", "to", type=click.Choice(["reveal", "evaluation", "expiry", "finalize"]), default=None,
               help="Move the clock to the start of COMPETITION_ID's phase: reveal (its submission deadline), "
-                   "evaluation (its reveal deadline) or expiry (its evaluation deadline).")
+                   "evaluation (its reveal deadline), expiry (its evaluation deadline) or, for a bonded competition "
+                   "once scored, finalize (the end of its challenge window).")
 @click.option("--competition", "old_comp_id", type=COMPETITION_ID, default=None, hidden=True,
               help="Deprecated: give the id as the first argument.")
 @on_chain
@@ -146,7 +147,10 @@ def advance(ctx: Ctx, competition_id, seconds, to, old_comp_id):
         mine_at(now() + seconds)
     else:
         c = competition(ctx.market(), comp_id)
-        advance_past({"reveal": c["submissionEnd"], "evaluation": c["revealEnd"], "expiry": c["evaluationEnd"]}[to])
+        if to == "finalize" and not c["challengeEnd"]:
+            raise ChainError(f"competition {comp_id} has no challenge window running (unbonded, or not fully scored)")
+        advance_past({"reveal": c["submissionEnd"], "evaluation": c["revealEnd"], "expiry": c["evaluationEnd"],
+                      "finalize": c["challengeEnd"]}[to])
     emit(f"block time is now {now()} ({when(now())})")
 
 

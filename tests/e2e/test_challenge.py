@@ -97,6 +97,10 @@ def test_a_lying_organizer_is_overturned_and_the_right_winner_paid(cli, market, 
     transact(market.postScores, comp_id, list(false), list(false.values()), sender=accounts[0])
     best = min(true, key=true.get)
     worst = max(true, key=true.get)
+    code, out = cli("verify", str(comp_id), "--work-dir", str(tmp_path / "v"))
+    assert code == 3, out
+    for who in true:
+        assert f"-> market challenge {comp_id} {who}  (until " in out, out
 
     # bob opens his challenge first, then nobody answers it
     code, out = cli("--account", "2", "challenge", str(comp_id), bob.address, "--wait", "0", "--poll", "0",
@@ -137,7 +141,7 @@ def test_a_lying_organizer_is_overturned_and_the_right_winner_paid(cli, market, 
     assert int(market.claimOf(comp_id, bob.address)["score"]) == true[bob.address]
 
     # after the window, finalize pays the truly best model first
-    assert cli("advance", str(comp_id), "--seconds", str(4 * DAY))[0] == 0
+    assert cli("advance", str(comp_id), "--to", "finalize")[0] == 0
     code, out = cli("finalize", str(comp_id))
     assert code == 0, out
     assert competition(market, comp_id)["phase"] == Phase.FINALIZED
