@@ -1,11 +1,14 @@
 """The main job: a whole competition on a local anvil chain with the embedded IPFS node.
 
-An organizer publishes a real dataset (weekly Mauna Loa CO2, shipped with statsmodels) and a
-reward; three participants of different skill (a naive forecaster, an untuned RNN, a tuned
+An organizer publishes a real dataset (weekly Mauna Loa CO2, shipped with statsmodels), a
+reward and a bond (the competition is bonded: every score can be disputed on chain); three
+participants of different skill (a small GRU trained for one epoch, an untuned RNN, a tuned
 RNN) commit and reveal; a copycat replays the tuned participant's commitment and then tries to
 reveal that participant's bundle, and gets nothing; the clock moves past each deadline; the
-organizer reveals the test set, scores and finalizes; winners withdraw; ``verify`` recomputes
-every score. Prints the leaderboard, the payouts and where the plots are.
+organizer reveals the test set, scores and posts; a participant recomputes the winner's score
+step by step (`market challenge`: right, nothing sent); after the challenge window anyone
+finalizes; winners withdraw and the organizer gets its bond back; ``verify`` recomputes every
+score. Prints the leaderboard, the payouts and where the plots are.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from .chain import competition, deploy_market, mine_at, transact
 from .errors import AppError, ChainError
 from .settings import DEFAULT_NETWORK, LOCAL_HOST, settings
 from .stages import evaluate, initialize, preprocess, reveal, settle, submit
+from .stages.dispute import challenge, finalize
 from .status import status
 
 ROLES = ("organizer", "alice", "bob", "carol", "mallory")
@@ -41,8 +45,10 @@ def _banner(text: str) -> None:
 def _submissions(market, people: dict, comp_id: int, out: Path, opts: DemoOptions) -> None:
     from brownie import web3
 
-    print("alice: the naive forecaster (last value)")
-    submit(market, people["alice"], comp_id, "naive", work_dir=out / "alice")
+    print("alice: a small GRU trained for one epoch")
+    spec = out / "alice-spec.json"
+    spec.write_text(json.dumps({"cell": "GRU", "units": 8, "epochs": 1, "patience": 0}))
+    submit(market, people["alice"], comp_id, work_dir=out / "alice", spec_file=spec)
     print("bob: an untuned default LSTM")
     submit(market, people["bob"], comp_id, "default", work_dir=out / "bob", epochs=opts.epochs)
     print(f"carol: an RNN tuned with Optuna (TPE + pruning, {opts.tune_budget_s:.0f} s budget)")
@@ -60,9 +66,9 @@ def _reveals(market, people: dict, comp_id: int, out: Path) -> str:
     for name in ("alice", "bob", "carol"):
         reveal(market, people[name], comp_id)
     carol = json.loads((out / "carol" / "submission.json").read_text())
-    try:  # mallory now knows carol's CID, digest and salt, from carol's reveal
-        transact(market.reveal, comp_id, carol["model_cid"], bytes.fromhex(carol["model_sha256"]),
-                 bytes.fromhex(carol["salt"]), sender=people["mallory"])
+    try:  # mallory now knows carol's CID, digest, weights root and salt, from carol's reveal
+        transact(market.revealWithRoot, comp_id, carol["model_cid"], bytes.fromhex(carol["model_sha256"]),
+                 bytes.fromhex(carol["weights_root"]), bytes.fromhex(carol["salt"]), sender=people["mallory"])
     except ChainError as exc:
         print(f"mallory's reveal of carol's bundle was refused: {exc}")
         return str(exc)
@@ -138,9 +144,10 @@ def run(out: Path | None = None, opts: DemoOptions | None = None) -> dict:
     market = deploy_market(people["organizer"])
     _banner("2. preprocess: fetch, clean, split by time, publish the training bundle")
     dataset = preprocess("statsmodels:co2", out / "dataset", sequence_length=52, horizon=4, season=52)
-    _banner("3. initialize: escrow 10 ETH, deposit 0.1 ETH, prizes 70% / 30%, metric RMSE")
+    _banner("3. initialize: escrow 10 ETH and a 1 ETH bond, deposit 0.1 ETH, prizes 70% / 30%, metric RMSE")
     comp_id = initialize(market, people["organizer"], out / "dataset", reward_wei=web3.to_wei(10, "ether"),
-                         metric="rmse", prize_bps=(7000, 3000), deposit_wei=web3.to_wei("0.1", "ether"))
+                         metric="rmse", prize_bps=(7000, 3000), deposit_wei=web3.to_wei("0.1", "ether"),
+                         organizer_bond_wei=web3.to_wei(1, "ether"), challenge_bond_wei=web3.to_wei("0.5", "ether"))
     _banner("4. submissions")
     _submissions(market, people, comp_id, out, opts)
     comp = competition(market, comp_id)
@@ -151,9 +158,15 @@ def run(out: Path | None = None, opts: DemoOptions | None = None) -> dict:
     evaluate(market, people["organizer"], comp_id, work_dir=out / "organizer", names=names)
     mine_at(comp["revealEnd"])
     result = evaluate(market, people["organizer"], comp_id, work_dir=out / "organizer", names=names)
-    _banner("7. withdrawals")
+    _banner("7. the challenge window: bob recomputes the winner's score step by step")
+    winner = result["rows"][0].participant
+    checked = challenge(market, people["bob"], comp_id, winner, work_dir=out / "bob-challenge")
+    print(f"bob: {checked['message']}")
+    mine_at(competition(market, comp_id)["challengeEnd"])
+    print(finalize(market, people["bob"], comp_id)["message"])
+    _banner("8. withdrawals")
     paid = {name: settle(market, people[name], comp_id) for name in ("alice", "bob", "carol", "mallory", "organizer")}
-    _banner("8. verify: anyone recomputes every posted score from chain + IPFS")
+    _banner("9. verify: anyone recomputes every posted score from chain + IPFS")
     ok, _ = verify(market, comp_id, work_dir=out / "verify")
     _banner("summary")
     status(market, comp_id, names=names)

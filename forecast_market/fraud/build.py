@@ -17,7 +17,7 @@ from ml_models.intinfer import IntNetwork, IntScaler, quantize
 from .machine import Model, StepMachine
 from .proofs import Evaluation
 
-__all__ = ["data_columns", "data_rows", "evaluation", "model_from_forecaster", "weights_root"]
+__all__ = ["data_columns", "data_rows", "evaluation", "final_sums", "model_from_forecaster", "weights_root"]
 
 
 def data_columns(columns: Sequence[str], target: str) -> tuple[str, ...]:
@@ -57,3 +57,12 @@ def weights_root(fc, columns: Sequence[str]) -> bytes | None:
     if getattr(fc, "net", None) is None:
         return None
     return model_from_forecaster(fc, columns).weights_tree().root
+
+
+def final_sums(fc, train_df: pd.DataFrame, test_df: pd.DataFrame) -> tuple[int, int]:
+    """``(sumSq, sumAbs)`` of a loaded bundle's evaluation, from its vectorized integer forecasts: the very
+    sums the step machine ends with (a test checks it), in a fraction of a second instead of replaying every step."""
+    pred = fc.predict_targets_q(pd.concat([train_df, test_df]), len(test_df))
+    target = quantize(test_df[fc.target].to_numpy(dtype="float64"))
+    d = [int(p) - int(t) for p, t in zip(pred, target, strict=True)]
+    return sum(x * x for x in d), sum(abs(x) for x in d)

@@ -73,7 +73,7 @@ def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
     from ml_models import MLError, load_bundle
 
     from ..fraud import score_from_sums
-    from ..fraud.build import evaluation
+    from ..fraud.build import evaluation, final_sums
     from ..scoring import load_data
 
     comp_id = comp["id"]
@@ -103,11 +103,10 @@ def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
         if mine.hex() != str(theirs).removeprefix("0x"):
             raise ArtifactError(f"the {name} rows' Merkle root computed here differs from the one on chain: "
                                 "a dispute would fail at its last step; nothing sent")
-    _progress(f"replaying {ev.machine.total:,} evaluation steps ...")
-    final = ev.final()
-    score = score_from_sums(comp["metric"], final.sum_sq, final.sum_abs, ev.machine.test_rows)
+    sum_sq, sum_abs = final_sums(fc, train_df, test_df)
+    score = score_from_sums(comp["metric"], sum_sq, sum_abs, ev.machine.test_rows)
     standing = int(market.claimOf(comp_id, sub["participant"])["score"])
-    return Recomputed(sub["participant"], ev, score, standing, final.sum_sq, final.sum_abs)
+    return Recomputed(sub["participant"], ev, score, standing, sum_sq, sum_abs)
 
 
 # ---------------------------------------------------------------------------------- the game loop
@@ -140,8 +139,11 @@ def challenge(market, challenger, comp_id: int, participant: str, *, work_dir: s
         if comp["phase"] != Phase.EVALUATION or now() >= comp["challengeEnd"] > 0:
             raise ChainError(f"competition {comp_id}: the score {r.standing / 1e6:.6f} is wrong (recomputed "
                              f"{r.score / 1e6:.6f}) but its challenge window is closed")
-        _progress(f"{r.participant}'s score is {r.standing / 1e6:.6f}, recomputed {r.score / 1e6:.6f}: opening a "
-                  f"dispute with a bond of {comp['challengeBond'] / 1e18:g} ETH")
+        _progress(f"{r.participant}'s score is {r.standing / 1e6:.6f}, recomputed {r.score / 1e6:.6f}: replaying "
+                  f"its {r.evaluation.machine.total:,} evaluation steps, then opening a dispute with a bond of "
+                  f"{comp['challengeBond'] / 1e18:g} ETH")
+        if r.evaluation.final().sum_sq != r.sum_sq:  # never: a test checks both ways give the same sums
+            raise ChainError("the step machine and the integer scorer disagree on this bundle: nothing sent")
         play.open_dispute(market, comp_id, r.participant, challenger, r.evaluation, comp["challengeBond"])
     return out | _play(market, game, comp_id, r.participant, challenger.address, challenger, r.evaluation,
                        defender=False, poll_s=poll_s, wait_s=wait_s)

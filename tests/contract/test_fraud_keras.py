@@ -65,6 +65,18 @@ def test_the_step_machine_gives_the_official_scorers_score(trained, tmp_path):
         assert res.score_int == score_from_sums(metric, final.sum_sq, final.sum_abs, len(test_df))
 
 
+def test_the_vectorized_sums_are_the_step_machines(trained, tmp_path):
+    """`market challenge` compares scores from the vectorized integer forecasts and replays the steps only to
+    dispute: both must end with the same sums."""
+    from forecast_market.fraud.build import final_sums
+    from ml_models import load_bundle, save_bundle
+
+    fc, train_df, test_df = trained
+    loaded = load_bundle(save_bundle(tmp_path / "bundle", fc))
+    final = evaluation(loaded, train_df, test_df).final()
+    assert final_sums(loaded, train_df, test_df) == (final.sum_sq, final.sum_abs)
+
+
 def test_score_from_sums_rounds_as_the_scorer_and_the_contract(market):
     from brownie import DisputeGame
 
