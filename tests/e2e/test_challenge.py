@@ -7,10 +7,18 @@ import json
 import pytest
 from brownie import accounts
 
-from forecast_market.chain import competition, events, now, posted_scores, revealed_submissions, transact
+from forecast_market.chain import (
+    competition,
+    events,
+    now,
+    posted_scores,
+    revealed_submissions,
+    submission_status,
+    transact,
+)
 from forecast_market.fraud import Evaluation, score_from_sums
 from forecast_market.fraud.play import Stage, next_move, open_dispute
-from forecast_market.protocol import CreditReason, Phase
+from forecast_market.protocol import CreditReason, Phase, Status, model_commitment
 from forecast_market.stages.dispute import game_of, recompute
 from forecast_market.stages.evaluation import reveal_test_set
 
@@ -156,12 +164,27 @@ def test_a_false_challenge_loses_its_bond_to_the_defending_organizer(cli, market
     code, out = cli("--account", "1", "submit", str(comp_id), "--spec", str(spec_files[0]),
                     "--work-dir", str(tmp_path / "p1"))
     assert code == 0, out
+    # a baseline cannot enter: refused before anything is published or sent
+    code, out = cli("--account", "5", "submit", str(comp_id), "--strategy", "naive", "--work-dir", str(tmp_path / "n"))
+    assert code == 1 and "a bonded competition scores only recurrent networks" in out, out
+    assert submission_status(market, comp_id, accounts[5].address) == Status.NONE
+    # trudy reveals the same bundle under a weights root it does not hash to
+    sub = json.loads((tmp_path / "p1" / "submission.json").read_text())
+    trudy, wrong, salt = accounts[4], b"\x42" * 32, b"\x07" * 32
+    transact(market.commit, comp_id, model_commitment(sub["model_cid"], sub["model_sha256"], salt, trudy.address,
+                                                      comp_id, market.address, weights_root=wrong), sender=trudy)
     assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
     assert cli("--account", "1", "reveal", str(comp_id))[0] == 0
+    transact(market.revealWithRoot, comp_id, sub["model_cid"], bytes.fromhex(sub["model_sha256"]), wrong, salt,
+             sender=trudy)
     assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
     code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
     assert code == 0, out
     assert "is bonded: its scores can be challenged until" in out and "market finalize" in out
+    assert submission_status(market, comp_id, trudy.address) == Status.FAILED
+    rows = {r["participant"]: r for r in json.loads((tmp_path / "o" / "scores.json").read_text())["rows"]}
+    assert "the bundle's weights hash to root" in rows[trudy.address]["reason"]
+    assert f"not the revealed {wrong.hex()[:16]}" in rows[trudy.address]["reason"]
     comp = competition(market, comp_id)
     assert comp["phase"] == Phase.EVALUATION and comp["challengeEnd"] > now()
     participant = accounts[1].address
