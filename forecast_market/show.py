@@ -96,6 +96,16 @@ def leaderboard_lines(board: dict) -> list[str]:
     return lines + entry_lines(board)
 
 
+def _bond_lines(c: dict) -> list[str]:
+    b = c.get("bond")
+    if not b:
+        return []
+    window = (f"challenges until {when(b['challenge_end'])}" if b["challenge_end"]
+              else "the 3-day challenge window opens once every score is posted")
+    return [f"  bonded: organizer bond {eth(b['organizer_wei'])}, challenge bond {eth(b['challenge_wei'])}; {window}; "
+            f"{b['open_disputes']} dispute(s) open" + (f" (`market defend {c['id']}`)" if b["open_disputes"] else "")]
+
+
 def status_lines(view: dict, names: dict[str, str] | None = None) -> list[str]:
     board, c = view["leaderboard"], view["leaderboard"]["competition"]
     d = c["deadlines"]
@@ -110,6 +120,7 @@ def status_lines(view: dict, names: dict[str, str] | None = None) -> list[str]:
         f"{board['metric']}, {direction} is better",
         f"  deadlines: submissions {when(d['submission'])} | reveals {when(d['reveal'])} | "
         f"scoring {when(d['evaluation'])}",
+        *_bond_lines(c),
         f"  data {c['data_cid']}  test set {c['test_cid'] or 'not revealed'}",
         f"  entries ({len(board['entries'])}), balance = withdrawable now:",
         *entry_lines(board, balances=view["balances"], names=names),

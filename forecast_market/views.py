@@ -34,6 +34,8 @@ def next_deadline(comp: dict) -> tuple[str, int] | None:
         return "submissions close", comp["submissionEnd"]
     if phase == Phase.REVEAL:
         return "reveals close", comp["revealEnd"]
+    if phase == Phase.EVALUATION and comp.get("challengeEnd"):
+        return "challenges close (then `market finalize`)", comp["challengeEnd"]
     if phase == Phase.EVALUATION:
         return "scoring closes", comp["evaluationEnd"]
     return None
@@ -52,6 +54,9 @@ def competition_view(comp: dict, now: int) -> dict:
         "deadlines": {"submission": comp["submissionEnd"], "reveal": comp["revealEnd"],
                       "evaluation": comp["evaluationEnd"]},
         "participants": comp["participants"], "revealed": comp["revealCount"],
+        "bond": None if not comp.get("bonded") else {
+            "organizer_wei": comp["organizerBond"], "challenge_wei": comp["challengeBond"],
+            "challenge_end": comp["challengeEnd"] or None, "open_disputes": comp["openDisputes"]},
         "next": None if upcoming is None else {"event": upcoming[0], "at": upcoming[1],
                                                "seconds_left": max(0, upcoming[1] - now)},
     }

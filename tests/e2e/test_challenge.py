@@ -194,6 +194,9 @@ def test_a_false_challenge_loses_its_bond_to_the_defending_organizer(cli, market
     mallory = accounts[3]
     lie = tampered(recompute(market, comp, participant, tmp_path / "m").evaluation)
     open_dispute(market, comp_id, participant, mallory, lie, CBOND)
+    code, out = cli("status", str(comp_id))
+    assert code == 0 and "bonded: organizer bond 1 ETH, challenge bond 0.5 ETH; challenges until" in out, out
+    assert f"1 dispute(s) open (`market defend {comp_id}`)" in out, out
     game = game_of(market)
     for _ in range(30):
         code, out = cli("defend", str(comp_id), "--wait", "0", "--poll", "0", "--work-dir", str(tmp_path / "o"))
