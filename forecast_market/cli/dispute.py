@@ -14,12 +14,26 @@ EXIT_LOST = 4
 #: Exit code: a dispute is still open (--wait passed); run the command again to go on.
 EXIT_OPEN = 5
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts (scores x 1e6).")
-poll_option = click.option("--poll", "poll_s", default=2.0, show_default=True, type=click.FloatRange(min=0),
-                           help="Seconds between reads of the chain while the other side is to move.")
-wait_option = click.option("--wait", "wait_s", default=None, type=click.FloatRange(min=0),
-                           help="Stop after this many seconds if the dispute still awaits the other side (exit 5; run "
-                                "again to go on). Default: play to the end, however long the other side takes.")
+
+
+def game_options(work_help: str):
+    """--json, --poll, --wait and --work-dir, shared by challenge and defend."""
+    options = [
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts (scores x 1e6)."),
+        click.option("--poll", "poll_s", default=2.0, show_default=True, type=click.FloatRange(min=0),
+                     help="Seconds between reads of the chain while the other side is to move."),
+        click.option("--wait", "wait_s", default=None, type=click.FloatRange(min=0),
+                     help="Stop after this many seconds if a dispute still awaits the other side (exit 5; run again "
+                          "to go on). Default: play to the end, however long the other side takes."),
+        click.option("--work-dir", type=click.Path(file_okay=False), default=None, help=work_help),
+    ]
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
 
 
 def _finish(result: dict, as_json: bool) -> None:
@@ -44,23 +58,20 @@ def finalize(ctx: Ctx, competition_id):
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID)
 @click.argument("participant", type=Address())
-@json_option
-@poll_option
-@wait_option
-@click.option("--work-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the downloaded test set and bundle. Default: $FM_WORK_DIR/competition-<id>/<you>.")
+@game_options("Folder for the downloaded test set and bundle. Default: $FM_WORK_DIR/competition-<id>/<you>.")
 @on_chain
 def challenge(ctx: Ctx, competition_id, participant, as_json, poll_s, wait_s, work_dir):
     """Anyone: recompute PARTICIPANT's score in a bonded competition and, if the score on chain is wrong,
     dispute it and play the dispute to its end.
 
     \b
-    The test set and the bundle are fetched by the CIDs on chain and checked against their digests
-    and Merkle roots; the evaluation is replayed step by step. If its score equals the one on chain,
-    nothing is sent (exit 0). Otherwise a dispute is opened with the challenge bond, and the command
-    answers every bisection of the defender until one step is executed on chain, or ends the dispute
-    when the defender misses a move. Winning replaces the score with yours and pays you the
-    defender's bond. Running it again resumes a dispute already open.
+    The test set and the bundle are fetched by the CIDs on chain and checked against their
+    digests and Merkle roots, and the bundle is scored exactly (integers). If its score equals
+    the one on chain, nothing is sent (exit 0). Otherwise the evaluation is replayed step by
+    step, a dispute is opened with the challenge bond (its sums are your claim), and the command
+    answers every bisection of the defender until one step is executed on chain, or ends the
+    dispute when the defender misses a move. Winning replaces the score with yours and pays you
+    the defender's bond. Running it again resumes a dispute already open.
     Exit codes: 0 confirmed or won; 1 error; 4 lost (the bond goes to the defender); 5 still open (--wait).
     """
     from ..stages.dispute import challenge as run
@@ -73,11 +84,7 @@ def challenge(ctx: Ctx, competition_id, participant, as_json, poll_s, wait_s, wo
 
 @click.command()
 @click.argument("competition_id", type=COMPETITION_ID)
-@json_option
-@poll_option
-@wait_option
-@click.option("--work-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the downloaded test set and bundles. Default: $FM_WORK_DIR/competition-<id>/organizer.")
+@game_options("Folder for the downloaded test set and bundles. Default: $FM_WORK_DIR/competition-<id>/organizer.")
 @on_chain
 def defend(ctx: Ctx, competition_id, as_json, poll_s, wait_s, work_dir):
     """Organizer: answer every open dispute about your scores in COMPETITION_ID (the sums, each bisection,
