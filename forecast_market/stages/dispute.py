@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..artifacts import fetch_bundle, fetch_folder
-from ..chain import competition, events, now, revealed_submissions, transact
+from ..chain import competition, events, now, revealed_submissions, submission_status, transact
 from ..errors import ArtifactError, ChainError
-from ..protocol import Phase
+from ..protocol import Phase, Status
 from ..settings import settings
 from ..show import when
 
@@ -133,6 +133,13 @@ def challenge(market, challenger, comp_id: int, participant: str, *, work_dir: s
     out = {"competition": comp_id, "participant": r.participant, "posted": r.standing, "recomputed": r.score}
     d = game.dispute(comp_id, r.participant, challenger.address)
     if play.Stage(d["stage"]) == play.Stage.NONE:
+        status = submission_status(market, comp_id, r.participant)
+        if status == Status.FAILED:
+            raise ChainError(f"{r.participant} was posted as failed: failures are disputed off chain only "
+                             f"(`market verify {comp_id}` shows it; docs/FRAUD_PROOFS.md, 'Posted failures')")
+        if status != Status.SCORED:
+            raise ChainError(f"{r.participant} has no posted score yet in competition {comp_id}: challenge it once "
+                             "the organizer posts it")
         if r.score == r.standing:
             return out | {"status": "confirmed", "message": f"{r.participant}'s score {r.standing / 1e6:.6f} is right: "
                           "nothing to challenge, nothing sent"}

@@ -102,6 +102,8 @@ def test_a_lying_organizer_is_overturned_and_the_right_winner_paid(cli, market, 
     false = {who: score_from_sums(0, ev.final().sum_sq, ev.final().sum_abs, ev.machine.test_rows)
              for who, ev in lies.items()}
     assert all(false[w] != true[w] for w in true)
+    code, out = cli("--account", "1", "challenge", str(comp_id), alice.address, "--work-dir", str(tmp_path / "ca"))
+    assert code == 1 and "has no posted score yet" in out and "Traceback" not in out, out
     transact(market.postScores, comp_id, list(false), list(false.values()), sender=accounts[0])
     best = min(true, key=true.get)
     worst = max(true, key=true.get)
