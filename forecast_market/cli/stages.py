@@ -275,7 +275,8 @@ def evaluate(ctx: Ctx, competition_id, no_finalize, **options):
 @on_chain
 def settle(ctx: Ctx, competition_id):
     """Anyone: withdraw what you are owed; after an unfinished competition's evaluation deadline,
-    settle it without evaluation and claim your share first."""
+    settle it without evaluation and claim your share first; a bonded competition whose challenge
+    window has closed (no dispute open) is finalized first."""
     from ..stages.final import settle as run
 
     run(ctx.market(), ctx.account(0), competition_id)

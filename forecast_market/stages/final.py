@@ -1,7 +1,7 @@
 """Stage 5, anyone: collect what is owed.
 
 After the evaluation deadline of a competition the organizer did not finish, settle it without
-evaluation. Then claim what this account is owed in that competition (its deposit back, a
+evaluation; a bonded competition whose challenge window has closed is finalized. Then claim what this account is owed in that competition (its deposit back, a
 fallback share; for the organizer, a refund once the challenge period is over), and withdraw
 the account's whole balance (pull payments).
 """
@@ -55,6 +55,12 @@ def _claim(market, account, comp: dict) -> None:
                   f"{refundable_at}, once the scores stood through the challenge period")
 
 
+def _finalize_due(comp: dict) -> bool:
+    """A bonded competition, fully scored, whose challenge window has closed with no dispute open."""
+    return (comp["phase"] == Phase.EVALUATION and comp["bonded"] and comp["challengeEnd"] > 0
+            and now() >= comp["challengeEnd"] and comp["openDisputes"] == 0)
+
+
 def settle(market, account, comp_id: int | None = None) -> int:
     """Settle (if due), claim (if owed) and withdraw; returns the wei withdrawn (0 when nothing was owed)."""
     from brownie import web3
@@ -63,7 +69,13 @@ def settle(market, account, comp_id: int | None = None) -> int:
         comp = competition(market, comp_id)
         if comp["phase"] == Phase.EXPIRED:
             transact(market.settleWithoutEvaluation, comp_id, sender=account)
-            print(f"competition {comp_id} settled without evaluation")
+            comp = competition(market, comp_id)
+            print(f"competition {comp_id} " + ("finalized: its challenge window has closed"
+                                                if comp["bonded"] and comp["phase"] == Phase.FINALIZED
+                                                else "settled without evaluation"))
+        elif _finalize_due(comp):
+            transact(market.finalize, comp_id, sender=account)
+            print(f"competition {comp_id} finalized: its challenge window has closed")
             comp = competition(market, comp_id)
         _claim(market, account, comp)
     owed = int(market.balanceOf(account.address))

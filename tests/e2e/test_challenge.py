@@ -212,3 +212,12 @@ def test_a_false_challenge_loses_its_bond_to_the_defending_organizer(cli, market
     assert _credits(market, comp_id, accounts[0].address, CreditReason.CHALLENGE_BOND) == CBOND
     code, out = cli("defend", str(comp_id), "--json")
     assert code == 0 and json.loads(out[out.index("{"):])["status"] == "none open", out
+
+    # once the window has closed, the participant's settle finalizes and withdraws its prize
+    assert cli("advance", str(comp_id), "--to", "finalize")[0] == 0
+    code, out = cli("--account", "1", "settle", str(comp_id))
+    assert code == 0 and f"competition {comp_id} finalized: its challenge window has closed" in out, out
+    assert competition(market, comp_id)["phase"] == Phase.FINALIZED
+    assert _credits(market, comp_id, accounts[1].address, CreditReason.PRIZE) == 2 * ETHER  # the only ranked entry
+    assert int(market.balanceOf(accounts[1].address)) == 0, "settle withdrew it"
+    assert _credits(market, comp_id, accounts[0].address, CreditReason.BOND) == OBOND  # the bond stood: back
