@@ -5,12 +5,18 @@ Each trial samples a :class:`~ml_models.spec.ModelSpec` from the search space
 training data (fold ``k`` trains on everything before its validation block; blocks are
 consecutive and never shuffled). After every epoch the fold's validation block is forecast
 exactly as the competition scores a test set (:func:`ml_models.scoring.score_predictions`, the
-training tail as context) and the best metric so far is reported to the trial at step
-``fold * epochs + epoch``. That is the budget of a multi-fidelity search: the pruner (successive
-halving by default, or Hyperband) runs many trials for one epoch and gives more epochs only to
-the promising ones. XLA compilation was measured and is off by default: compiling each trial's
-network costs more than it saves (``python -m ml_models.tune_benchmark``). The objective is the mean over folds of each fold's best metric (the study minimises or maximises
-as the metric says). The windows of every fold are computed once per search, not per trial.
+training tail as context) and the fold's best metric so far is reported to the trial at step
+``k * epochs + e`` (``e`` = epochs trained in fold ``k``, from 1; the search's ``epochs`` is the
+same for every trial, so a step means the same fold and epoch in every trial). A fold ended by
+early stopping reports its best at the fold's last step too. That is the budget of a
+multi-fidelity search: successive halving (the default, or Hyperband) compares trials at rungs of
+:data:`MIN_RESOURCE`, 3x, 9x ... epochs, all trials at the same step, and lets only the best
+third go on. The first rung is several epochs in: after one epoch a network with a large
+learning rate always looks best. Networks are reused per architecture
+(:func:`ml_models.tune_folds.network`). XLA compilation was measured and is off by default:
+compiling each trial's network costs more than it saves (``python -m ml_models.tune_benchmark``).
+The objective is the mean over folds of each fold's best metric (the study minimises or
+maximises as the metric says). The windows of every fold are computed once per search.
 
 With ``seeds > 1`` the best spec is trained again with that many seeds on the same folds and the
 seed with the best objective is kept (a network's result varies with its initialisation).
@@ -41,7 +47,10 @@ from .tune_folds import SearchSetup, evaluate_spec, fit_fold, prepare_folds, wal
 from .tune_plot import plot_history
 
 # ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
-__all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
+#: The first successive-halving rung, in epochs (then 3x, 9x, ...).
+MIN_RESOURCE = 3
+
+__all__ = ["DEFAULT_SEARCH_SPACE", "MIN_RESOURCE", "TuneResult", "load_search_space", "plot_history", "storage_url",
            "tune_hyperparameters", "walk_forward_folds"]
 
 
@@ -132,7 +141,7 @@ def tune_hyperparameters(
                        n_folds, val_fraction, max_epochs, seed)
     callbacks = [progress] if callable(progress) else None
     study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
-                   callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
+                   callbacks=callbacks, show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
 
@@ -252,12 +261,15 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
     """A pruner by name ("sha", "hyperband", "median", "none"), or ``pruner`` itself when it is an Optuna pruner.
 
     The budget unit is one epoch of one fold. Successive halving keeps the best third of the trials
-    at 1, 3, 9, ... epochs; Hyperband runs several such brackets from different first rungs.
+    at 3, 9, 27, ... epochs (:data:`MIN_RESOURCE`); Hyperband runs several such brackets from
+    different first rungs.
     """
     if not isinstance(pruner, str):
         return pruner
-    pruners = {"sha": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
-               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource,
+    pruners = {"sha": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=MIN_RESOURCE,
+                                                                            reduction_factor=3),
+               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=min(MIN_RESOURCE, max_resource),
+                                                                   max_resource=max_resource,
                                                                    reduction_factor=3),
                "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
                "none": lambda: optuna.pruners.NopPruner()}
@@ -278,11 +290,16 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
         trial.set_user_attr("spec", spec.to_dict())
         bests = []
         for k in range(len(setup.folds)):
-            def report(epoch: int, value: float, k: int = k) -> bool:
-                trial.report(value, step=k * spec.epochs + epoch)
+            reached = [0]  # the last step reported in this fold
+
+            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached) -> bool:
+                reached[0] = k * spec.epochs + epoch + 1
+                trial.report(value, step=reached[0])
                 return trial.should_prune()
 
             best = fit_fold(setup, spec, k, report)
+            if math.isfinite(best) and reached[0] < (k + 1) * spec.epochs and report(spec.epochs - 1, best):
+                best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
             bests.append(best)

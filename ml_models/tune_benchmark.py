@@ -105,6 +105,10 @@ def throughput(args: argparse.Namespace) -> None:
     split, schema, base = _co2()
     from .tune_folds import fit_fold, prepare_folds
 
+    if args.workers > 1:  # as tune() does for its own process; once TensorFlow has run, its threads are fixed
+        from .tune_parallel import use_one_thread
+
+        use_one_thread()
     fit_fold(prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
     cpu = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
