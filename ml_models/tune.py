@@ -50,7 +50,7 @@ from .tune_plot import plot_history
 #: The first successive-halving rung, in epochs (then 3x, 9x, ...).
 MIN_RESOURCE = 3
 
-__all__ = ["DEFAULT_SEARCH_SPACE", "MIN_RESOURCE", "TuneResult", "load_search_space", "plot_history", "storage_url",
+__all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
            "tune_hyperparameters", "walk_forward_folds"]
 
 
@@ -138,9 +138,10 @@ def tune_hyperparameters(
     for params in enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
     helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
-                       n_folds, val_fraction, max_epochs, seed)
+                       n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
     callbacks = [progress] if callable(progress) else None
-    study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
+    left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
+    study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=left,
                    callbacks=callbacks, show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
@@ -148,7 +149,8 @@ def tune_hyperparameters(
 
 def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
              storage: str | Path | None, study_name: str, setup: SearchSetup, n_trials: int | None,
-             timeout_s: float | None, n_folds: int, val_fraction: float, max_epochs: int | None, seed: int) -> Any:
+             timeout_s: float | None, n_folds: int, val_fraction: float, max_epochs: int | None, seed: int,
+             elapsed_s: float) -> Any:
     """Start ``workers - 1`` helper processes on the study (this process pinned to one TensorFlow thread)."""
     if not isinstance(workers, int) or not 1 <= workers <= 64:
         raise SpecError(f"workers={workers!r} must be an integer in [1, 64]")
@@ -161,7 +163,7 @@ def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSp
     use_one_thread()
     return Helpers(workers - 1, train_df, schema, base, space, storage=str(storage_url(storage)), study_name=study_name,
                    metric=setup.metric, n_trials=n_trials, timeout_s=timeout_s, n_folds=n_folds,
-                   val_fraction=val_fraction, max_epochs=max_epochs, seed=seed)
+                   val_fraction=val_fraction, max_epochs=max_epochs, seed=seed, elapsed_s=elapsed_s)
 
 
 def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None, search_space: Any,
