@@ -201,8 +201,8 @@ def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, d
     try:
         for attempt in range(5):
             try:
-                return optuna.create_study(study_name=name, storage=url, direction=direction, sampler=sampler,
-                                           pruner=pruner, load_if_exists=load_if_exists)
+                return optuna.create_study(study_name=name, storage=_storage(optuna, url), direction=direction,
+                                           sampler=sampler, pruner=pruner, load_if_exists=load_if_exists)
             except Exception as exc:  # noqa: BLE001 -- only the table-creation race is retried
                 racing = "duplicate key" in str(exc) or "already exists" in str(exc)
                 if attempt == 4 or not racing or type(exc).__module__.split(".")[0] not in ("sqlalchemy", "optuna"):
@@ -216,6 +216,31 @@ def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, d
             raise
         first = str(exc.__cause__ or exc).splitlines()[0][:200]
         raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {first}") from None
+
+
+def _storage(optuna: Any, url: str | None) -> Any:
+    """The Optuna storage for ``url``; an SQLite file in write-ahead-log mode without a sync per commit.
+
+    A trial writes its value after every epoch: with SQLite's default journal each write waits for
+    the disk (20-30 ms on this machine, half a second per completed trial); in WAL mode with
+    ``synchronous=NORMAL`` it takes a few milliseconds, and readers do not block the writer (the
+    parallel workers). A crash of the machine may lose the last trials, never corrupt the file.
+    """
+    if url is None or not url.startswith("sqlite:"):
+        return url
+    from sqlalchemy import event
+
+    storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(storage.engine, "connect", on_connect)
+    storage.engine.dispose()  # the connection made while creating the tables goes; new ones get the pragmas
+    return storage
 
 
 def _base_params(base: ModelSpec, space: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
