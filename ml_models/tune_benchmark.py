@@ -167,12 +167,12 @@ def race(args: argparse.Namespace) -> None:
 
 
 def quality(args: argparse.Namespace) -> None:
-    from .benchmark import DATASETS, _dataset_keys, prepare
+    from .benchmark import DATASETS, parse_datasets, prepare
     from .metrics import rmse
     from .model import train
     from .spec import ModelSpec
 
-    keys = _dataset_keys(args.datasets, _log)
+    keys = parse_datasets(args.datasets)
     _one_thread_if_parallel(args)
     _log(f"\n=== quality: tuned vs default RNN, test RMSE, {args.budget:g} s search ({args.workers} worker process(es)) "
          f"+ {args.seeds} seeds ===")
@@ -225,8 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"error: unknown section(s) {unknown}; choose from {list(SECTIONS)}")
         return 2
     t0 = time.perf_counter()
+    from .errors import MLError
+
     for name in names:
-        SECTIONS[name](args)
+        try:
+            SECTIONS[name](args)
+        except MLError as exc:  # e.g. an unknown dataset: one line, not a traceback
+            _log(f"error: {exc}")
+            return 2
     _log(f"\nTotal {time.perf_counter() - t0:.0f} s {_load()}")
     return 0
 
