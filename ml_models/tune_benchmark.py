@@ -102,6 +102,13 @@ def _search(split: Any, schema: Any, base: Any, budget: float, **kw: Any) -> Any
     return tune_hyperparameters(split.train, schema, base_spec=base, n_trials=None, timeout_s=budget, **kw)
 
 
+def _warm_up(split: Any, schema: Any, base: Any) -> None:
+    """Train one epoch, so that loading TensorFlow is not counted in the first search's time."""
+    from .tune_folds import fit_fold, prepare_folds
+
+    fit_fold(prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)
+
+
 def _one_thread_if_parallel(args: argparse.Namespace) -> None:
     """As tune() does for its own process with workers > 1, before TensorFlow runs anything (then it is too late)."""
     if args.workers > 1:
@@ -112,10 +119,8 @@ def _one_thread_if_parallel(args: argparse.Namespace) -> None:
 
 def throughput(args: argparse.Namespace) -> None:
     split, schema, base = _co2()
-    from .tune_folds import fit_fold, prepare_folds
-
     _one_thread_if_parallel(args)
-    fit_fold(prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False), base.replace(epochs=1), 0, None)  # load TF
+    _warm_up(split, schema, base)
     cpu = _cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp:
         res = _search(split, schema, base, args.budget, seed=args.seed, workers=args.workers,
@@ -149,6 +154,7 @@ def _elapsed_to_reach(study: Any, target: float) -> float | None:
 
 def race(args: argparse.Namespace) -> None:
     split, schema, base = _co2()
+    _warm_up(split, schema, base)  # else the first random search pays for loading TensorFlow
     _log(f"\n=== race: TPE + successive halving vs random search without pruning, co2, {args.race_budget:g} s each ===")
     _log(f"  {'seed':>4}{'random best':>13}{'at':>7}{'TPE best':>11}{'TPE reached it at':>19}{'ratio':>7}")
     ratios = []
