@@ -124,7 +124,7 @@ def tune_hyperparameters(
     """
     import optuna
 
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     base, space = _checked(train_df, schema, base_spec, search_space, n_trials, timeout_s, seeds, max_epochs)
     search_base = base.replace(epochs=min(base.epochs, max_epochs or base.epochs))
     setup = prepare_folds(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
@@ -141,7 +141,7 @@ def tune_hyperparameters(
                        n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
     callbacks = [progress] if callable(progress) else None
     left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
-    study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=left,
+    study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start), n_trials=n_trials, timeout=left,
                    callbacks=callbacks, show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
@@ -306,7 +306,7 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
 
 
 def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
-                    t_start: float) -> Callable[[Any], float]:
+                    t_start: float, cpu_start: float) -> Callable[[Any], float]:
     """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise)."""
 
     def objective(trial: Any) -> float:
@@ -332,6 +332,7 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
             bests.append(best)
             trial.set_user_attr(f"fold{k}_best", best)
         trial.set_user_attr("elapsed_s", time.perf_counter() - t_start)
+        trial.set_user_attr("cpu_s", time.process_time() - cpu_start)  # this process's CPU time: load-independent
         return float(np.mean(bests))
 
     return objective
