@@ -137,3 +137,22 @@ def test_two_worker_processes_on_one_machine_share_the_study(split, schema, tmp_
     res = tune_hyperparameters(split.train, schema, storage=tmp_path / "s.db", study_name="par", **kwargs)
     assert len(res.trials) == 4  # 2 here + 2 in the helper process
     assert res.best_value == res.trials["value"].min()
+
+
+def test_a_reused_network_starts_like_a_new_one(split, schema):
+    import numpy as np
+
+    from ml_models.model import build_model
+    from ml_models.tune_folds import network, prepare_folds
+
+    base = ModelSpec(**TINY)
+    setup = prepare_folds(split.train, schema, base, 1, 0.25, "rmse", False)
+    first = network(setup, base)
+    first.fit(setup.folds[0].x, setup.folds[0].y, epochs=1, verbose=0)  # its weights and optimizer move
+    again = network(setup, base.replace(seed=3, learning_rate=0.02, batch_size=32))
+    assert again is first  # the same architecture: the compiled network is reused ...
+    fresh = build_model(base.replace(seed=3), len(setup.columns))
+    for a, b in zip(again.get_weights(), fresh.get_weights(), strict=True):  # ... with a new one's weights
+        np.testing.assert_array_equal(a, b)
+    assert int(again.optimizer.iterations) == 0 and float(again.optimizer.learning_rate) == pytest.approx(0.02)
+    assert network(setup, base.replace(units=5)) is not first
