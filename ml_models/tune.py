@@ -46,10 +46,10 @@ from .spec import ModelSpec
 from .tune_folds import SearchSetup, evaluate_spec, fit_fold, prepare_folds, walk_forward_folds
 from .tune_plot import plot_history
 
-# ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
 #: The first successive-halving rung, in epochs (then 3x, 9x, ...).
 MIN_RESOURCE = 3
 
+# ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
 __all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
            "tune_hyperparameters", "walk_forward_folds"]
 
