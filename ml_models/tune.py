@@ -5,12 +5,18 @@ Each trial samples a :class:`~ml_models.spec.ModelSpec` from the search space
 training data (fold ``k`` trains on everything before its validation block; blocks are
 consecutive and never shuffled). After every epoch the fold's validation block is forecast
 exactly as the competition scores a test set (:func:`ml_models.scoring.score_predictions`, the
-training tail as context) and the best metric so far is reported to the trial at step
-``fold * epochs + epoch``. That is the budget of a multi-fidelity search: the pruner (successive
-halving by default, or Hyperband) runs many trials for one epoch and gives more epochs only to
-the promising ones. XLA compilation was measured and is off by default: compiling each trial's
-network costs more than it saves (``python -m ml_models.tune_benchmark``). The objective is the mean over folds of each fold's best metric (the study minimises or maximises
-as the metric says). The windows of every fold are computed once per search, not per trial.
+training tail as context) and the fold's best metric so far is reported to the trial at step
+``k * epochs + e`` (``e`` = epochs trained in fold ``k``, from 1; the search's ``epochs`` is the
+same for every trial, so a step means the same fold and epoch in every trial). A fold ended by
+early stopping reports its best at the fold's last step too. That is the budget of a
+multi-fidelity search: successive halving (the default, or Hyperband) compares trials at rungs of
+:data:`MIN_RESOURCE`, 3x, 9x ... epochs, all trials at the same step, and lets only the best
+third go on. The first rung is several epochs in: after one epoch a network with a large
+learning rate always looks best. Networks are reused per architecture
+(:func:`ml_models.tune_folds.network`). XLA compilation was measured and is off by default:
+compiling each trial's network costs more than it saves (``python -m ml_models.tune_benchmark``).
+The objective is the mean over folds of each fold's best metric (the study minimises or
+maximises as the metric says). The windows of every fold are computed once per search.
 
 With ``seeds > 1`` the best spec is trained again with that many seeds on the same folds and the
 seed with the best objective is kept (a network's result varies with its initialisation).
@@ -39,6 +45,9 @@ from .search_space import DEFAULT_SEARCH_SPACE, load_search_space, suggest, vali
 from .spec import ModelSpec
 from .tune_folds import SearchSetup, evaluate_spec, fit_fold, prepare_folds, walk_forward_folds
 from .tune_plot import plot_history
+
+#: The first successive-halving rung, in epochs (then 3x, 9x, ...).
+MIN_RESOURCE = 3
 
 # ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
 __all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
@@ -115,7 +124,7 @@ def tune_hyperparameters(
     """
     import optuna
 
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     base, space = _checked(train_df, schema, base_spec, search_space, n_trials, timeout_s, seeds, max_epochs)
     search_base = base.replace(epochs=min(base.epochs, max_epochs or base.epochs))
     setup = prepare_folds(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
@@ -129,17 +138,19 @@ def tune_hyperparameters(
     for params in enqueue:
         study.enqueue_trial(dict(params), skip_if_exists=True)
     helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
-                       n_folds, val_fraction, max_epochs, seed)
+                       n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
     callbacks = [progress] if callable(progress) else None
-    study.optimize(_make_objective(optuna, setup, space, t_start), n_trials=n_trials, timeout=timeout_s,
-                   callbacks=callbacks, show_progress_bar=progress is True, gc_after_trial=True)
+    left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
+    study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start), n_trials=n_trials, timeout=left,
+                   callbacks=callbacks, show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
 
 
 def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
              storage: str | Path | None, study_name: str, setup: SearchSetup, n_trials: int | None,
-             timeout_s: float | None, n_folds: int, val_fraction: float, max_epochs: int | None, seed: int) -> Any:
+             timeout_s: float | None, n_folds: int, val_fraction: float, max_epochs: int | None, seed: int,
+             elapsed_s: float) -> Any:
     """Start ``workers - 1`` helper processes on the study (this process pinned to one TensorFlow thread)."""
     if not isinstance(workers, int) or not 1 <= workers <= 64:
         raise SpecError(f"workers={workers!r} must be an integer in [1, 64]")
@@ -152,7 +163,7 @@ def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSp
     use_one_thread()
     return Helpers(workers - 1, train_df, schema, base, space, storage=str(storage_url(storage)), study_name=study_name,
                    metric=setup.metric, n_trials=n_trials, timeout_s=timeout_s, n_folds=n_folds,
-                   val_fraction=val_fraction, max_epochs=max_epochs, seed=seed)
+                   val_fraction=val_fraction, max_epochs=max_epochs, seed=seed, elapsed_s=elapsed_s)
 
 
 def _checked(train_df: pd.DataFrame, schema: Schema, base_spec: ModelSpec | None, search_space: Any,
@@ -190,8 +201,8 @@ def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, d
     try:
         for attempt in range(5):
             try:
-                return optuna.create_study(study_name=name, storage=url, direction=direction, sampler=sampler,
-                                           pruner=pruner, load_if_exists=load_if_exists)
+                return optuna.create_study(study_name=name, storage=_storage(optuna, url), direction=direction,
+                                           sampler=sampler, pruner=pruner, load_if_exists=load_if_exists)
             except Exception as exc:  # noqa: BLE001 -- only the table-creation race is retried
                 racing = "duplicate key" in str(exc) or "already exists" in str(exc)
                 if attempt == 4 or not racing or type(exc).__module__.split(".")[0] not in ("sqlalchemy", "optuna"):
@@ -205,6 +216,31 @@ def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, d
             raise
         first = str(exc.__cause__ or exc).splitlines()[0][:200]
         raise SpecError(f"cannot open the Optuna storage {_redact(url)}: {first}") from None
+
+
+def _storage(optuna: Any, url: str | None) -> Any:
+    """The Optuna storage for ``url``; an SQLite file in write-ahead-log mode without a sync per commit.
+
+    A trial writes its value after every epoch: with SQLite's default journal each write waits for
+    the disk (20-30 ms on this machine, half a second per completed trial); in WAL mode with
+    ``synchronous=NORMAL`` it takes a few milliseconds, and readers do not block the writer (the
+    parallel workers). A crash of the machine may lose the last trials, never corrupt the file.
+    """
+    if url is None or not url.startswith("sqlite:"):
+        return url
+    from sqlalchemy import event
+
+    storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(storage.engine, "connect", on_connect)
+    storage.engine.dispose()  # the connection made while creating the tables goes; new ones get the pragmas
+    return storage
 
 
 def _base_params(base: ModelSpec, space: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
@@ -252,12 +288,15 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
     """A pruner by name ("sha", "hyperband", "median", "none"), or ``pruner`` itself when it is an Optuna pruner.
 
     The budget unit is one epoch of one fold. Successive halving keeps the best third of the trials
-    at 1, 3, 9, ... epochs; Hyperband runs several such brackets from different first rungs.
+    at 3, 9, 27, ... epochs (:data:`MIN_RESOURCE`); Hyperband runs several such brackets from
+    different first rungs.
     """
     if not isinstance(pruner, str):
         return pruner
-    pruners = {"sha": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
-               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource,
+    pruners = {"sha": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=MIN_RESOURCE,
+                                                                            reduction_factor=3),
+               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=min(MIN_RESOURCE, max_resource),
+                                                                   max_resource=max_resource,
                                                                    reduction_factor=3),
                "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
                "none": lambda: optuna.pruners.NopPruner()}
@@ -267,7 +306,7 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
 
 
 def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
-                    t_start: float) -> Callable[[Any], float]:
+                    t_start: float, cpu_start: float) -> Callable[[Any], float]:
     """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise)."""
 
     def objective(trial: Any) -> float:
@@ -278,16 +317,22 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
         trial.set_user_attr("spec", spec.to_dict())
         bests = []
         for k in range(len(setup.folds)):
-            def report(epoch: int, value: float, k: int = k) -> bool:
-                trial.report(value, step=k * spec.epochs + epoch)
+            reached = [0]  # the last step reported in this fold
+
+            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached) -> bool:
+                reached[0] = k * spec.epochs + epoch + 1
+                trial.report(value, step=reached[0])
                 return trial.should_prune()
 
             best = fit_fold(setup, spec, k, report)
+            if math.isfinite(best) and reached[0] < (k + 1) * spec.epochs and report(spec.epochs - 1, best):
+                best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
             bests.append(best)
             trial.set_user_attr(f"fold{k}_best", best)
         trial.set_user_attr("elapsed_s", time.perf_counter() - t_start)
+        trial.set_user_attr("cpu_s", time.process_time() - cpu_start)  # this process's CPU time: load-independent
         return float(np.mean(bests))
 
     return objective

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,15 @@ def use_one_thread() -> None:
 
 
 class Helpers:
-    """``n`` helper processes searching the study ``study_name`` in ``storage`` until their budget ends."""
+    """``n`` helper processes searching the study ``study_name`` in ``storage`` until their budget ends.
+
+    ``elapsed_s``: how much of ``timeout_s`` the caller has already spent; the helpers stop starting
+    trials when the caller's budget ends."""
 
     def __init__(self, n: int, train_df: pd.DataFrame, schema: Schema, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
                  *, storage: str, study_name: str, metric: str, n_trials: int | None, timeout_s: float | None,
-                 n_folds: int, val_fraction: float, max_epochs: int | None, seed: int) -> None:
+                 n_folds: int, val_fraction: float, max_epochs: int | None, seed: int,
+                 elapsed_s: float = 0.0) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="tune-helpers-"))
         data = self.folder / "data"
         write_dataset_bundle(data, train_df[schema.columns], schema, part="train")
@@ -59,8 +64,8 @@ class Helpers:
                "--max-epochs", str(max_epochs or 0), "--threads", "1"]
         if n_trials is not None:
             cmd += ["--trials", str(n_trials)]
-        if timeout_s is not None:
-            cmd += ["--budget", str(timeout_s)]
+        if timeout_s is not None:  # the helpers end with this process, not timeout_s after their own slow start
+            cmd += ["--budget", str(timeout_s), "--until", repr(time.time() + timeout_s - elapsed_s)]
         self.logs = [(self.folder / f"helper{i}.log").open("wb") for i in range(n)]
         self.procs = [subprocess.Popen([*cmd, "--seed", str(seed + 1 + i)], stdout=log, stderr=subprocess.STDOUT)
                       for i, log in enumerate(self.logs)]

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from .errors import MLError
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default="rmse", help="the competition's metric (name or id)")
     p.add_argument("--trials", type=int, default=None, help="at most this many trials from this worker")
     p.add_argument("--budget", type=float, default=None, help="at most this many seconds")
+    p.add_argument("--until", type=float, default=None,
+                   help="start no trial after this time (seconds since 1970), e.g. the end of the budget of the "
+                        "process that started this worker; with --budget the earlier end wins")
     p.add_argument("--epochs", type=int, default=20, help="most epochs per fold (the same on every worker)")
     p.add_argument("--search-space", default=None, help="a JSON search space file")
     p.add_argument("--seed", type=int, default=0, help="sampler seed; give each worker its own")
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.storage:
         print("error: give --storage URL (or set OPTUNA_STORAGE) so the workers share one study", file=sys.stderr)
         return 2
-    if args.trials is None and args.budget is None:
+    if args.trials is None and args.budget is None and args.until is None:
         print("error: give --trials or --budget so the worker stops", file=sys.stderr)
         return 2
     try:
@@ -63,6 +67,10 @@ def _run(args: argparse.Namespace) -> int:
     from .spec import ModelSpec
     from .tune import tune_hyperparameters
 
+    budget = args.budget
+    if args.until is not None:  # the time importing TensorFlow took comes off this worker's budget
+        left = max(args.until - time.time(), 0.1)
+        budget = left if budget is None else min(budget, left)
     if args.threads:
         import tensorflow as tf
 
@@ -76,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
                          task=schema.task, epochs=args.epochs)
     mine: set[int] = set()
     res = tune_hyperparameters(df, schema, base_spec=base, search_space=args.search_space, metric=args.metric,
-                               n_trials=args.trials, timeout_s=args.budget, seed=args.seed, storage=args.storage,
+                               n_trials=args.trials, timeout_s=budget, seed=args.seed, storage=args.storage,
                                n_folds=args.folds, val_fraction=args.val_fraction, max_epochs=args.max_epochs or None,
                                study_name=args.study_name, load_if_exists=True,
                                progress=lambda study, trial: mine.add(trial.number))

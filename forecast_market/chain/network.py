@@ -40,17 +40,24 @@ def _check_known(network_name: str) -> None:
 
 
 def _skip_brownie_deployment_cache() -> None:
-    """Do not write brownie's deployments database (~/.brownie) on live networks.
+    """Neither write nor read brownie's deployment caches on live networks.
 
-    brownie 1.22.2 caches every contract it meets on a live network in that database. In a
-    checkout that has not yet recorded a deployment on that chain (every participant's), the
-    write raises ``TypeError: dict object expected; got brownie.project.sources.Sources``: in
-    ``Contract.at``, and in a background thread after a deploy. Nothing here reads that cache:
-    the market's record is deployments/<network>.json (``record_deployment``; brownie's own
-    git-ignored build/deployments/ copy is a cache, not read either)."""
+    brownie 1.22.2 caches every contract it meets on a live network in its deployments database
+    (~/.brownie). In a checkout that has not yet recorded a deployment on that chain (every
+    participant's), the write raises ``TypeError: dict object expected; got
+    brownie.project.sources.Sources``: in ``Contract.at``, and in a background thread after a deploy.
+    It also copies each deployment into build/deployments/<chainid>/ and reloads those files on every
+    connect; a contract with immutables (the market keeps its dispute game's address in one) never
+    matches the compiled runtime code, so its copy is stored without a pcMap, and brownie then refuses
+    to connect at all once that address holds no code (``ContractNotFound``: a restarted test chain,
+    a reset testnet). Nothing here reads either cache: the market's record is
+    deployments/<network>.json (``record_deployment``)."""
     from brownie.network import contract as module
+    from brownie.project import main as project_main
 
     module._add_deployment = _no_deployment_cache
+    module._DeployedContractBase._save_deployment = _no_deployment_cache
+    project_main.Project._load_deployments = _no_deployment_cache
 
 
 def _no_deployment_cache(*args, **kwargs) -> None:

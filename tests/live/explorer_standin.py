@@ -4,7 +4,9 @@ reached from here.
 It answers the three calls a publisher makes (``getsourcecode``, ``verifysourcecode``,
 ``checkverifystatus``) and verifies as Etherscan does: it compiles the submitted standard-JSON
 input with the real compiler (the solc launcher tools/setup.sh installs) and accepts the source
-only if the compiled runtime bytecode equals the code at the address on the chain it serves.
+only if the compiled runtime bytecode equals the code at the address on the chain it serves,
+except in the byte ranges the compiler names as immutables (values the constructor writes into
+the code, such as the market's dispute-game address), which Etherscan also leaves out of the match.
 Requests without an API key are refused; verdicts are "Pending in queue" until compiled.
 """
 from __future__ import annotations
@@ -80,17 +82,24 @@ class ExplorerStandIn:
         except (KeyError, ValueError):
             return "Fail - Unable to verify. Invalid sourceCode or contractname"
         job = dict(std, settings=dict(std.get("settings", {}),
-                                      outputSelection={"*": {"*": ["evm.deployedBytecode.object"]}}))
+                                      outputSelection={"*": {"*": ["evm.deployedBytecode.object",
+                                                                                 "evm.deployedBytecode.immutableReferences"]}}))
         with tempfile.TemporaryDirectory() as empty:  # like the real explorer: no file outside the input
             out = subprocess.run([str(SOLC), "--standard-json"], input=json.dumps(job), capture_output=True,
                                  text=True, timeout=300, cwd=empty)
         try:
-            compiled = json.loads(out.stdout)["contracts"][path][name]["evm"]["deployedBytecode"]["object"]
+            runtime = json.loads(out.stdout)["contracts"][path][name]["evm"]["deployedBytecode"]
+            compiled, immutables = runtime["object"].lower(), runtime.get("immutableReferences", {})
         except (ValueError, KeyError):
             return "Fail - Unable to verify. Compilation failed"
         code = _post(self.rpc_url, {"jsonrpc": "2.0", "id": 1, "method": "eth_getCode",
-                                    "params": [address, "latest"]})["result"]
-        if code.lower().removeprefix("0x") != compiled.lower():
+                                    "params": [address, "latest"]})["result"].lower().removeprefix("0x")
+        if len(code) == len(compiled):
+            for ranges in immutables.values():
+                for r in ranges:  # byte offsets into the runtime code: the constructor's values, not the source's
+                    a, b = 2 * r["start"], 2 * (r["start"] + r["length"])
+                    code = code[:a] + compiled[a:b] + code[b:]
+        if code != compiled:
             return "Fail - Unable to verify. Compiled contract deployment bytecode does NOT match the transaction"
         self.verified[address] = std
         return "Pass - Verified"

@@ -7,7 +7,7 @@ import pytest
 
 from ml_models.errors import DataError, SpecError
 from ml_models.spec import ModelSpec
-from ml_models.tune import storage_url, tune_hyperparameters, walk_forward_folds
+from ml_models.tune import MIN_RESOURCE, storage_url, tune_hyperparameters, walk_forward_folds
 
 
 def test_walk_forward_folds_expand_and_never_overlap():
@@ -75,15 +75,27 @@ def test_a_study_refuses_trials_measured_another_way(split, schema, tmp_path):
 
 
 def test_successive_halving_prunes_bad_trials_early(split, schema):
-    base = ModelSpec(**{**TINY, "epochs": 3})
+    base = ModelSpec(**{**TINY, "epochs": 4})
     res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"learning_rate": ("float", 1e-6, 3e-2, True)},
                                n_trials=4, n_folds=1, start_from_base=False, enqueue=[{"learning_rate": 3e-2}, {"learning_rate": 1e-6},
                                                                {"learning_rate": 2e-6}, {"learning_rate": 2.5e-2}])
     states = {t.params["learning_rate"]: (t.state.name, sorted(t.intermediate_values)) for t in res.study.trials}
-    assert states[3e-2] == ("COMPLETE", [0, 1, 2])
-    for lr in (1e-6, 2e-6):  # stopped at the first rungs, long before the end
-        assert states[lr][0] == "PRUNED" and max(states[lr][1]) < 2, states
+    assert states[3e-2] == ("COMPLETE", [1, 2, 3, 4])  # step = epochs trained
+    for lr in (1e-6, 2e-6):  # stopped at the first rung (MIN_RESOURCE epochs), before the end
+        assert states[lr] == ("PRUNED", [1, 2, MIN_RESOURCE]), states
     assert res.best_spec.learning_rate == pytest.approx(3e-2)
+
+
+def test_trials_are_compared_at_the_same_fold_and_epoch(split, schema):
+    """Step k * epochs + e is epoch e of fold k in every trial; a fold ended by early stopping reports its best at its last step."""
+    base = ModelSpec(**{**TINY, "epochs": 5, "patience": 1, "learning_rate": 0.3})
+    res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"units": ("int", 4, 4, False)},
+                               n_trials=1, n_folds=2, pruner="none", start_from_base=False)
+    values = res.study.trials[0].intermediate_values
+    fold1 = sorted(s for s in values if s > 5)
+    assert sorted(s for s in values if s <= 5)[0] == 1 and fold1[0] == 6 and fold1[-1] == 10, values
+    assert len(fold1) < 5, values  # patience 1 stopped fold 1 early (at lr 0.3 it overshoots) ...
+    assert values[10] == min(values[s] for s in fold1)  # ... and its best stands at the fold's last step
 
 
 def test_tune_refuses_a_bad_search_space_file_before_training(split, schema, tmp_path):
@@ -104,7 +116,7 @@ def test_trials_train_at_most_max_epochs_and_the_best_spec_keeps_its_epochs(spli
     base = ModelSpec(**{**TINY, "epochs": 7})
     res = tune_hyperparameters(split.train, schema, base_spec=base, search_space={"units": ("int", 4, 5, False)},
                                n_trials=1, n_folds=2, max_epochs=2, pruner="none")
-    assert sorted(res.study.trials[0].intermediate_values) == [0, 1, 2, 3]  # 2 folds x 2 epochs
+    assert sorted(res.study.trials[0].intermediate_values) == [1, 2, 3, 4]  # 2 folds x 2 epochs
     assert res.study.trials[0].user_attrs["spec"]["epochs"] == 2 and res.best_spec.epochs == 7
 
 
@@ -125,3 +137,22 @@ def test_two_worker_processes_on_one_machine_share_the_study(split, schema, tmp_
     res = tune_hyperparameters(split.train, schema, storage=tmp_path / "s.db", study_name="par", **kwargs)
     assert len(res.trials) == 4  # 2 here + 2 in the helper process
     assert res.best_value == res.trials["value"].min()
+
+
+def test_a_reused_network_starts_like_a_new_one(split, schema):
+    import numpy as np
+
+    from ml_models.model import build_model
+    from ml_models.tune_folds import network, prepare_folds
+
+    base = ModelSpec(**TINY)
+    setup = prepare_folds(split.train, schema, base, 1, 0.25, "rmse", False)
+    first = network(setup, base)
+    first.fit(setup.folds[0].x, setup.folds[0].y, epochs=1, verbose=0)  # its weights and optimizer move
+    again = network(setup, base.replace(seed=3, learning_rate=0.02, batch_size=32))
+    assert again is first  # the same architecture: the compiled network is reused ...
+    fresh = build_model(base.replace(seed=3), len(setup.columns))
+    for a, b in zip(again.get_weights(), fresh.get_weights(), strict=True):  # ... with a new one's weights
+        np.testing.assert_array_equal(a, b)
+    assert int(again.optimizer.iterations) == 0 and float(again.optimizer.learning_rate) == pytest.approx(0.02)
+    assert network(setup, base.replace(units=5)) is not first
