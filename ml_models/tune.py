@@ -139,10 +139,9 @@ def tune_hyperparameters(
         study.enqueue_trial(dict(params), skip_if_exists=True)
     helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
                        n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
-    callbacks = [progress] if callable(progress) else None
     left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
     study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start), n_trials=n_trials, timeout=left,
-                   callbacks=callbacks, show_progress_bar=progress is True)
+                   callbacks=[progress] if callable(progress) else None, show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
 
