@@ -102,7 +102,8 @@ def _bond_lines(c: dict) -> list[str]:
         return []
     window = (f"challenges until {when(b['challenge_end'])}" if b["challenge_end"]
               else "the 3-day challenge window opens once every score is posted")
-    return [f"  bonded: organizer bond {eth(b['organizer_wei'])}, challenge bond {eth(b['challenge_wei'])}; {window}; "
+    held = eth(b["organizer_wei"]) if b["organizer_wei"] else "released (back to the organizer, or to a challenger who won)"
+    return [f"  bonded: organizer bond {held}, challenge bond {eth(b['challenge_wei'])}; {window}; "
             f"{b['open_disputes']} dispute(s) open" + (f" (`market defend {c['id']}`)" if b["open_disputes"] else "")]
 
 
