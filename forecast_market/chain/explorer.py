@@ -147,9 +147,15 @@ def verification_info(container) -> dict:
             "license_identifier": licence.group(1) if licence else "NONE"}
 
 
-def publish_market_source(market, api_key: str, api_url: str, echo: Callable[[str], None] = print) -> str:
-    """Publish the deployed market's source; returns the explorer's verdict."""
-    from brownie import ForecastMarket, network
+def publish_market_source(market, api_key: str, api_url: str,
+                          echo: Callable[[str], None] = print) -> list[tuple[str, str, str]]:
+    """Publish the deployed market's source and that of the dispute game its constructor deployed;
+    returns ``(contract name, address, verdict)`` for each, the market first. The game is published
+    too because a bonded competition's disputes are settled by its code, not the market's."""
+    from brownie import DisputeGame, ForecastMarket, network
 
     explorer = Explorer(api_url, api_key, network.chain.id)
-    return explorer.publish(market.address, verification_info(ForecastMarket), echo=echo)
+    out = []
+    for container, address in ((ForecastMarket, market.address), (DisputeGame, market.disputeGame())):
+        out.append((container._name, address, explorer.publish(address, verification_info(container), echo=echo)))
+    return out

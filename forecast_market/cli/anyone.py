@@ -61,9 +61,9 @@ def deploy(ctx: Ctx):
 @click.command("publish-source")
 @on_chain(signs=False)
 def publish_source(ctx: Ctx):
-    """Publish the market's source to the block explorer (needs ETHERSCAN_TOKEN).
+    """Publish the market's source, and its dispute game's, to the block explorer (needs ETHERSCAN_TOKEN).
 
-    Sends the contract's source and compiler settings (standard JSON) to the explorer's
+    Sends each contract's source and compiler settings (standard JSON) to the explorer's
     Etherscan-v2-compatible API (FM_EXPLORER_API_URL) and waits for its verdict. `market deploy`
     does this by itself when the token is set; this command retries, or publishes a market
     someone else deployed (--market).
@@ -78,9 +78,10 @@ def publish_source(ctx: Ctx):
 def _publish(market) -> None:
     from ..chain.explorer import publish_market_source
 
-    verdict = publish_market_source(market, settings().etherscan_token, settings().explorer_api_url,
-                                    echo=lambda line: click.echo(line, err=True))
-    emit(f"source of {market.address} on the block explorer: {verdict}")
+    for name, address, verdict in publish_market_source(market, settings().etherscan_token,
+                                                        settings().explorer_api_url,
+                                                        echo=lambda line: click.echo(line, err=True)):
+        emit(f"source of {name} {address} on the block explorer: {verdict}")
 
 
 def _no_tolerance(_ctx, _param, value):

@@ -142,7 +142,7 @@ def preprocess(source: str | Sequence[str] = DEFAULT_SOURCE, out_dir: str | Path
     import pandas as pd
 
     from ml_models import Schema, clean_series, split_by_time, write_dataset_bundle
-    from ml_models.data import check_task_fits
+    from ml_models.data import MAX_ABS_VALUE, check_task_fits
 
     opts = TaskOptions(**options)
     out = Path(out_dir)
@@ -154,6 +154,10 @@ def preprocess(source: str | Sequence[str] = DEFAULT_SOURCE, out_dir: str | Path
     df = load_joined(sources, opts)
     target, columns = choose_columns([str(c) for c in df.columns], opts.target, opts.features)
     df, report = clean_series(df, target=target, columns=columns, max_gap=opts.max_gap)
+    for old, (new, k) in report.rescaled.items():
+        print(f"rescaled: {old} -> {new} (divided by 1e{k}: its values reach beyond {MAX_ABS_VALUE:.0e}, "
+              "more than exact integer scoring holds)")
+    columns = [report.rescaled.get(c, (c, 0))[0] for c in columns]
     if report.filled_rows or report.dropped_rows:
         print(f"cleaning: {report.filled_rows} missing value(s) interpolated, {report.dropped_rows} incomplete row(s) "
               "dropped at the ends")

@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
-from .cleaning import CleaningReport, clean_series, season_for
+from .cleaning import MAX_ABS_VALUE, CleaningReport, clean_series, season_for
 from .dataset import Schema, Split, read_dataset_bundle, split_by_time, write_dataset_bundle
 from .sources import DATE_COLUMN, SOURCES, JoinReport, PriceAPIClient, join_on_time, load_series, parse_times
 from .windows import SeriesScaler, check_task_fits, context_and_targets, largest_sequence_length, make_windows
 
 __all__ = [
     "DATE_COLUMN",
+    "MAX_ABS_VALUE",
     "SOURCES",
     "CleaningReport",
     "JoinReport",

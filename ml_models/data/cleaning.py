@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,13 @@ import pandas as pd
 from ..errors import DataError
 from .sources import DATE_COLUMN
 
-__all__ = ["CleaningReport", "clean_series", "season_for"]
+__all__ = ["MAX_ABS_VALUE", "CleaningReport", "clean_series", "season_for"]
+
+#: The largest magnitude a column may reach. Scores are computed exactly in fixed point (Q39.24:
+#: ``ml_models.intinfer``), which holds values below 2**38 (2.7e11); this leaves room for the scaler's
+#: statistics and for test values beyond the training range. Larger input columns are rescaled by
+#: powers of 1000 (and renamed, e.g. ``market_cap_e3``); a larger target is refused.
+MAX_ABS_VALUE = 1e10
 
 
 @dataclass
@@ -30,6 +36,7 @@ class CleaningReport:
     filled_rows: int = 0  # values filled by interpolation (missing values or timestamps)
     dropped_rows: int = 0  # rows dropped at the start/end because they had missing values
     n_rows: int = 0
+    rescaled: dict[str, tuple[str, int]] = field(default_factory=dict)  # old name -> (new name, power of 10)
 
 
 def clean_series(
@@ -46,7 +53,9 @@ def clean_series(
     ``columns`` are the input columns (default: just ``target``; the target is always included
     and comes first). ``freq`` is a pandas offset alias; by default it is inferred. Non-numeric
     values, duplicate or off-grid timestamps, gaps longer than ``max_gap`` steps and fewer than
-    ``min_rows`` rows are each a :class:`DataError`.
+    ``min_rows`` rows are each a :class:`DataError`. An input column whose values reach
+    :data:`MAX_ABS_VALUE` is divided by the smallest power of 1000 that brings it below, and
+    renamed ``<name>_e<k>`` (``report.rescaled``); a target that large is a :class:`DataError`.
     """
     cols = [target] + [c for c in (columns or []) if c != target]
     out = _select_sorted(df, cols)
@@ -64,7 +73,32 @@ def clean_series(
     if len(out) < min_rows:
         raise DataError(f"only {len(out)} row(s) after cleaning; need at least {min_rows}; load a longer range")
     out.index.freq = None
-    return out, CleaningReport(frequency=freq, filled_rows=filled, dropped_rows=dropped, n_rows=len(out))
+    out, rescaled = _rescale_large(out, target)
+    return out, CleaningReport(frequency=freq, filled_rows=filled, dropped_rows=dropped, n_rows=len(out),
+                               rescaled=rescaled)
+
+
+def _rescale_large(out: pd.DataFrame, target: str) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
+    rescaled: dict[str, tuple[str, int]] = {}
+    for c in list(out.columns):
+        peak = float(out[c].abs().max())
+        if peak < MAX_ABS_VALUE:
+            continue
+        if c == target:
+            raise DataError(f"the target {c!r} reaches {peak:.3g}, and scores are computed exactly in a fixed-point "
+                            f"format that holds values below {MAX_ABS_VALUE:.0e}: express it in larger units in the "
+                            "source (e.g. thousands), or choose another --target")
+        k = 3
+        while peak / 10.0**k >= MAX_ABS_VALUE:
+            k += 3
+        new = f"{c}_e{k}"
+        if new in out.columns:
+            raise DataError(f"column {c!r} (values up to {peak:.3g}) must be rescaled to {new!r}, "
+                            "which is already a column name: rename one of them")
+        out[c] = out[c] / 10.0**k
+        out = out.rename(columns={c: new})
+        rescaled[c] = (new, k)
+    return out, rescaled
 
 
 def _select_sorted(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:

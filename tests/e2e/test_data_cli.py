@@ -43,13 +43,32 @@ def test_four_header_less_coin_files_join_into_one_dataset_with_every_covariate(
     assert "joined 4 sources on time: 1027 rows in all of them" in text and "btc 1047 (-20)" in text
     assert "season 288 steps (one day of '5min' data)" in text and "sequence length 286 steps" in text
     assert "cleaning: 132 missing value(s) interpolated" in text  # xrp's 11 missing ticks, 12 columns
+    # a market cap of 1.4e12 is beyond what exact integer scoring holds: rescaled, renamed, and said
+    assert "rescaled: btc_market_cap -> btc_market_cap_e3 (divided by 1e3" in text
     schema = json.loads((out / "train" / "schema.json").read_text())
-    assert schema["target"] == "btc_price" and len(schema["columns"]) == 12 and "eth_market_cap" in schema["columns"]
+    assert schema["target"] == "btc_price" and len(schema["columns"]) == 12 and "eth_market_cap_e3" in schema["columns"]
     assert (schema["season"], schema["sequence_length"], schema["horizon"]) == (288, 286, 3)
     assert schema["n_train"] + schema["n_test"] == 1038
     train = pd.read_csv(out / "train" / "train.csv")
     assert list(train.columns) == ["date", *schema["columns"]] and len(train) == schema["n_train"]
     assert train["date"].iloc[0] == "2021-01-01T00:15:00"  # eth starts 3 ticks late
+
+
+def test_a_network_on_every_coin_column_saves_an_exact_bundle(cli, tmp_path, market):
+    """The README's four-coin example: a default network on all 12 columns, market caps included,
+    is saved in the fixed-point format (it was refused while the caps were left at 1.4e12)."""
+    out = tmp_path / "coins"
+    code, text = cli("preprocess", *_coin_sources(), out, "--columns", NAMES, "--features", "all", "--horizon", "3",
+                     "--season", "12", "--sequence-length", "24")
+    assert code == 0, text
+    code, text = cli("init", out, "--reward", "1", "--again")
+    assert code == 0, text
+    cid = text.strip().splitlines()[-1]
+    code, text = cli("--account", "1", "submit", cid, "--strategy", "default", "--epochs", "1",
+                     "--work-dir", tmp_path / "w")
+    assert code == 0, text
+    spec = json.loads((tmp_path / "w" / "bundle" / "spec.json").read_text())
+    assert "xrp_market_cap_e3" in spec["preprocessing"]["scaler"]["columns"]
 
 
 def test_covariates_reach_the_model_a_participant_trains(cli, tmp_path, market):

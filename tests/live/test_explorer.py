@@ -52,9 +52,14 @@ def test_deploy_publishes_the_source_when_a_key_is_set(chain, market_cmd):
     rpc, explorer = chain
     proc = market_cmd("deploy", ETHERSCAN_TOKEN="test-key")
     address = _deployed(proc)
-    assert f"source of {address} on the block explorer: Pass - Verified" in proc.stdout
+    assert f"source of ForecastMarket {address} on the block explorer: Pass - Verified" in proc.stdout, proc.stderr[-1500:]
     std = explorer.verified[address.lower()]  # compiled by the stand-in, equal to the code on chain
     assert any("contract ForecastMarket" in src["content"] for src in std["sources"].values())
+    # the dispute game the market's constructor deployed is published too: it settles bonded disputes
+    game = proc.stdout.split("source of DisputeGame ")[1].split()[0]
+    assert f"source of DisputeGame {game} on the block explorer: Pass - Verified" in proc.stdout
+    assert any("contract DisputeGame" in src["content"] for src in explorer.verified[game.lower()]["sources"].values())
+    assert game.lower() != address.lower()
     again = market_cmd("--market", address, "publish-source", ETHERSCAN_TOKEN="test-key")
     assert again.returncode == 0 and "already verified" in again.stdout
 

@@ -113,6 +113,25 @@ def test_four_coins_join_on_time_and_count_what_each_lost():
     assert "1027 rows in all of them" in report.summary() and "btc 1047 (-20)" in report.summary()
     clean, cr = clean_series(df, target="btc_price", columns=list(df.columns))
     assert cr.frequency == "5min" and cr.filled_rows == 11 * 12 and clean.shape == (1038, 12)
+    # market caps (btc's reaches 1.4e12) and xrp's volume are beyond what exact scoring holds: rescaled, renamed
+    assert cr.rescaled == {"btc_market_cap": ("btc_market_cap_e3", 3), "eth_market_cap": ("eth_market_cap_e3", 3),
+                           "ltc_market_cap": ("ltc_market_cap_e3", 3), "xrp_volume": ("xrp_volume_e3", 3),
+                           "xrp_market_cap": ("xrp_market_cap_e3", 3)}
+    assert clean["btc_market_cap_e3"].max() == pytest.approx(df["btc_market_cap"].max() / 1e3)
+    from ml_models.intinfer import quantize
+
+    quantize(clean.to_numpy() * 10)  # every value, with room to spare, fits the fixed-point format
+
+
+def test_a_column_too_large_for_exact_scoring_is_rescaled_or_refused():
+    idx = pd.date_range("2024-01-01", periods=20, freq="D")
+    df = pd.DataFrame({"y": np.arange(20.0), "big": np.full(20, 3e16), "big_e9": np.ones(20)}, index=idx)
+    out, report = clean_series(df, target="y", columns=["big"])
+    assert report.rescaled == {"big": ("big_e9", 9)} and out["big_e9"].max() == pytest.approx(3e7)
+    with pytest.raises(DataError, match=r"must be rescaled to 'big_e9', which is already a column name"):
+        clean_series(df, target="y", columns=["big", "big_e9"])
+    with pytest.raises(DataError, match=r"the target 'big' reaches 3e\+16.*express it in larger units"):
+        clean_series(df, target="big")
 
 
 def test_a_join_that_leaves_too_few_rows_is_an_error_naming_the_spans():
