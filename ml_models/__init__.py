@@ -22,7 +22,7 @@ from typing import Any
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": ("MAX_MESSAGE", "BaselineError", "BundleError", "DataError", "MLError", "MetricError", "ScoringError",
                "SpecError", "clip_message"),
-    "data": ("DATE_COLUMN", "SOURCES", "CleaningReport", "JoinReport", "PriceAPIClient", "Schema", "SeriesScaler",
+    "data": ("DATE_COLUMN", "MAX_ABS_VALUE", "SOURCES", "CleaningReport", "JoinReport", "PriceAPIClient", "Schema", "SeriesScaler",
              "Split", "check_task_fits", "clean_series", "context_and_targets", "join_on_time",
              "largest_sequence_length", "load_series", "make_windows", "parse_times", "read_dataset_bundle",
              "season_for", "split_by_time", "write_dataset_bundle"),
