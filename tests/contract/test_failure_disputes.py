@@ -374,3 +374,34 @@ def test_proving_invalidity_is_only_for_failures_and_before_the_deadline(market,
     mine_at(s.dispute(claimant)["deadline"])
     with reverts("BadMove", 2):
         s.game.proveInvalid(s.id, s.participant, claimant, proof, {"from": s.organizer})
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_scorer_python_and_contract_agree_on_the_overflow_bound_at_its_edge(market, cell):
+    """A unit leaf whose bound is 2**62 - 2**24 runs; one 2**24 more does not: in the scorer's
+    proof, in the Python twin and in the contract, alike."""
+    edge = make_case(cell=cell, layers=2, units=4, dense=0, steps=3, features=2, train=10, test=3, seed=3)
+    key = unit_key(1, 0)
+    leaves = edge.model.leaves()
+    payload = unpack_int64(dict(leaves)[key])
+    width, units = 4, 4
+    g = {"LSTM": 4, "GRU": 3}[cell]
+    at = g * (width + units)  # gate 0's bias (LSTM b, GRU the input bias): the bound is ONE (sum |w| + sum |u| + |b|)
+    column = np.abs(payload[: width + (units if cell == "LSTM" else 0)]).sum()
+    verdicts = []
+    for extra in (0, 1):
+        p = payload.copy()
+        p[at] = 2**38 - 1 - int(column) + extra
+        changed = _with_unit(leaves, key, lambda _: pack_int64(p))
+        proof = find_invalidity(changed, edge.rows, edge.train_rows, edge.test_rows, edge.model.horizon)
+        tree = StandardMerkleTree.of(changed, WEIGHT_TYPES)
+        index = [k for k, _ in changed].index(key)
+        mine = (2, changed[0][1], tree.proof(0), key, [(changed[index][1], tree.proof(index))], 0, 0, [])
+        roots = (tree.root, b"\x00" * 32, b"\x00" * 32, edge.train_rows, edge.test_rows)
+        try:
+            model_from_leaves(changed, COLUMNS).net._prove_bounds()
+            scorer = True
+        except IntInferError:
+            scorer = False
+        verdicts.append((scorer, proof is None, not DisputeGame.at(market.disputeGame()).invalid(roots, mine)))
+    assert verdicts == [(True, True, True), (False, False, False)]
