@@ -392,7 +392,7 @@ def test_scorer_python_and_contract_agree_on_the_overflow_bound_at_its_edge(mark
     for extra in (0, 1):
         p = payload.copy()
         p[at] = 2**38 - 1 - int(column) + extra
-        changed = _with_unit(leaves, key, lambda _: pack_int64(p))
+        changed = _with_unit(leaves, key, lambda _, p=p: pack_int64(p))
         proof = find_invalidity(changed, edge.rows, edge.train_rows, edge.test_rows, edge.model.horizon)
         tree = StandardMerkleTree.of(changed, WEIGHT_TYPES)
         index = [k for k, _ in changed].index(key)
