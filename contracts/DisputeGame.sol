@@ -111,6 +111,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         Roots memory roots = _roots(ctx);
         if (proof.kind == 0) {
             // The meta leaf fails the verifier's own checks (a proof that does not verify is no proof).
+            // slither-disable-next-line unused-return
             try this.describe(roots, proof.meta, proof.metaProof, ctx.horizon) {
                 revert BadMove(3);
             } catch (bytes memory err) {
@@ -133,7 +134,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
             ctx.status != IForecastMarket.Status.Revealed ||
             r.deadline != 0 ||
             block.timestamp < ctx.revealEnd ||
-            block.timestamp >= ctx.evaluationEnd
+            block.timestamp + AVAILABILITY_PERIOD >= ctx.evaluationEnd // the full period, and time to score after it
         ) revert BadMove(5);
         uint40 deadline = uint40(block.timestamp + AVAILABILITY_PERIOD);
         r.deadline = deadline;
@@ -150,7 +151,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         bytes32 acc = r.acc;
         for (uint256 k; k < payloads.length; ++k) {
             bytes calldata payload = payloads[k];
-            uint256 key;
+            uint256 key = 0; // the meta leaf
             if (i == 0) {
                 (uint256 layers, uint256 units, uint256 heads) = publicationShape(payload);
                 r.units = uint16(units);
@@ -175,7 +176,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         uint256 n = r.total;
         if (r.deadline <= block.timestamp || r.complete) revert BadMove(2);
         if (n == 0 || r.published != n || sorted.length != n || order.length != 2 * n) revert BadMove(3);
-        bytes32 acc;
+        bytes32 acc = bytes32(0);
         for (uint256 i; i < n; ++i) {
             if (i != 0 && sorted[i] <= sorted[i - 1]) revert BadMove(3);
             // Each leaf in key order is one of the sorted hashes; the keys differ, so they are all different.

@@ -117,7 +117,7 @@ abstract contract EvaluationStep {
         uint256 nd = m.dense == 0 ? 1 : 2;
         if (p.kind == 1) {
             if (p.leaves.length != 1 || !_proven(roots.weights, key, p.leaves[0])) revert BadLeaf(key);
-            uint256 count;
+            uint256 count = 0;
             if (key >> 32 == 1 && (key >> 16) & 0xffff < m.layers && key & 0xffff < m.units) {
                 count = _unitValues(m, (key >> 16) & 0xffff);
             } else if (key >> 32 == 2 && key & 0xffffffff < nd) {
@@ -188,7 +188,7 @@ abstract contract EvaluationStep {
         for (uint256 i; i < nd; ++i) {
             (uint256 inW, uint256 outW) = _denseShape(m, i, nd);
             bytes calldata w = _leaf(root, (2 << 32) | i, p.leaves[i], inW * outW + outW);
-            uint256 next;
+            uint256 next = 0;
             for (uint256 j; j < outW; ++j) {
                 uint256 bound = _sumAbs(w, j, inW, outW) * bx + _abs(_value(w, inW * outW + j)) * uint256(ONE);
                 if (bound >= SAFE) return true;

@@ -166,7 +166,8 @@ interface IDisputeGame {
 
     /// @notice The organizer asks that `participant`'s weights be published on chain within
     /// AVAILABILITY_PERIOD (it could not use the bundle). Once per entry, on a revealed and unscored
-    /// entry of a bonded competition, before the evaluation deadline. While it is pending the
+    /// entry of a bonded competition, from revealEnd and while the whole period ends before the
+    /// evaluation deadline (so the participant always gets the full period). While it is pending the
     /// market refuses to score the entry; unanswered, the entry's failure cannot be disputed.
     /// @dev Reverts with {BadMove}. Emits {WeightsRequested}.
     function requestWeights(uint256 id, address participant) external;

@@ -20,6 +20,8 @@ from ..settings import settings
 from ..show import when
 
 ZERO = "00" * 32
+#: DisputeGame.AVAILABILITY_PERIOD: how long a participant has to publish requested weights.
+AVAILABILITY_PERIOD_S = 86_400
 INVALID_KINDS = ("its meta leaf is not a model the dispute game runs", "a weight leaf has the wrong length",
                  "a weight leaf's interval bound reaches 2**62", "a window reads a value outside the proven range")
 
@@ -154,6 +156,11 @@ def request_missing(market, organizer, comp: dict, rows, work: Path) -> tuple[li
         except ArtifactError as exc:
             if state == "complete":
                 row.fail(f"published weights unusable: {exc}")
+                continue
+            if now() + AVAILABILITY_PERIOD_S >= comp["evaluationEnd"]:
+                notes.append(f"{row.participant}: its bundle cannot be used ({exc}) and too little of the evaluation "
+                             "window is left to request its weights (a day, before the deadline): posted as failed; "
+                             "the participant can still dispute this failure by publishing its model")
                 continue
             transact(game.requestWeights, comp_id, row.participant, sender=organizer)
             waiting.append(row)

@@ -405,3 +405,13 @@ def test_scorer_python_and_contract_agree_on_the_overflow_bound_at_its_edge(mark
             scorer = False
         verdicts.append((scorer, proof is None, not DisputeGame.at(market.disputeGame()).invalid(roots, mine)))
     assert verdicts == [(True, True, True), (False, False, False)]
+
+
+def test_a_request_always_leaves_the_participant_a_full_day(market, case):
+    s = Failed(market, case, post=False)
+    end = market.competition(s.id)["evaluationEnd"]
+    mine_at(end - DAY - 1)
+    with reverts("BadMove", 5):  # the period would end at or after the evaluation deadline
+        s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
+    s.post_failure()
+    assert s.game.failureDisputable(s.id, s.participant)
