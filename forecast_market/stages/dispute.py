@@ -324,6 +324,8 @@ def defend(market, organizer, comp_id: int, *, work_dir: str | Path | None = Non
                         poll_s=poll_s, wait_s=0 if len(pending) > 1 else left)
             if res["status"] != "open":
                 results.append(res | {"participant": participant, "challenger": challenger})
+        if all(p in hopeless for p, _ in pending):
+            continue  # reported as lost at the top of the loop
         if wait_s is not None and time.monotonic() - start >= wait_s:
             still = open_disputes(market, comp_id)
             if still:
