@@ -120,6 +120,11 @@ def test_an_unanswered_weights_request_fails_the_entry_for_good(cli, market, sma
     assert "its weights were requested on chain" in out and f"run `market evaluate {comp_id}` again" in out, out
     assert submission_status(market, comp_id, trudy.address) == Status.REVEALED
     assert submission_status(market, comp_id, accounts[1].address) == Status.SCORED
+    code, out = cli("status", str(comp_id))
+    assert code == 0 and f"weights requested from {trudy.address}: publish by" in out, out
+    assert f"`market publish-weights {comp_id}`" in out, out
+    code, out = cli("--account", "4", "mine")
+    assert code == 0 and f"publish your weights (`market publish-weights {comp_id}`)" in out, out
     code, out = cli("--account", "4", "publish-weights", str(comp_id), "--work-dir", str(tmp_path / "t"))
     assert code == 1 and "Traceback" not in out and "does not hash to its revealed weights root" in out, out
 
@@ -128,5 +133,7 @@ def test_an_unanswered_weights_request_fails_the_entry_for_good(cli, market, sma
     assert code == 0, out
     assert "not published in time: posted as failed" in out, out
     assert submission_status(market, comp_id, trudy.address) == Status.FAILED
+    code, out = cli("status", str(comp_id))
+    assert code == 0 and "its failure cannot be disputed" in out, out
     code, out = cli("--account", "5", "challenge", str(comp_id), trudy.address, "--work-dir", str(tmp_path / "c"))
     assert code == 1 and "not published in time" in out and "Traceback" not in out, out
