@@ -107,46 +107,60 @@ def find_invalidity(leaves: Sequence[tuple[int, bytes]], rows_q: np.ndarray, tra
     index = {key: i for i, (key, _) in enumerate(leaves)}
     meta_payload = dict(leaves)[0]
     meta = unpack_int64(meta_payload).tolist()
-    meta_proof = tree.proof(index[0])
 
     def proof(kind, key=0, keys=(), window=0, t=0, rows=()):
-        return (kind, meta_payload, meta_proof, key, [(leaves[index[k]][1], tree.proof(index[k])) for k in keys],
-                window, t, list(rows))
+        return (kind, meta_payload, tree.proof(index[0]), key,
+                [(leaves[index[k]][1], tree.proof(index[k])) for k in keys], window, t, list(rows))
 
     if meta_problem(meta, train_rows, horizon) is not None:
         return proof(0)
-    cell, layers, units, dense, nf, seq, hz, delta = meta[1:9]
-    gates = _GATES[_CELL_NAMES[cell]]
-    shapes = _dense_shapes(units, dense)
-    unit_keys = [(layer, j) for layer in range(layers) for j in range(units)]
-    # kind 1: a leaf the model reads has the wrong length (a missing leaf never completes a publication)
-    for layer, j in unit_keys:
-        k = unit_key(layer, j)
-        if k in index and len(leaves[index[k]][1]) != 8 * _unit_values(cell, layer, nf, units):
-            return proof(1, k, [k])
-    for i, (n_in, n_out) in enumerate(shapes):
-        k = dense_key(i)
-        if k in index and len(leaves[index[k]][1]) != 8 * (n_in * n_out + n_out):
-            return proof(1, k, [k])
-    # kind 2: an interval bound reaches 2**62
-    for layer, j in unit_keys:
-        k = unit_key(layer, j)
-        w = unpack_int64(leaves[index[k]][1])
-        bx = INPUT_BOUND + 1 if layer == 0 else ONE
-        if any(_gate_unbounded(w, cell, g, gates, nf if layer == 0 else units, units, bx) for g in range(gates)):
-            return proof(2, k, [k])
-    dense_keys = [dense_key(i) for i in range(len(shapes))]
-    if _dense_unbounded([unpack_int64(leaves[index[k]][1]) for k in dense_keys], shapes):
-        return proof(2, dense_key(0), dense_keys)
-    # kind 3: a window reads a value the scorer refuses
+    found = _weight_problem(leaves, index, meta)
+    if found is not None:
+        kind, key, keys = found
+        return proof(kind, key, keys)
     rows = np.asarray(rows_q, dtype=np.int64)
-    triples = np.asarray(meta[META_FIXED:], dtype=np.int64).reshape(nf, 3)
+    found = _input_problem(meta, rows, train_rows, test_rows)
+    if found is None:
+        return None
+    w, t, read = found
     train_tree = train_tree or data_tree(rows[:train_rows])
     test_tree = test_tree or data_tree(rows[train_rows : train_rows + test_rows], first_index=train_rows)
 
     def row_arg(r: int):
         tree_, local = (train_tree, r) if r < train_rows else (test_tree, r - train_rows)
         return [int(v) for v in rows[r]], tree_.proof(local)
+
+    return proof(3, window=w, t=t, rows=[row_arg(r) for r in read])
+
+
+def _weight_problem(leaves, index: dict[int, int], meta: list[int]) -> tuple[int, int, list[int]] | None:
+    """``(kind, key, keys)``: a leaf the model reads with the wrong length (1), or an interval bound that
+    reaches 2**62 (2: a unit leaf, or the dense leaves in order)."""
+    cell, layers, units, dense, nf = meta[1:6]
+    gates = _GATES[_CELL_NAMES[cell]]
+    shapes = _dense_shapes(units, dense)
+    unit_keys = [unit_key(layer, j) for layer in range(layers) for j in range(units)]
+    dense_keys = [dense_key(i) for i in range(len(shapes))]
+    expected = {k: _unit_values(cell, (k >> 16) & 0xFFFF, nf, units) for k in unit_keys}
+    expected |= {k: n_in * n_out + n_out for k, (n_in, n_out) in zip(dense_keys, shapes, strict=True)}
+    for k, n in expected.items():  # a missing leaf never completes a publication, nor builds a model
+        if k in index and len(leaves[index[k]][1]) != 8 * n:
+            return 1, k, [k]
+    for k in unit_keys:
+        layer = (k >> 16) & 0xFFFF
+        w = unpack_int64(leaves[index[k]][1])
+        bx = INPUT_BOUND + 1 if layer == 0 else ONE
+        if any(_gate_unbounded(w, cell, g, gates, nf if layer == 0 else units, units, bx) for g in range(gates)):
+            return 2, k, [k]
+    if _dense_unbounded([unpack_int64(leaves[index[k]][1]) for k in dense_keys], shapes):
+        return 2, dense_key(0), dense_keys
+    return None
+
+
+def _input_problem(meta: list[int], rows: np.ndarray, train_rows: int, test_rows: int) -> tuple | None:
+    """``(window, t, rows read)`` of the first window input the scorer refuses."""
+    nf, seq, hz, delta = meta[5], meta[6], meta[7], meta[8]
+    triples = np.asarray(meta[META_FIXED:], dtype=np.int64).reshape(nf, 3)
 
     def std_row(r: int) -> tuple[list[int] | None, bool]:
         if any(c >= rows.shape[1] for c in triples[:, 0]):
@@ -161,9 +175,9 @@ def find_invalidity(leaves: Sequence[tuple[int, bytes]], rows_q: np.ndarray, tra
             r = end - seq + 1 + t
             x, bad = cache.setdefault(r, std_row(r))
             if x is not None and delta:
-                origin, origin_bad = cache.setdefault(end, std_row(end))
-                bad = bad or abs(origin[0]) >= SAFE
+                origin, _ = cache.setdefault(end, std_row(end))
+                bad = bad or abs(origin[0]) >= SAFE  # the contract checks the origin's target value only
                 x = [x[0] - origin[0], *x[1:]]
             if bad or any(abs(v) > INPUT_BOUND for v in x):
-                return proof(3, window=w, t=t, rows=[row_arg(r)] + ([row_arg(end)] if delta else []))
+                return w, t, [r] + ([end] if delta else [])
     return None

@@ -21,18 +21,11 @@ from ..errors import ArtifactError, ChainError
 from ..protocol import Phase, Status
 from ..settings import settings
 from ..show import when
-
-ZERO = "00" * 32
+from .failures import game_of, revealed_submission
 
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def game_of(market):
-    from brownie import DisputeGame  # present once the project is loaded
-
-    return DisputeGame.at(market.disputeGame())
 
 
 def finalize(market, account, comp_id: int) -> dict:
@@ -82,12 +75,7 @@ def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
                          f"(`market verify {comp_id}` still shows any wrong one)")
     if not comp["testRevealed"]:
         raise ChainError(f"competition {comp_id}'s test set is not revealed yet: nothing to challenge")
-    sub = next((s for s in revealed_submissions(market, comp_id) if s["participant"].lower() == participant.lower()),
-               None)
-    if sub is None:
-        raise ChainError(f"{participant} has no revealed submission in competition {comp_id}")
-    if sub["weightsRoot"] == ZERO:
-        raise ChainError(f"{participant}'s submission has no weights root: its score cannot be disputed")
+    sub = revealed_submission(market, comp_id, participant)
     _progress(f"fetching the test set {comp['testCid']} and {participant}'s bundle {sub['modelCid']} ...")
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
     train_df, test_df, _ = load_data(comp, test_dir, work)

@@ -61,13 +61,14 @@ def request_state(game, comp_id: int, participant: str) -> str:
     return "pending" if now() < int(r["deadline"]) else "expired"
 
 
-def _submission(market, comp_id: int, participant: str) -> dict:
+def revealed_submission(market, comp_id: int, participant: str) -> dict:
+    """``participant``'s revealed submission (chain.revealed_submissions), which must have a weights root."""
     sub = next((s for s in revealed_submissions(market, comp_id) if s["participant"].lower() == participant.lower()),
                None)
     if sub is None:
         raise ChainError(f"{participant} has no revealed submission in competition {comp_id}")
     if sub["weightsRoot"] == ZERO:
-        raise ChainError(f"{participant}'s submission has no weights root: it cannot be disputed on chain")
+        raise ChainError(f"{participant}'s submission has no weights root: its score cannot be disputed on chain")
     return sub
 
 
@@ -103,7 +104,7 @@ def judge(market, comp: dict, participant: str, work: Path) -> Judged:
     from ..scoring import load_data
 
     comp_id = comp["id"]
-    sub = _submission(market, comp_id, participant)
+    sub = revealed_submission(market, comp_id, participant)
     if not comp["testRevealed"]:
         raise ChainError(f"competition {comp_id}'s test set is not revealed yet")
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
@@ -204,7 +205,7 @@ def publish_weights(market, participant, comp_id: int, *, work_dir: str | Path |
         raise ChainError(f"the request for your weights expired at {when(int(game.weightsRequest(comp_id, me)['deadline']))}"
                          "; they can no longer be published and your failure cannot be disputed")
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, me)
-    sub = _submission(market, comp_id, me)
+    sub = revealed_submission(market, comp_id, me)
     train_dir = fetch_folder(comp["dataCid"], work / "data" / comp["dataCid"])
     _, schema = read_dataset_bundle(train_dir, part="train")
     leaves = bundle_leaves(comp, sub, data_columns(schema.columns, schema.target), work)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from brownie import DisputeGame, accounts
 from fraud_helpers import make_case
+from test_disputes import CBOND, OBOND, REWARD
 
 from forecast_market.chain import mine_at, now
 from forecast_market.fraud import Evaluation, StepMachine, score_from_sums
@@ -31,8 +32,6 @@ from ml_models.intinfer import IntInferError
 
 from market_helpers import DAY, reverts
 
-ETHER = 10**18
-REWARD, OBOND, CBOND = ETHER, ETHER // 2, ETHER // 10
 TEST_CID, SALT = "QmFailedTestSet", b"\x06" * 32
 FAIL = 2**63 - 1  # the failure score of a lower-is-better metric
 COLUMNS = ("c0", "c1", "c2")
@@ -410,7 +409,7 @@ def test_scorer_python_and_contract_agree_on_the_overflow_bound_at_its_edge(mark
 def test_a_request_always_leaves_the_participant_a_full_day(market, case):
     s = Failed(market, case, post=False)
     end = market.competition(s.id)["evaluationEnd"]
-    mine_at(end - DAY - 1)
+    mine_at(end - DAY)
     with reverts("BadMove", 5):  # the period would end at or after the evaluation deadline
         s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
     s.post_failure()

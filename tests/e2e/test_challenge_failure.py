@@ -6,24 +6,15 @@ import json
 
 import pytest
 from brownie import accounts
-from test_challenge import CBOND, DAY, OBOND, _credits, _init, tampered
+from test_challenge import CBOND, DAY, OBOND, _credits, _init, tampered, wrong_root_entry
 
 from forecast_market.chain import competition, events, submission_status, transact
 from forecast_market.fraud.play import Stage, next_move, open_dispute
-from forecast_market.protocol import CreditReason, Phase, Status, failure_score, model_commitment
+from forecast_market.protocol import CreditReason, Phase, Status, failure_score
 from forecast_market.stages.dispute import game_of, recompute
 from forecast_market.stages.evaluation import reveal_test_set
 
 FAILED = failure_score(False)
-
-
-@pytest.fixture(scope="module")
-def small_dataset(data_dir, tmp_path_factory):
-    from forecast_market.stages import preprocess
-
-    out = tmp_path_factory.mktemp("small")
-    preprocess("statsmodels:co2", out, sequence_length=8, horizon=1, season=4, test_size=0.02)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +97,7 @@ def test_an_unanswered_weights_request_fails_the_entry_for_good(cli, market, sma
     code, out = cli("--account", "1", "submit", str(comp_id), "--spec", str(spec_file), "--work-dir", str(tmp_path / "p1"))
     assert code == 0, out
     # trudy reveals alice's bundle under a weights root it does not hash to: the organizer cannot use it
-    sub = json.loads((tmp_path / "p1" / "submission.json").read_text())
-    trudy, wrong, salt = accounts[4], b"\x43" * 32, b"\x08" * 32
-    transact(market.commit, comp_id, model_commitment(sub["model_cid"], sub["model_sha256"], salt, trudy.address,
-                                                      comp_id, market.address, weights_root=wrong), sender=trudy)
-    assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
-    assert cli("--account", "1", "reveal", str(comp_id))[0] == 0
-    transact(market.revealWithRoot, comp_id, sub["model_cid"], bytes.fromhex(sub["model_sha256"]), wrong, salt,
-             sender=trudy)
-    assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
+    trudy, _ = wrong_root_entry(cli, market, comp_id, tmp_path / "p1")
     code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
     assert code == 0, out
     assert "its weights were requested on chain" in out and f"run `market evaluate {comp_id}` again" in out, out
