@@ -108,14 +108,19 @@ def defend(ctx: Ctx, competition_id, as_json, poll_s, wait_s, work_dir):
 @click.argument("competition_id", type=COMPETITION_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the downloaded training data and bundle. Default: $FM_WORK_DIR/competition-<id>/<you>.")
+              help="Your folder for this competition (where `market submit` saved submission.json) and the downloads. "
+                   "Default: $FM_WORK_DIR/competition-<id>/<you>.")
+@click.option("--bundle", type=click.Path(file_okay=False), default=None,
+              help="The bundle folder to publish (it must hash to your revealed weights root). Default: the one "
+                   "recorded in the work folder's submission.json, else your revealed bundle fetched from IPFS.")
 @on_chain
-def publish_weights(ctx: Ctx, competition_id, as_json, work_dir):
+def publish_weights(ctx: Ctx, competition_id, as_json, work_dir, bundle):
     """Participant: publish your model's weights on chain, when the organizer of a bonded competition
     requested them (it could not use your bundle; `market status` shows the request and its deadline).
 
     \b
-    Your revealed bundle is fetched by its CID, checked against your revealed weights root, and
+    Your bundle (the saved one, or the revealed one fetched by its CID) is checked against your
+    revealed weights root, and
     every leaf of its weights tree is sent as calldata (several transactions of under 100 KB), then
     the contract rebuilds the tree and checks it against the root. The organizer then scores your
     model from the chain. Unanswered within a day, the request lets the organizer post your entry
@@ -125,5 +130,5 @@ def publish_weights(ctx: Ctx, competition_id, as_json, work_dir):
     from ..stages.failures import publish_weights as run
 
     with routed(results_only=True):
-        result = run(ctx.market(), ctx.account(1), competition_id, work_dir=work_dir)
+        result = run(ctx.market(), ctx.account(1), competition_id, work_dir=work_dir, bundle=bundle)
         _finish(result, as_json)

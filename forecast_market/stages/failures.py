@@ -9,13 +9,14 @@ the participant's (``market publish-weights``).
 """
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..artifacts import fetch_bundle, fetch_folder
 from ..chain import competition, now, revealed_submissions, transact
-from ..errors import ArtifactError, ChainError
+from ..errors import ArtifactError, ChainError, one_line
 from ..settings import settings
 from ..show import when
 
@@ -72,19 +73,20 @@ def revealed_submission(market, comp_id: int, participant: str) -> dict:
     return sub
 
 
-def bundle_leaves(comp: dict, sub: dict, columns, work: Path) -> list:
-    """The weights tree's leaves of the revealed bundle, checked against the revealed root (ArtifactError when
-    the bundle cannot be fetched, loaded, or does not hash to the root: the weights are unavailable)."""
-    from ml_models import MLError, load_bundle
+def bundle_leaves(comp: dict, sub: dict, columns, work: Path, folder: Path | None = None) -> list:
+    """The weights tree's leaves of the revealed bundle (or of the bundle in ``folder``), checked against the
+    revealed root (ArtifactError when the bundle cannot be fetched, loaded, or does not hash to the root: the
+    weights are unavailable)."""
+    from ml_models import load_bundle
 
     from ..fraud.build import model_from_forecaster
 
     who = sub["participant"]
     try:
-        bundle = fetch_bundle(sub["modelCid"], sub["modelSha256"], work / "bundles" / who.lower())
+        bundle = folder or fetch_bundle(sub["modelCid"], sub["modelSha256"], work / "bundles" / who.lower())
         fc = load_bundle(bundle)
-    except (MLError, ArtifactError) as exc:
-        raise ArtifactError(f"{who}'s bundle cannot be used ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 -- a stranger's CID and bytes: any failure means "unavailable"
+        raise ArtifactError(f"{who}'s bundle cannot be used ({one_line(str(exc))[:200]})") from None
     if getattr(fc, "net", None) is None:
         raise ArtifactError(f"{who}'s bundle has no network")
     model = model_from_forecaster(fc, columns)
@@ -182,8 +184,10 @@ def request_missing(market, organizer, comp: dict, rows, work: Path) -> tuple[li
 
 
 # ---------------------------------------------------------------------------------- the participant
-def publish_weights(market, participant, comp_id: int, *, work_dir: str | Path | None = None) -> dict:
-    """Publish the caller's weights on chain when the organizer requested them."""
+def publish_weights(market, participant, comp_id: int, *, work_dir: str | Path | None = None,
+                    bundle: str | Path | None = None) -> dict:
+    """Publish the caller's weights on chain when the organizer requested them, from the bundle in ``bundle``
+    (default: the one `market submit` saved in the work folder, else the revealed one, fetched)."""
     from ml_models import read_dataset_bundle
 
     from ..fraud.availability import publish
@@ -208,7 +212,13 @@ def publish_weights(market, participant, comp_id: int, *, work_dir: str | Path |
     sub = revealed_submission(market, comp_id, me)
     train_dir = fetch_folder(comp["dataCid"], work / "data" / comp["dataCid"])
     _, schema = read_dataset_bundle(train_dir, part="train")
-    leaves = bundle_leaves(comp, sub, data_columns(schema.columns, schema.target), work)
+    record = work / "submission.json"
+    if bundle is None and record.exists():
+        bundle = json.loads(record.read_text()).get("bundle_dir")
+    folder = Path(bundle).resolve() if bundle else None
+    if folder is not None and not folder.is_dir():
+        raise ArtifactError(f"no bundle folder at {folder}: pass --bundle with the folder `market submit` saved")
+    leaves = bundle_leaves(comp, sub, data_columns(schema.columns, schema.target), work, folder)
     txs = publish(game, comp_id, participant, leaves, progress=_progress)
     gas = sum(int(tx.gas_used) for tx in txs)
     return out | {"status": "published", "transactions": len(txs), "gas": gas, "leaves": len(leaves),

@@ -10,7 +10,7 @@ from test_challenge import CBOND, DAY, OBOND, _credits, _init, tampered, wrong_r
 
 from forecast_market.chain import competition, events, submission_status, transact
 from forecast_market.fraud.play import Stage, next_move, open_dispute
-from forecast_market.protocol import CreditReason, Phase, Status, failure_score
+from forecast_market.protocol import CreditReason, Phase, Status, failure_score, model_commitment
 from forecast_market.stages.dispute import game_of, recompute
 from forecast_market.stages.evaluation import reveal_test_set
 
@@ -120,3 +120,33 @@ def test_an_unanswered_weights_request_fails_the_entry_for_good(cli, market, sma
     assert code == 0 and "its failure cannot be disputed" in out, out
     code, out = cli("--account", "5", "challenge", str(comp_id), trudy.address, "--work-dir", str(tmp_path / "c"))
     assert code == 1 and "not published in time" in out and "Traceback" not in out, out
+
+
+def test_published_weights_are_scored_from_the_chain(cli, market, small_dataset, spec_file, tmp_path):
+    comp_id = _init(cli, small_dataset, "--organizer-bond", "1", "--challenge-bond", "0.5", "--metric", "rmse",
+                    "--evaluation-hours", "72")
+    code, out = cli("--account", "1", "submit", str(comp_id), "--spec", str(spec_file), "--work-dir", str(tmp_path / "p1"))
+    assert code == 0, out
+    # trudy commits alice's model (its true weights root) under a digest nobody's download matches
+    sub = json.loads((tmp_path / "p1" / "submission.json").read_text())
+    root = bytes.fromhex(sub["weights_root"])
+    trudy, salt, sha = accounts[4], b"\x09" * 32, "ab" * 32
+    transact(market.commit, comp_id, model_commitment(sub["model_cid"], sha, salt, trudy.address, comp_id,
+                                                      market.address, weights_root=root), sender=trudy)
+    assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
+    assert cli("--account", "1", "reveal", str(comp_id))[0] == 0
+    transact(market.revealWithRoot, comp_id, sub["model_cid"], bytes.fromhex(sha), root, salt, sender=trudy)
+    assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
+    code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
+    assert code == 0 and "its weights were requested on chain" in out, out
+    code, out = cli("--account", "4", "publish-weights", str(comp_id), "--bundle", sub["bundle_dir"], "--json",
+                    "--work-dir", str(tmp_path / "t"))
+    assert code == 0, out
+    result = json.loads(out[out.index("{"):])
+    assert result["status"] == "published" and result["gas"] > 0
+    code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
+    assert code == 0 and "scored from its weights tree" in out, out
+    scores = {p: int(market.claimOf(comp_id, p)["score"]) for p in (accounts[1].address, trudy.address)}
+    assert submission_status(market, comp_id, trudy.address) == Status.SCORED
+    assert scores[trudy.address] == scores[accounts[1].address]  # the same weights, the same score
+
