@@ -414,3 +414,13 @@ def test_a_request_always_leaves_the_participant_a_full_day(market, case):
         s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
     s.post_failure()
     assert s.game.failureDisputable(s.id, s.participant)
+
+
+def test_a_scored_entry_cannot_be_requested(market, case):
+    s = Failed(market, case, post=False)
+    ev = s.evaluation()
+    market.postScores(s.id, [s.participant], [score_from_sums(0, ev.final().sum_sq, ev.final().sum_abs, case.test_rows)],
+                      {"from": s.organizer})
+    with reverts("BadMove", 5):
+        s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
+    assert not s.game.weightsPending(s.id, s.participant)
