@@ -175,6 +175,9 @@ def challenge_failure(market, game, challenger, comp: dict, participant: str, wo
         if j.proof is not None:
             return out | {"status": "confirmed", "message": f"{j.participant}'s failure is right: {j.reason} (the "
                           "organizer can prove it on chain); nothing sent"}
+        if j.unprovable:
+            return out | {"status": "confirmed", "message": f"{j.participant}'s model does not run here either "
+                          f"({j.unprovable}): nothing to claim, nothing sent"}
         if comp["phase"] != Phase.EVALUATION or now() >= comp["challengeEnd"] > 0:
             raise ChainError(f"competition {comp_id}: {j.participant} runs and scores {j.score / 1e6:.6f}, but the "
                              "challenge window is closed")
@@ -239,7 +242,7 @@ def _answer_failure(market, game, organizer, comp: dict, participant: str, chall
             _progress(f"  {participant}: its model cannot be rebuilt here ({exc}): this dispute cannot be answered")
             judged[participant] = None
     j = judged[participant]
-    if j is None:
+    if j is None or j.unprovable:
         return None
     if j.proof is not None:
         _progress(f"  {participant}: proving on chain that its model cannot run ({j.reason})")

@@ -46,6 +46,7 @@ class Judged:
     sum_sq: int = 0
     sum_abs: int = 0
     score: int | None = None
+    unprovable: str = ""  # the scorer refuses the model for a reason no proof shows on chain
 
     @property
     def reason(self) -> str:
@@ -99,6 +100,8 @@ def bundle_leaves(comp: dict, sub: dict, columns, work: Path, folder: Path | Non
 def judge(market, comp: dict, participant: str, work: Path) -> Judged:
     """Whether ``participant``'s model runs and what it scores, from the weights published on chain if any,
     else from its bundle; raises ArtifactError when neither is available."""
+    from ml_models.intinfer import IntInferError
+
     from ..fraud import Evaluation, StepMachine, score_from_sums
     from ..fraud.availability import model_from_leaves, published_leaves
     from ..fraud.build import data_columns, data_rows, model_sums
@@ -130,7 +133,11 @@ def judge(market, comp: dict, participant: str, work: Path) -> Judged:
         if mine.hex() != str(theirs).removeprefix("0x"):
             raise ArtifactError(f"the {name} rows' Merkle root computed here differs from the one on chain: "
                                 "a dispute would fail at its last step; nothing sent")
-    j.sum_sq, j.sum_abs = model_sums(model, rows, n_train, n_test)
+    try:
+        j.sum_sq, j.sum_abs = model_sums(model, rows, n_train, n_test)
+    except IntInferError as exc:  # docs/FRAUD_PROOFS.md: the forecast-units overflow has no one-leaf proof
+        j.unprovable, j.evaluation = one_line(str(exc)), None
+        return j
     j.score = score_from_sums(comp["metric"], j.sum_sq, j.sum_abs, n_test)
     return j
 
@@ -172,6 +179,10 @@ def request_missing(market, organizer, comp: dict, rows, work: Path) -> tuple[li
             continue
         if j.proof is not None:
             row.fail(f"the model cannot run exactly: {j.reason} (provable on chain)")
+        elif j.unprovable:
+            row.fail(f"the model cannot run exactly: {j.unprovable}")
+            notes.append(f"{row.participant}: posted as failed ({j.unprovable}); no on-chain proof exists for this "
+                         "reason, so a dispute of this failure could not be answered")
         else:
             row.ok, row.score_int, row.score, row.reason = True, j.score, j.score / 1e6, ""
             notes.append(f"{row.participant}: scored from its weights tree ({j.score / 1e6:.6f})")

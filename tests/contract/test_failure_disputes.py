@@ -424,3 +424,18 @@ def test_a_scored_entry_cannot_be_requested(market, case):
     with reverts("BadMove", 5):
         s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
     assert not s.game.weightsPending(s.id, s.participant)
+
+
+def test_the_one_refusal_without_an_on_chain_proof_is_known(case):
+    """docs/FRAUD_PROOFS.md: a forecast that overflows when mapped back to target units has no one-leaf proof;
+    the twin finds nothing to prove and the scorer refuses it (the application reports it as unprovable)."""
+    from forecast_market.fraud.build import model_sums
+
+    meta = unpack_int64(dict(case.model.leaves())[0]).copy()
+    meta[10] = 2**60  # a huge delta scale ...
+    leaves = [(0, pack_int64(meta))] + case.model.leaves()[1:]
+    key, out = leaves[-1]
+    leaves[-1] = (key, out[:-8] + pack_int64([2**30]))  # ... times an output near 64: beyond the format
+    assert find_invalidity(leaves, case.rows, case.train_rows, case.test_rows, case.model.horizon) is None
+    with pytest.raises(IntInferError, match="target units"):
+        model_sums(model_from_leaves(leaves, COLUMNS), case.rows, case.train_rows, case.test_rows)
