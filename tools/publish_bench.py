@@ -8,7 +8,8 @@ under its weights root, the organizer requests its weights (``DisputeGame.reques
 participant publishes every leaf (``publishWeights``, transactions of at most
 ``forecast_market.fraud.availability.CHUNK_BYTES`` of payload) and completes (``completeWeights``: the
 tree rebuilt to the root). Prints the leaves, the payload bytes, the transactions and their total gas
-(and the largest single transaction's), measured from the receipts.
+(and the largest single transaction's), measured from the receipts, and ``eth_estimateGas`` of the
+invalidity checks ``proveInvalid`` runs (a unit leaf's bound, the dense leaves' bound, a window input).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from forecast_market.fraud.availability import chunks, completion  # noqa: E402
+from forecast_market.fraud.machine import dense_key, unit_key  # noqa: E402
 from forecast_market.protocol import CompetitionParams, model_commitment, test_set_commitment  # noqa: E402
 from tools.fraud_bench import _anvil, _evaluation  # noqa: E402
 
@@ -67,7 +69,25 @@ def measure(w3, market, game, ev) -> tuple[int, int, int, int, int]:
     receipts.append(send(game.functions.completeWeights(cid, who, *completion(leaves)), who))
     assert game.functions.weightsRequest(cid, who).call()[5], "the publication did not complete"
     gas = [r.gasUsed for r in receipts]
-    return len(leaves), sum(len(p) for _, p in leaves), len(receipts), sum(gas), max(gas)
+    return len(leaves), sum(len(p) for _, p in leaves), len(receipts), sum(gas), max(gas), _checks(game, ev)
+
+
+def _checks(game, ev) -> list[int]:
+    """Gas of ``EvaluationStep.invalid`` (what ``proveInvalid`` runs) on this model: the widest unit leaf's
+    bound, the dense leaves' bound, one window input (each comes out "valid" here; the work is the same)."""
+    m, tree = ev.machine, ev.weights
+    keys = [k for k, _ in tree.values]
+    meta, meta_proof = ev.meta_leaf()
+    roots = (tree.root, ev.train.root, ev.test.root, m.train_rows, m.test_rows)
+    model = m.model
+    unit = unit_key(model.layers - 1, 0)
+    dense = [dense_key(i) for i in range(len(model.net.dense))]
+    leaf = lambda k: (tree.values[keys.index(k)][1], tree.proof(keys.index(k)))  # noqa: E731
+    loc = m.locate(0)
+    proofs = [(2, meta, meta_proof, unit, [leaf(unit)], 0, 0, []),
+              (2, meta, meta_proof, dense[0], [leaf(k) for k in dense], 0, 0, []),
+              (3, meta, meta_proof, 0, [], 0, 0, [ev._row(r) for r in loc["rows"]])]
+    return [game.functions.invalid(roots, p).estimate_gas({"gas": 10**9}) for p in proofs]
 
 
 def main() -> int:
@@ -85,11 +105,13 @@ def main() -> int:
         w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 600}))
         market = _contract(w3, "ForecastMarket")
         game = _contract(w3, "DisputeGame", market.functions.disputeGame().call())
-        print("| model | leaves | payload | transactions | total gas | largest transaction |")
-        print("|---|---|---|---|---|---|")
+        print("| model | leaves | payload | transactions | total gas | largest transaction | proveInvalid checks: "
+              "unit bound / dense bound / window input (gas of the call) |")
+        print("|---|---|---|---|---|---|---|")
         for label, *shape in models:
-            n, size, txs, total, largest = measure(w3, market, game, _evaluation(*shape))
-            print(f"| {label} | {n:,} | {size / 1024:.0f} KB | {txs} | {total:,} | {largest:,} |", flush=True)
+            n, size, txs, total, largest, checks = measure(w3, market, game, _evaluation(*shape))
+            print(f"| {label} | {n:,} | {size / 1024:.0f} KB | {txs} | {total:,} | {largest:,} | "
+                  + " / ".join(f"{g:,}" for g in checks) + " |", flush=True)
     return 0
 
 
