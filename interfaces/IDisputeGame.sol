@@ -195,7 +195,8 @@ interface IDisputeGame {
     function failureDisputable(uint256 id, address participant) external view returns (bool);
 
     /// @notice In a reversed dispute (a posted failure), prove the model cannot be run exactly: the
-    /// organizer wins. Any stage, before the awaited move's deadline.
+    /// organizer wins. Any stage, before the awaited move's deadline. Anyone may call it (it can only
+    /// make the failure stand), like {proveStep}.
     /// @dev Reverts with {BadMove} (3: nothing proven) or the verifier's errors. Emits {DisputeEnded} (how 3).
     function proveInvalid(uint256 id, address participant, address challenger, InvalidityProof calldata proof) external;
 
