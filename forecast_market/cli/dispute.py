@@ -120,11 +120,10 @@ def publish_weights(ctx: Ctx, competition_id, as_json, work_dir, bundle):
 
     \b
     Your bundle (the saved one, or the revealed one fetched by its CID) is checked against your
-    revealed weights root, and
-    every leaf of its weights tree is sent as calldata (several transactions of under 100 KB), then
-    the contract rebuilds the tree and checks it against the root. The organizer then scores your
-    model from the chain. Unanswered within a day, the request lets the organizer post your entry
-    as failed, and that failure cannot be disputed.
+    revealed weights root, every leaf of its weights tree is sent as calldata (transactions of
+    under 100 KB), then the contract rebuilds the tree and checks it against the root. The
+    organizer then scores your model from the chain. Unanswered within a day, the request lets
+    the organizer post your entry as failed, and that failure cannot be disputed.
     Exit codes: 0 published (or nothing requested); 1 error.
     """
     from ..stages.failures import publish_weights as run
