@@ -18,23 +18,27 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
     /// @inheritdoc IDisputeGame
     uint64 public constant MOVE_PERIOD = 1 days;
     uint256 private constant ARITY = 16; // at most 16 segments per bisection round
+    /// @inheritdoc IDisputeGame
+    uint64 public constant AVAILABILITY_PERIOD = 1 days;
 
     IForecastMarket private immutable _market;
 
     mapping(uint256 id => mapping(address participant => mapping(address challenger => Dispute))) private _disputes;
+    mapping(uint256 id => mapping(address participant => WeightsRequest)) private _requests;
 
     constructor() {
         _market = IForecastMarket(msg.sender);
     }
 
     /// @inheritdoc IDisputeGame
-    function open(uint256 id, address participant, address challenger, uint32 nonce, uint256 sumSq, uint256 sumAbs)
+    function open(uint256 id, address participant, address challenger, uint32 nonce, uint256 sumSq, uint256 sumAbs, bool failure)
         external
     {
         if (msg.sender != address(_market)) revert NotMarket(msg.sender);
         Dispute storage d = _disputes[id][participant][challenger];
         if (d.stage != Stage.None) revert DisputeExists(id, participant, challenger);
         d.nonce = nonce;
+        d.failure = failure;
         d.sumSq = sumSq;
         d.sumAbs = sumAbs;
         _advance(d, Stage.Defense);
@@ -45,8 +49,10 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         external
     {
         (IForecastMarket.DisputeContext memory ctx, Dispute storage d) = _move(id, participant, challenger, Stage.Defense);
-        if (msg.sender != ctx.defender) revert BadMove(1);
-        if (ctx.sumsKnown) {
+        if (msg.sender != _claimant(d, ctx, challenger)) revert BadMove(1);
+        if (d.failure) {
+            (sumSq, sumAbs) = (d.sumSq, d.sumAbs); // the claimant defends its own sums
+        } else if (ctx.sumsKnown) {
             (sumSq, sumAbs) = (ctx.sumSq, ctx.sumAbs);
         } else {
             int64 fromSums = scoreFromSums(ctx.metric, ctx.testRows, sumSq, sumAbs);
@@ -64,7 +70,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
     /// @inheritdoc IDisputeGame
     function bisect(uint256 id, address participant, address challenger, bytes32[] calldata hashes) external {
         (IForecastMarket.DisputeContext memory ctx, Dispute storage d) = _move(id, participant, challenger, Stage.Bisect);
-        if (msg.sender != ctx.defender) revert BadMove(1);
+        if (msg.sender != _claimant(d, ctx, challenger)) revert BadMove(1);
         if (hashes.length + 1 != _segments(d)) revert BadMove(3);
         d.points = keccak256(abi.encode(hashes));
         _advance(d, Stage.Choose);
@@ -73,8 +79,8 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
 
     /// @inheritdoc IDisputeGame
     function choose(uint256 id, address participant, address challenger, uint256 q, bytes32[] calldata hashes) external {
-        (, Dispute storage d) = _move(id, participant, challenger, Stage.Choose);
-        if (msg.sender != challenger) revert BadMove(1);
+        (IForecastMarket.DisputeContext memory ctx, Dispute storage d) = _move(id, participant, challenger, Stage.Choose);
+        if (msg.sender != (d.failure ? ctx.defender : challenger)) revert BadMove(1);
         uint256 segments = _segments(d);
         if (q >= segments || keccak256(abi.encode(hashes)) != d.points) revert BadMove(3);
         uint256 lo = d.lo;
@@ -94,7 +100,108 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         if (proof.step != d.lo) revert BadMove(3);
         (bytes32 pre, bytes32 post) = run(_roots(ctx), proof);
         if (pre != d.loHash) revert PreStateMismatch(d.loHash, pre);
-        _finish(id, participant, challenger, post == d.hiHash, 0);
+        _finish(id, participant, challenger, (post == d.hiHash) != d.failure, 0);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function proveInvalid(uint256 id, address participant, address challenger, InvalidityProof calldata proof) external {
+        Dispute storage d = _disputes[id][participant][challenger];
+        if (!d.failure) revert BadMove(0);
+        (IForecastMarket.DisputeContext memory ctx, ) = _move(id, participant, challenger, d.stage);
+        Roots memory roots = _roots(ctx);
+        if (proof.kind == 0) {
+            // The meta leaf fails the verifier's own checks (a proof that does not verify is no proof).
+            // slither-disable-next-line unused-return
+            try this.describe(roots, proof.meta, proof.metaProof, ctx.horizon) {
+                revert BadMove(3);
+            } catch (bytes memory err) {
+                if (bytes4(err) != InvalidModelMeta.selector) revert BadMove(3);
+            }
+        } else if (!invalid(roots, proof)) {
+            revert BadMove(3);
+        }
+        _finish(id, participant, challenger, true, 3);
+    }
+
+    // ================================================================== weights availability
+
+    /// @inheritdoc IDisputeGame
+    function requestWeights(uint256 id, address participant) external {
+        IForecastMarket.DisputeContext memory ctx = _market.disputeContext(id, participant);
+        WeightsRequest storage r = _requests[id][participant];
+        if (msg.sender != ctx.defender) revert BadMove(1);
+        if (
+            ctx.status != IForecastMarket.Status.Revealed ||
+            r.deadline != 0 ||
+            block.timestamp < ctx.revealEnd ||
+            block.timestamp + AVAILABILITY_PERIOD >= ctx.evaluationEnd // the full period, and time to score after it
+        ) revert BadMove(5);
+        uint40 deadline = uint40(block.timestamp + AVAILABILITY_PERIOD);
+        r.deadline = deadline;
+        emit WeightsRequested(id, participant, deadline);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function publishWeights(uint256 id, address participant, bytes[] calldata payloads) external {
+        WeightsRequest storage r = _requests[id][participant];
+        if (msg.sender != participant) revert BadMove(1);
+        if (r.deadline <= block.timestamp || r.complete) revert BadMove(2);
+        uint256 i = r.published;
+        uint32 first = uint32(i);
+        bytes32 acc = r.acc;
+        for (uint256 k; k < payloads.length; ++k) {
+            bytes calldata payload = payloads[k];
+            uint256 key = 0; // the meta leaf
+            if (i == 0) {
+                (uint256 layers, uint256 units, uint256 heads) = publicationShape(payload);
+                r.units = uint16(units);
+                r.unitLeaves = uint32(layers * units);
+                r.total = uint32(1 + layers * units + heads);
+            } else {
+                if (i >= r.total) revert BadMove(3);
+                uint256 u = r.unitLeaves;
+                key = i <= u ? (1 << 32) | (((i - 1) / r.units) << 16) | ((i - 1) % r.units) : (2 << 32) | (i - 1 - u);
+            }
+            acc = keccak256(abi.encode(acc, keccak256(bytes.concat(keccak256(abi.encode(key, payload))))));
+            ++i;
+        }
+        r.published = uint32(i);
+        r.acc = acc;
+        emit WeightsPublished(id, participant, first, uint32(i) - first);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function completeWeights(uint256 id, address participant, bytes32[] calldata sorted, bytes calldata order) external {
+        WeightsRequest storage r = _requests[id][participant];
+        uint256 n = r.total;
+        if (r.deadline <= block.timestamp || r.complete) revert BadMove(2);
+        if (n == 0 || r.published != n || sorted.length != n || order.length != 2 * n) revert BadMove(3);
+        bytes32 acc = bytes32(0);
+        for (uint256 i; i < n; ++i) {
+            if (i != 0 && sorted[i] <= sorted[i - 1]) revert BadMove(3);
+            // Each leaf in key order is one of the sorted hashes; the keys differ, so they are all different.
+            acc = keccak256(abi.encode(acc, sorted[uint16(bytes2(order[2 * i:2 * i + 2]))]));
+        }
+        if (acc != r.acc || treeRoot(sorted) != _market.disputeContext(id, participant).weightsRoot) revert BadMove(3);
+        r.complete = true;
+        emit WeightsAvailable(id, participant);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function weightsRequest(uint256 id, address participant) external view returns (WeightsRequest memory) {
+        return _requests[id][participant];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function weightsPending(uint256 id, address participant) external view returns (bool) {
+        WeightsRequest storage r = _requests[id][participant];
+        return r.deadline > block.timestamp && !r.complete;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function failureDisputable(uint256 id, address participant) external view returns (bool) {
+        WeightsRequest storage r = _requests[id][participant];
+        return r.deadline == 0 || r.complete;
     }
 
     /// @inheritdoc IDisputeGame
@@ -107,8 +214,9 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
             return;
         }
         if (block.timestamp < d.deadline) revert DisputeNotExpired(d.deadline);
-        // The party whose move it was loses: the defender at Defense and Bisect, the challenger after.
-        _finish(id, participant, challenger, stage == Stage.Choose || stage == Stage.Step, 1);
+        // The party whose move it was loses: the defender (a failure's claimant) at Defense and Bisect,
+        // the challenger (a failure's organizer) after.
+        _finish(id, participant, challenger, (stage == Stage.Choose || stage == Stage.Step) != d.failure, 1);
     }
 
     /// @inheritdoc IDisputeGame
@@ -149,6 +257,15 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         if (ctx.nonce != d.nonce) revert BadMove(4);
     }
 
+    /// @dev Who makes the defender's moves: the score's defender, or a failure's claimant (the challenger).
+    function _claimant(Dispute storage d, IForecastMarket.DisputeContext memory ctx, address challenger)
+        private
+        view
+        returns (address)
+    {
+        return d.failure ? challenger : ctx.defender;
+    }
+
     function _advance(Dispute storage d, Stage stage) private {
         d.stage = stage;
         d.deadline = uint40(block.timestamp + MOVE_PERIOD);
@@ -163,7 +280,8 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         return Roots(ctx.weightsRoot, ctx.trainRoot, ctx.testRoot, ctx.trainRows, ctx.testRows);
     }
 
-    /// @dev Delete the dispute, then let the market apply the outcome.
+    /// @dev Delete the dispute, then let the market apply the outcome. `defenderWon`: the standing score
+    /// (or failure) stands.
     function _finish(uint256 id, address participant, address challenger, bool defenderWon, uint8 how) private {
         Dispute storage d = _disputes[id][participant][challenger];
         (uint256 sumSq, uint256 sumAbs) = (d.sumSq, d.sumAbs);

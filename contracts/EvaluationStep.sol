@@ -26,6 +26,11 @@ abstract contract EvaluationStep {
     uint256 private constant MAX_FEATURES = 64;
     uint256 private constant MAX_HEAD = 16384; // denseUnits * units
     int256 private constant ONE = 16777216;
+    // The integer scorer's overflow proof (ml_models.intinfer.network): every interval bound below 2**62,
+    // windows within +-100 (standardised units), LSTM sequences shorter than 2**14 - 1.
+    uint256 private constant SAFE = 2 ** 62;
+    uint256 private constant INPUT_BOUND = 100 * 16777216;
+    uint256 private constant MAX_LSTM_STEPS = 16382;
 
     /// @dev The meta leaf, parsed, and what follows from it.
     struct Meta {
@@ -100,6 +105,136 @@ abstract contract EvaluationStep {
         post = stateHash(p.step + 1, sumSq, sumAbs, _packState(v));
     }
 
+    // ================================================================== invalid models
+
+    /// @notice Whether `p` (kinds 1 to 3 of {IDisputeGame.InvalidityProof}) shows that the model under
+    /// `roots.weights` cannot be run exactly: the checks the integer scorer makes
+    /// (`forecast_market.fraud.invalid`, `ml_models.intinfer.network`). Reverts when the meta leaf
+    /// is not a valid model's (kind 0 proves that) or a leaf or row does not verify.
+    function invalid(IDisputeGame.Roots memory roots, IDisputeGame.InvalidityProof calldata p) public pure returns (bool) {
+        Meta memory m = _meta(roots, p.meta, p.metaProof);
+        uint256 key = p.key;
+        uint256 nd = m.dense == 0 ? 1 : 2;
+        if (p.kind == 1) {
+            if (p.leaves.length != 1 || !_proven(roots.weights, key, p.leaves[0])) revert BadLeaf(key);
+            uint256 count = 0;
+            if (key >> 32 == 1 && (key >> 16) & 0xffff < m.layers && key & 0xffff < m.units) {
+                count = _unitValues(m, (key >> 16) & 0xffff);
+            } else if (key >> 32 == 2 && key & 0xffffffff < nd) {
+                (uint256 inW, uint256 outW) = _denseShape(m, key & 0xffffffff, nd);
+                count = inW * outW + outW;
+            } else {
+                revert BadLeaf(key); // not a leaf the model reads
+            }
+            return p.leaves[0].payload.length != 8 * count;
+        }
+        if (p.kind == 2) return key == 2 << 32 ? _denseUnbounded(roots.weights, p, m, nd) : _unitUnbounded(roots.weights, p, m);
+        if (p.kind == 3 && p.window < roots.testRows && p.t < m.seqLen) {
+            uint256 end = roots.trainRows + p.window - m.horizon;
+            (, , bool bad) = _input(roots, p.meta, p.rows, m, end - m.seqLen + 1 + p.t, end);
+            return bad;
+        }
+        revert IDisputeGame.BadMove(3);
+    }
+
+    /// @dev Values of a unit leaf of `layer`.
+    function _unitValues(Meta memory m, uint256 layer) private pure returns (uint256) {
+        return m.gates * ((layer == 0 ? m.features : m.units) + m.units) + m.gates * (m.cell == 1 ? 2 : 1);
+    }
+
+    function _denseShape(Meta memory m, uint256 i, uint256 nd) private pure returns (uint256 inW, uint256 outW) {
+        return (i == 0 ? m.units : m.dense, i == nd - 1 ? 1 : m.dense);
+    }
+
+    /// @dev A unit leaf whose gate pre-activations cannot be bounded below 2**62 (IntNetwork._prove_bounds).
+    function _unitUnbounded(bytes32 root, IDisputeGame.InvalidityProof calldata p, Meta memory m) private pure returns (bool) {
+        uint256 key = p.key;
+        uint256 layer = (key >> 16) & 0xffff;
+        if (key >> 32 != 1 || layer >= m.layers || (key & 0xffff) >= m.units || p.leaves.length != 1) revert BadLeaf(key);
+        bytes calldata w = _leaf(root, key, p.leaves[0], _unitValues(m, layer));
+        uint256 inW = layer == 0 ? m.features : m.units;
+        for (uint256 g; g < m.gates; ++g) {
+            if (_gateUnbounded(w, m, g, inW, layer == 0 ? INPUT_BOUND + 1 : uint256(ONE))) return true;
+        }
+        return false;
+    }
+
+    /// @dev Gate `g` of a unit leaf: LSTM and SimpleRNN |x W + h U + b| and twice its pre-activation;
+    /// GRU each affine part, the reset gate times the recurrent candidate, and twice the candidate.
+    function _gateUnbounded(bytes calldata w, Meta memory m, uint256 g, uint256 inW, uint256 bx) private pure returns (bool) {
+        uint256 stride = inW + m.units;
+        uint256 wx = _sumAbs(w, g * stride, inW, 1) * bx + _abs(_value(w, m.gates * stride + g)) * uint256(ONE);
+        uint256 uh = _sumAbs(w, g * stride + inW, m.units, 1) * uint256(ONE);
+        if (m.cell != 1) return _twiceUnbounded(wx + uh, 0, false);
+        uh += _abs(_value(w, m.gates * stride + 3 + g)) * uint256(ONE);
+        return wx >= SAFE || uh >= SAFE || (g == 2 && uint256(ONE) * (uh / uint256(ONE) + 1) >= SAFE) || _twiceUnbounded(wx, uh, true);
+    }
+
+    /// @dev LSTM and SimpleRNN: a >= 2**62 or 2 (a / ONE + 1) >= 2**62; GRU: 2 (a / ONE + r / ONE + 3) >= 2**62.
+    function _twiceUnbounded(uint256 a, uint256 r, bool gru) private pure returns (bool) {
+        uint256 one = uint256(ONE);
+        if (!gru) return a >= SAFE || 2 * (a / one + 1) >= SAFE;
+        return 2 * (a / one + r / one + 3) >= SAFE;
+    }
+
+    /// @dev Dense layers whose outputs cannot be bounded below 2**62 (IntNetwork._prove_bounds).
+    function _denseUnbounded(bytes32 root, IDisputeGame.InvalidityProof calldata p, Meta memory m, uint256 nd)
+        private
+        pure
+        returns (bool)
+    {
+        if (p.leaves.length != nd) revert BadLeaf(nd);
+        uint256 bx = uint256(ONE);
+        for (uint256 i; i < nd; ++i) {
+            (uint256 inW, uint256 outW) = _denseShape(m, i, nd);
+            bytes calldata w = _leaf(root, (2 << 32) | i, p.leaves[i], inW * outW + outW);
+            uint256 next = 0;
+            for (uint256 j; j < outW; ++j) {
+                uint256 bound = _sumAbs(w, j, inW, outW) * bx + _abs(_value(w, inW * outW + j)) * uint256(ONE);
+                if (bound >= SAFE) return true;
+                bound = bound / uint256(ONE) + 1;
+                if (bound > next) next = bound;
+            }
+            bx = next;
+        }
+        return false;
+    }
+
+    /// @dev sum_k |data[at + k * stride]| for k < n (int64 values: no overflow).
+    function _sumAbs(bytes calldata data, uint256 at, uint256 n, uint256 stride) private pure returns (uint256 acc) {
+        for (uint256 k; k < n; ++k) acc += _abs(_value(data, at + k * stride));
+    }
+
+    function _abs(int256 v) private pure returns (uint256) {
+        return v < 0 ? uint256(-v) : uint256(v);
+    }
+
+    // ================================================================== publication
+
+    /// @notice From a published meta leaf: layers, units and dense leaves of the tree to publish (the
+    /// covered sizes only: a model outside them is invalid whatever its leaves).
+    function publicationShape(bytes calldata meta) public pure returns (uint256 layers, uint256 units, uint256 heads) {
+        if (meta.length < 8 * META_FIXED) revert InvalidModelMeta(0);
+        int256 l = _value(meta, 2);
+        int256 u = _value(meta, 3);
+        int256 d = _value(meta, 4);
+        if (l <= 0 || l > int256(MAX_LAYERS) || u <= 0 || u > int256(MAX_UNITS) || d < 0) revert InvalidModelMeta(4);
+        return (uint256(l), uint256(u), d == 0 ? 1 : 2);
+    }
+
+    /// @notice The root of the StandardMerkleTree over leaf hashes sorted ascending (OpenZeppelin's layout:
+    /// leaves from the end of a flat array, node i the sorted-pair hash of 2i+1 and 2i+2).
+    function treeRoot(bytes32[] calldata sorted) public pure returns (bytes32) {
+        uint256 n = sorted.length;
+        bytes32[] memory t = new bytes32[](2 * n - 1);
+        for (uint256 i; i < n; ++i) t[2 * n - 2 - i] = sorted[i];
+        for (uint256 i = n - 1; i > 0; --i) {
+            (bytes32 a, bytes32 b) = (t[2 * i - 1], t[2 * i]);
+            t[i - 1] = a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
+        }
+        return t[0];
+    }
+
     // ================================================================== steps
 
     function _head(IDisputeGame.Roots memory roots, IDisputeGame.StepProof calldata p, Meta memory m, int256[] memory v, uint256 w, uint256 end)
@@ -108,10 +243,10 @@ abstract contract EvaluationStep {
         returns (uint256 sumSq, uint256 sumAbs)
     {
         int256 out = _dense(roots.weights, p, m, _slice(v, (m.layers - 1) * m.units, m.units));
-        int256 target = _row(roots, p, 0, roots.trainRows + w)[0];
+        int256 target = _row(roots, p.rows, 0, roots.trainRows + w)[0];
         int256 pred;
         if (m.delta) {
-            pred = FixedPointRNN.toTargetUnits(out, m.deltaScale, _row(roots, p, 1, end)[0]);
+            pred = FixedPointRNN.toTargetUnits(out, m.deltaScale, _row(roots, p.rows, 1, end)[0]);
         } else {
             (int256 mean0, int256 scale0) = _scaler(p.meta, 0);
             pred = FixedPointRNN.toTargetUnits(out, scale0, mean0);
@@ -172,9 +307,16 @@ abstract contract EvaluationStep {
     {
         Chunk memory ck = Chunk({layer: (r / m.chunks) % m.layers, j0: 0, j1: 0, stride: 0, perUnit: 0, pAt: 0});
         uint256 k = r % m.chunks;
-        int256[] memory x = ck.layer == 0
-            ? _input(roots, p, m, end - m.seqLen + 1 + r / (m.layers * m.chunks), end)
-            : _slice(v, (ck.layer - 1) * m.units, m.units);
+        int256[] memory x;
+        if (ck.layer == 0) {
+            uint256 row = end - m.seqLen + 1 + r / (m.layers * m.chunks);
+            bool missing;
+            (x, missing, ) = _input(roots, p.meta, p.rows, m, row, end);
+            if (missing) revert BadRow(row);
+            FixedPointRNN.requireInt64(x);
+        } else {
+            x = _slice(v, (ck.layer - 1) * m.units, m.units);
+        }
         ck.j0 = k * m.chunk;
         ck.j1 = ck.j0 + m.chunk < m.units ? ck.j0 + m.chunk : m.units;
         if (p.weights.length != ck.j1 - ck.j0) revert BadLeaf(ck.j1 - ck.j0);
@@ -254,39 +396,64 @@ abstract contract EvaluationStep {
 
     // ================================================================== data
 
-    /// @dev The standardised input of data row `row` (delta: the target minus the end row's).
-    function _input(IDisputeGame.Roots memory roots, IDisputeGame.StepProof calldata p, Meta memory m, uint256 row, uint256 end)
+    /// @dev The standardised input of data row `row` (delta: the target minus the end row's); whether
+    /// the row lacks a column the model reads; and whether the integer scorer refuses the input (a
+    /// standardised value of 2**62 or more, or an input beyond the proven range: ml_models.intinfer's
+    /// IntScaler.standardize and IntNetwork.predict). The step itself runs any int64 input.
+    function _input(
+        IDisputeGame.Roots memory roots,
+        bytes calldata meta,
+        IDisputeGame.Row[] calldata rows,
+        Meta memory m,
+        uint256 row,
+        uint256 end
+    ) private pure returns (int256[] memory x, bool missing, bool bad) {
+        x = new int256[](m.features);
+        (missing, bad) = _standardizedRow(meta, _row(roots, rows, 0, row), x);
+        if (missing) return (x, true, true);
+        if (m.delta) bad = _subtractOrigin(meta, _row(roots, rows, 1, end)[0], x) || bad;
+        for (uint256 f; f < x.length; ++f) bad = bad || _abs(x[f]) > INPUT_BOUND;
+    }
+
+    /// @dev The delta transform: x[0] minus the window's last standardised target; whether that reaches 2**62.
+    function _subtractOrigin(bytes calldata meta, int256 raw, int256[] memory x) private pure returns (bool) {
+        int256 origin = _standardized(meta, 0, raw);
+        x[0] -= origin;
+        return _abs(origin) >= SAFE;
+    }
+
+    /// @dev x[f] = the standardised value of the row's column of feature f; whether a column is missing,
+    /// whether a value reaches 2**62.
+    function _standardizedRow(bytes calldata meta, int256[] calldata values, int256[] memory x)
         private
         pure
-        returns (int256[] memory x)
+        returns (bool missing, bool bad)
     {
-        int256[] calldata values = _row(roots, p, 0, row);
-        x = new int256[](m.features);
-        for (uint256 f; f < m.features; ++f) {
-            uint256 col = uint256(_value(p.meta, META_FIXED + 3 * f));
-            if (col >= values.length) revert BadRow(row);
-            (int256 mean, int256 scale) = _scaler(p.meta, f);
-            x[f] = FixedPointRNN.standardize(values[col], mean, scale);
+        for (uint256 f; f < x.length; ++f) {
+            uint256 col = uint256(_value(meta, META_FIXED + 3 * f));
+            if (col >= values.length) return (true, true);
+            x[f] = _standardized(meta, f, values[col]);
+            bad = bad || _abs(x[f]) >= SAFE;
         }
-        if (m.delta) {
-            (int256 mean0, int256 scale0) = _scaler(p.meta, 0);
-            x[0] -= FixedPointRNN.standardize(_row(roots, p, 1, end)[0], mean0, scale0);
-        }
-        FixedPointRNN.requireInt64(x);
+    }
+
+    function _standardized(bytes calldata meta, uint256 f, int256 raw) private pure returns (int256) {
+        (int256 mean, int256 scale) = _scaler(meta, f);
+        return FixedPointRNN.standardize(raw, mean, scale);
     }
 
     function _scaler(bytes calldata meta, uint256 f) private pure returns (int256 mean, int256 scale) {
         return (_value(meta, META_FIXED + 3 * f + 1), _value(meta, META_FIXED + 3 * f + 2));
     }
 
-    /// @dev Row `p.rows[i]`, proven to be global row `index` (training or test tree).
-    function _row(IDisputeGame.Roots memory roots, IDisputeGame.StepProof calldata p, uint256 i, uint256 index)
+    /// @dev Row `rows[i]`, proven to be global row `index` (training or test tree).
+    function _row(IDisputeGame.Roots memory roots, IDisputeGame.Row[] calldata rows, uint256 i, uint256 index)
         private
         pure
         returns (int256[] calldata values)
     {
-        if (i >= p.rows.length || index >= roots.trainRows + roots.testRows) revert BadRow(index);
-        IDisputeGame.Row calldata row = p.rows[i];
+        if (i >= rows.length || index >= roots.trainRows + roots.testRows) revert BadRow(index);
+        IDisputeGame.Row calldata row = rows[i];
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(index, row.values))));
         bytes32 root = index < roots.trainRows ? roots.train : roots.test;
         if (row.values.length == 0 || !MerkleProof.verifyCalldata(row.proof, root, leaf)) revert BadRow(index);
@@ -295,10 +462,12 @@ abstract contract EvaluationStep {
 
     /// @dev The payload of weight leaf `key`, proven under `root` and `count` values long.
     function _leaf(bytes32 root, uint256 key, IDisputeGame.Leaf calldata l, uint256 count) private pure returns (bytes calldata) {
-        if (l.payload.length != 8 * count) revert BadLeaf(key);
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(key, l.payload))));
-        if (!MerkleProof.verifyCalldata(l.proof, root, leaf)) revert BadLeaf(key);
+        if (l.payload.length != 8 * count || !_proven(root, key, l)) revert BadLeaf(key);
         return l.payload;
+    }
+
+    function _proven(bytes32 root, uint256 key, IDisputeGame.Leaf calldata l) private pure returns (bool) {
+        return MerkleProof.verifyCalldata(l.proof, root, keccak256(bytes.concat(keccak256(abi.encode(key, l.payload)))));
     }
 
     function _meta(IDisputeGame.Roots memory roots, bytes calldata meta, bytes32[] calldata proof) private pure returns (Meta memory m) {
@@ -323,6 +492,7 @@ abstract contract EvaluationStep {
         if (m.dense * m.units > MAX_HEAD) revert InvalidModelMeta(6);
         if (m.features == 0 || m.features > MAX_FEATURES) revert InvalidModelMeta(7);
         if (m.seqLen == 0 || m.horizon == 0 || roots.trainRows + 1 < m.seqLen + m.horizon) revert InvalidModelMeta(8);
+        if (m.cell == 0 && m.seqLen > MAX_LSTM_STEPS) revert InvalidModelMeta(13); // |c_t| <= t ONE must stay provable
         if (h[8] > 1 || (h[9] != 0 && h[9] != 2) || m.deltaScale <= 0) revert InvalidModelMeta(9);
         m.outAct = uint8(uint256(h[9]));
         if (meta.length != 8 * (META_FIXED + 3 * m.features)) revert InvalidModelMeta(10);
@@ -344,7 +514,7 @@ abstract contract EvaluationStep {
     // ================================================================== packed int64
 
     /// @dev Value `i` of a packed int64 sequence.
-    function _value(bytes calldata data, uint256 i) private pure returns (int256 v) {
+    function _value(bytes calldata data, uint256 i) internal pure returns (int256 v) {
         if (8 * i + 8 > data.length) revert BadState();
         assembly ("memory-safe") {
             v := sar(192, calldataload(add(data.offset, shl(3, i))))

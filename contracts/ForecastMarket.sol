@@ -174,7 +174,11 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         if (sc.failed != 0) c.failedCount += sc.failed;
         c.winnerCount = sc.filled;
         if (c.bonded) {
-            for (uint256 i; i < participants.length; ++i) _claims[id][participants[i]].score = scores[i];
+            for (uint256 i; i < participants.length; ++i) {
+                // An entry whose weights were requested waits for their publication (or its deadline).
+                if (_game.weightsPending(id, participants[i])) revert WeightsPending(id, participants[i]);
+                _claims[id][participants[i]].score = scores[i];
+            }
             if (c.scoredCount == c.revealCount) {
                 c.challengeEnd = uint40(block.timestamp + CHALLENGE_PERIOD);
                 c.challengeCap = uint40(block.timestamp + MAX_CHALLENGE_WINDOW);
@@ -318,7 +322,10 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         // Scoring incomplete: disputes only before the evaluation deadline, so that none can hold up the fallback.
         uint64 closes = c.challengeEnd != 0 ? c.challengeEnd : c.evaluationEnd;
         if (block.timestamp >= closes) revert ChallengeWindowClosed(id, closes);
-        if (_submissions[id][participant].status != Status.Scored) revert NotDisputable(id, participant);
+        Status status = _submissions[id][participant].status;
+        // A posted failure is disputable (roles reversed) unless the weights were requested and never published.
+        bool failure = status == Status.Failed && _game.failureDisputable(id, participant);
+        if (status != Status.Scored && !failure) revert NotDisputable(id, participant);
         Claim storage cl = _claims[id][participant];
         if (msg.sender == _defender(c, cl)) revert DisputeNotAllowed(id, participant, msg.sender);
         if (msg.value != c.challengeBond) revert WrongBond(c.challengeBond, msg.value);
@@ -327,7 +334,7 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         c.openDisputes += 1;
         _escrowed += uint96(msg.value); // a challenge bond <= 2^96 wei
         emit DisputeOpened(id, participant, msg.sender, score);
-        _game.open(id, participant, msg.sender, cl.nonce, sumSq, sumAbs);
+        _game.open(id, participant, msg.sender, cl.nonce, sumSq, sumAbs, failure);
     }
 
     /// @inheritdoc IForecastMarket
@@ -460,6 +467,9 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         ctx.testRoot = c.testRoot;
         ctx.trainRows = c.trainRows;
         ctx.testRows = c.testRows;
+        ctx.status = _submissions[id][participant].status;
+        ctx.revealEnd = c.revealEnd;
+        ctx.evaluationEnd = c.evaluationEnd;
     }
 
     /// @inheritdoc IForecastMarket
@@ -498,6 +508,12 @@ contract ForecastMarket is IForecastMarket, ReentrancyGuardTransient {
         if (cl.claimant == address(0)) {
             forfeited = c.organizerBond;
             c.organizerBond = 0;
+        }
+        Submission storage s = _submissions[id][participant];
+        if (s.status == Status.Failed) {
+            // A disputed failure overturned: the entry is scored, keeps its deposit, and may rank.
+            s.status = Status.Scored;
+            c.failedCount -= 1;
         }
         int64 old = cl.score;
         int64 score = _game.scoreFromSums(c.metric, c.testRows, sumSq, sumAbs);

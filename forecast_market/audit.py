@@ -46,8 +46,8 @@ def challenge_hint(comp: dict, check: Check) -> str:
         return "unbonded competition: it cannot be disputed on chain"
     if check.posted is None:
         return ""
-    if is_failure(check.posted) or not check.ok_bundle:
-        return "failures are disputed off chain only (docs/FRAUD_PROOFS.md, 'Posted failures')"
+    if not check.ok_bundle:
+        return "the bundle does not score here either: nothing to dispute from this machine"
     closes = comp["challengeEnd"] or comp["evaluationEnd"]
     if comp["phase"] != Phase.EVALUATION or now() >= closes:
         return "its challenge window has closed"

@@ -16,7 +16,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from .chain.market import LOG_CHUNK, _contract_address, _logs, market_abi
+from .chain.market import ABI_FILE, LOG_CHUNK, _contract_address, _logs, market_abi
 from .chain.reverts import explain_revert
 from .errors import ChainError, unknown_network
 from .protocol import Phase, Status
@@ -153,6 +153,24 @@ class Reader:
         for low in range(self.start_block, end + 1, LOG_CHUNK):
             logs = _logs(event, low, min(end, low + LOG_CHUNK - 1), filters)
             out += [dict(log["args"]) | {"blockNumber": log["blockNumber"]} for log in logs]
+        return out
+
+
+    def weights_requests(self, comp_id: int) -> list[dict]:
+        """Every weights request of a bonded competition (docs/FRAUD_PROOFS.md, "Posted failures"): participant,
+        deadline, leaves published of total, complete, and ``pending`` (neither complete nor past its deadline)."""
+        import json
+
+        abi = json.loads((ABI_FILE.parent / "DisputeGame.json").read_text())
+        game = self.w3.eth.contract(address=self.call("disputeGame"), abi=abi)
+        end, now, out = self.w3.eth.block_number, self.now(), []
+        for low in range(self.start_block, end + 1, LOG_CHUNK):
+            for log in _logs(game.events.WeightsRequested, low, min(end, low + LOG_CHUNK - 1), {"id": comp_id}):
+                who = str(log["args"]["participant"])
+                deadline, published, total, _, _, complete, _ = game.functions.weightsRequest(comp_id, who).call()
+                out.append({"participant": who, "deadline": int(deadline), "published": int(published),
+                            "total": int(total), "complete": bool(complete),
+                            "pending": not complete and now < int(deadline)})
         return out
 
 

@@ -107,6 +107,20 @@ def _bond_lines(c: dict) -> list[str]:
             f"{b['open_disputes']} dispute(s) open" + (f" (`market defend {c['id']}`)" if b["open_disputes"] else "")]
 
 
+def _request_lines(comp_id: int, requests: list[dict]) -> list[str]:
+    out = []
+    for r in requests:
+        if r["complete"]:
+            state = "published: the organizer scores it from the chain"
+        elif r["pending"]:
+            state = (f"publish by {when(r['deadline'])} ({r['published']} leaves sent): that participant runs "
+                     f"`market publish-weights {comp_id}`")
+        else:
+            state = f"not published by {when(r['deadline'])}: its failure cannot be disputed"
+        out.append(f"  weights requested from {r['participant']}: {state}")
+    return out
+
+
 def status_lines(view: dict, names: dict[str, str] | None = None) -> list[str]:
     board, c = view["leaderboard"], view["leaderboard"]["competition"]
     d = c["deadlines"]
@@ -122,6 +136,7 @@ def status_lines(view: dict, names: dict[str, str] | None = None) -> list[str]:
         f"  deadlines: submissions {when(d['submission'])} | reveals {when(d['reveal'])} | "
         f"scoring {when(d['evaluation'])}",
         *_bond_lines(c),
+        *_request_lines(c["id"], view.get("weights_requests", [])),
         f"  data {c['data_cid']}  test set {c['test_cid'] or 'not revealed'}",
         f"  entries ({len(board['entries'])}), balance = withdrawable now:",
         *entry_lines(board, balances=view["balances"], names=names),

@@ -9,7 +9,9 @@ def status_view(reader: Reader, comp_id: int) -> dict:
     """JSON-ready: the leaderboard (competition, entries) plus each participant's withdrawable balance."""
     board = leaderboard_view(reader, comp_id)
     balances = {e["participant"]: reader.balance(e["participant"]) for e in board["entries"]}
-    return {"market": reader.address, "now": board["now"], "leaderboard": board, "balances": balances}
+    requests = reader.weights_requests(comp_id) if board["competition"]["bond"] else []
+    return {"market": reader.address, "now": board["now"], "leaderboard": board, "balances": balances,
+            "weights_requests": requests}
 
 
 def status(market, comp_id: int, *, names: dict[str, str] | None = None) -> dict:

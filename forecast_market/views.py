@@ -158,6 +158,10 @@ def mine_view(reader: Reader, me: str) -> dict:
                 status = reader.submission(cid, me)["status"]
                 claimable = comp["phase"] in SETTLED and reader.would_succeed("claim", cid, me, sender=me)
                 todo, by = _participant_todo(comp, status, claimable)
+                request = next((r for r in (reader.weights_requests(cid) if comp.get("bonded") else [])
+                                if r["participant"].lower() == me.lower() and r["pending"]), None)
+                if request:  # the organizer could not use the bundle: publish the weights or fail for good
+                    todo, by = f"publish your weights (`market publish-weights {cid}`)", request["deadline"]
                 row |= {"status": _entry_state(status, comp, None), "claimable": claimable}
             else:
                 todo, by = _organizer_todo(comp)

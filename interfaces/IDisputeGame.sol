@@ -17,6 +17,9 @@ interface IDisputeGame {
         Choose, // the challenger: {choose} the first segment it disagrees with
         Step // the challenger (or anyone): {proveStep}, the one step re-executed on chain
     }
+    // In a reversed dispute (`Dispute.failure`: a posted failure disputed) the roles swap: the
+    // challenger (the claimant) makes the defender's moves with its own sums, the organizer makes
+    // the challenger's moves, and may end it at any stage with {proveInvalid}.
 
     /// @notice A model's meta leaf (docs/FRAUD_PROOFS.md, section 2) and its proof under the weights root.
     struct MetaLeaf {
@@ -69,11 +72,41 @@ interface IDisputeGame {
         uint32 vecLen; // state vector length, from the meta leaf (0 until the defense)
         uint64 lo; // agreed step index
         uint64 hi; // disputed step index
+        bool failure; // a reversed dispute about a posted failure: the challenger claims and defends, the organizer challenges
         bytes32 loHash; // agreed state hash at lo
         bytes32 hiHash; // the defender's state hash at hi
         bytes32 points; // Bisect/Choose: keccak256 of the posted interior hashes
         uint256 sumSq; // the challenger's claimed sums
         uint256 sumAbs;
+    }
+
+    /// @notice The organizer's request that a revealed entry's weights be published on chain (data
+    /// availability, docs/FRAUD_PROOFS.md section 4, "Posted failures"). Getter: {weightsRequest}.
+    struct WeightsRequest {
+        uint40 deadline; // the publication must complete before this (0: no request)
+        uint32 published; // leaves published so far, in key order
+        uint32 total; // leaves of the tree, from the meta leaf (0 until it is published)
+        uint32 unitLeaves; // layers * units
+        uint16 units;
+        bool complete; // every leaf published and the tree rebuilt to the revealed root
+        bytes32 acc; // keccak chain of the published leaf hashes, in key order
+    }
+
+    /// @notice {proveInvalid}: why a model cannot be run exactly, with the leaves or rows that show it.
+    /// `kind` 0: the meta leaf is outside the covered models or inconsistent with the task (the
+    /// verifier's `InvalidModelMeta`); 1: the leaf `key` (a key the meta implies) has the wrong length;
+    /// 2: an interval bound reaches 2**62 (`key` a unit key: that unit leaf; `key` = `2 << 32`: the
+    /// dense leaves, in order); 3: the window `window` reads at time `t` a value outside the proven
+    /// input range (`rows`: that row, then the window's end row with the delta transform).
+    struct InvalidityProof {
+        uint8 kind;
+        bytes meta;
+        bytes32[] metaProof;
+        uint256 key;
+        Leaf[] leaves;
+        uint256 window;
+        uint256 t;
+        Row[] rows;
     }
 
     /// @notice Emitted by {defend}: the defender's claim is that `steps` steps lead from the initial
@@ -90,6 +123,16 @@ interface IDisputeGame {
 
     /// @notice Emitted by {choose}: the disputed interval is now [lo, hi].
     event DisputeNarrowed(uint256 indexed id, address indexed participant, address indexed challenger, uint64 lo, uint64 hi);
+
+    /// @notice Emitted by {requestWeights}: `participant`'s weights must be published before `deadline`.
+    event WeightsRequested(uint256 indexed id, address indexed participant, uint64 deadline);
+
+    /// @notice Emitted by {publishWeights}: leaves `first .. first + count - 1` (in key order) are in the
+    /// transaction's input.
+    event WeightsPublished(uint256 indexed id, address indexed participant, uint32 first, uint32 count);
+
+    /// @notice Emitted by {completeWeights}: every leaf is published and rebuilds the revealed root.
+    event WeightsAvailable(uint256 indexed id, address indexed participant);
 
     /// @notice A dispute move by the wrong account, at the wrong stage, after its deadline, or
     /// with malformed arguments (`reason` says which).
@@ -113,8 +156,49 @@ interface IDisputeGame {
     /// @notice How long each dispute move may take, in seconds (1 day).
     function MOVE_PERIOD() external view returns (uint64);
 
-    /// @notice Called by the market's {IForecastMarket.openDispute}: a dispute awaiting the defender.
-    function open(uint256 id, address participant, address challenger, uint32 nonce, uint256 sumSq, uint256 sumAbs) external;
+    /// @notice How long a participant has to publish its weights once requested, in seconds (1 day).
+    function AVAILABILITY_PERIOD() external view returns (uint64);
+
+    /// @notice Called by the market's {IForecastMarket.openDispute}: a dispute awaiting the defender's
+    /// move (`failure`: a reversed dispute about a posted failure, awaiting the challenger's defense).
+    function open(uint256 id, address participant, address challenger, uint32 nonce, uint256 sumSq, uint256 sumAbs, bool failure)
+        external;
+
+    /// @notice The organizer asks that `participant`'s weights be published on chain within
+    /// AVAILABILITY_PERIOD (it could not use the bundle). Once per entry, on a revealed and unscored
+    /// entry of a bonded competition, from revealEnd and while the whole period ends before the
+    /// evaluation deadline (so the participant always gets the full period). While it is pending the
+    /// market refuses to score the entry; unanswered, the entry's failure cannot be disputed.
+    /// @dev Reverts with {BadMove}. Emits {WeightsRequested}.
+    function requestWeights(uint256 id, address participant) external;
+
+    /// @notice The participant publishes the next leaves' payloads of its weights tree, in key order
+    /// (the meta leaf, the unit leaves layer by layer, the dense leaves), in one or several
+    /// transactions before the request's deadline.
+    /// @dev Reverts with {BadMove} or {InvalidModelMeta}. Emits {WeightsPublished}.
+    function publishWeights(uint256 id, address participant, bytes[] calldata payloads) external;
+
+    /// @notice Close a publication: `sorted` is every published leaf hash in ascending order and
+    /// `order` (2 bytes per leaf, big-endian) the position in `sorted` of each leaf in key order; the
+    /// tree they make must be the revealed weights root. Anyone may call it, before the deadline.
+    /// @dev Reverts with {BadMove}. Emits {WeightsAvailable}.
+    function completeWeights(uint256 id, address participant, bytes32[] calldata sorted, bytes calldata order) external;
+
+    /// @notice The weights request about `participant`'s entry (all zero: none).
+    function weightsRequest(uint256 id, address participant) external view returns (WeightsRequest memory);
+
+    /// @notice Whether a weights request keeps `participant`'s entry from being scored now.
+    function weightsPending(uint256 id, address participant) external view returns (bool);
+
+    /// @notice Whether a posted failure of `participant` may be disputed: no request was made, or the
+    /// weights were published in time.
+    function failureDisputable(uint256 id, address participant) external view returns (bool);
+
+    /// @notice In a reversed dispute (a posted failure), prove the model cannot be run exactly: the
+    /// organizer wins. Any stage, before the awaited move's deadline. Anyone may call it (it can only
+    /// make the failure stand), like {proveStep}.
+    /// @dev Reverts with {BadMove} (3: nothing proven) or the verifier's errors. Emits {DisputeEnded} (how 3).
+    function proveInvalid(uint256 id, address participant, address challenger, InvalidityProof calldata proof) external;
 
     /// @notice The score from the metric's sums on `n` test windows (metric x 1e6; docs/FRAUD_PROOFS.md section 3).
     function scoreFromSums(uint8 metric, uint256 n, uint256 sumSq, uint256 sumAbs) external pure returns (int64);

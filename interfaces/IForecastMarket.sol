@@ -164,6 +164,9 @@ interface IForecastMarket {
         bytes32 testRoot;
         uint32 trainRows;
         uint32 testRows;
+        Status status; // the submission's status
+        uint40 revealEnd;
+        uint40 evaluationEnd;
     }
 
     /// @notice The score that stands for a submission of a bonded competition and who defends it.
@@ -303,8 +306,8 @@ interface IForecastMarket {
     /// @notice Emitted by {openDispute}: `challenger` disputes `participant`'s score, claiming `score`.
     event DisputeOpened(uint256 indexed id, address indexed participant, address indexed challenger, int64 score);
 
-    /// @notice Emitted when a dispute ends. `defenderWon`: the score stood; otherwise it was
-    /// replaced by the challenger's. `how`: 0 the step was executed, 1 a missed move, 2 moot.
+    /// @notice Emitted when a dispute ends. `defenderWon`: the score (or the failure) stood; otherwise it was
+    /// replaced by the challenger's. `how`: 0 the step was executed, 1 a missed move, 2 moot, 3 invalidity proved.
     event DisputeEnded(
         uint256 indexed id, address indexed participant, address indexed challenger, bool defenderWon, uint8 how
     );
@@ -453,12 +456,15 @@ interface IForecastMarket {
     /// at or after the evaluation deadline).
     error ChallengeWindowClosed(uint256 id, uint64 closedAt);
 
-    /// @notice {openDispute} on a submission that is not Scored.
+    /// @notice {openDispute} on a submission that is neither Scored nor a disputable failure.
     error NotDisputable(uint256 id, address participant);
 
     /// @notice {openDispute} by the score's own defender.
     error DisputeNotAllowed(uint256 id, address participant, address challenger);
 
+    /// @notice {postScores} names a `participant` whose weights were requested and are not published
+    /// yet, while its publication period runs ({IDisputeGame.requestWeights}).
+    error WeightsPending(uint256 id, address participant);
     /// @notice {openDispute} sent the wrong bond.
     error WrongBond(uint256 expected, uint256 sent);
 
@@ -721,7 +727,10 @@ interface IForecastMarket {
 
     /// @notice Dispute `participant`'s score in a bonded competition, claiming the evaluation's sums
     /// are `sumSq` and `sumAbs` (a different score). Sends exactly the competition's challenge bond.
-    /// @dev While the submission is Scored and the challenge window is open; not by the score's
+    /// A posted failure is disputed the same way when it is disputable ({IDisputeGame.failureDisputable}):
+    /// the roles reverse (the challenger claims the sums and defends them, the organizer challenges
+    /// them or proves the model invalid); a won dispute replaces the failure with the challenger's score.
+    /// @dev While the submission is Scored (or a disputable Failed) and the challenge window is open; not by the score's
     /// defender; one dispute per challenger and submission at a time. Reverts with {NotBonded},
     /// {ChallengeWindowClosed}, {NotDisputable}, {DisputeNotAllowed}, {WrongBond} or {SameScore}.
     /// Emits {DisputeOpened}.
@@ -729,7 +738,8 @@ interface IForecastMarket {
 
     /// @notice Called by the dispute game when a dispute ends: moves the bonds, and when the
     /// challenger won, replaces the score with the one its sums give.
-    /// @param how 0 the step was executed, 1 a missed move, 2 moot (the disputed score was replaced meanwhile).
+    /// @param how 0 the step was executed, 1 a missed move, 2 moot (the disputed score was replaced meanwhile),
+    /// 3 the organizer proved the model invalid (a disputed failure stands).
     /// @dev Reverts with {NotDisputeGame}. Emits {DisputeEnded}, maybe {ScoreReplaced}, and {Credited}.
     function resolveDispute(
         uint256 id,

@@ -59,13 +59,16 @@ ERROR_TEXT = {
     "DisputeNotAllowed": "{2} cannot dispute {1}'s score in competition {0}: it is the score's own defender",
     "WrongBond": "a challenge needs a bond of exactly {0} wei; {1} wei was sent",
     "SameScore": "the sums give the score already posted ({0}); there is nothing to dispute",
+    "WeightsPending": "competition {0}: {1}'s weights were requested and are not published yet; score it once they "
+                      "are, or post its failure once the request's deadline passed (`market evaluate` does both)",
     "ChallengePending": "competition {0} cannot be settled yet: disputes may be opened until {1:t} and {2} are open",
     "NotDisputeGame": "only the market's dispute game may resolve disputes ({0} is not)",
     "NotNominable": "{1} cannot be put into competition {0}'s ranking: not scored, already ranked, or below the minimum",
     "NoBond": "no challenge bond to return for {1} in competition {0}: not settled yet, or returned already",
     # fraud proofs: DisputeGame
     "BadMove": "this dispute move is not allowed now (reason {0}: 0 wrong stage, 1 not your move, 2 past the "
-               "deadline, 3 malformed, 4 the disputed score was replaced: end the dispute instead)",
+               "deadline, 3 malformed or nothing proven, 4 the disputed score was replaced: end the dispute instead, "
+               "5 no weights request possible: the entry is scored or was requested already)",
     "SumsMismatch": "the sums give score {1}, not the posted {0}",
     "PreStateMismatch": "the step proof starts from state {1}, not the agreed {0}",
     "DisputeNotExpired": "the awaited dispute move is due until {0:t}; it cannot be timed out before",

@@ -39,7 +39,8 @@ SECTIONS: dict[str, dict[str, str]] = {
     "3. scoring and payment": {"evaluate": "stages:evaluate", "status": "read:status",
                                "leaderboard": "read:leaderboard", "verify": "anyone:verify", "report": "report:report",
                                "finalize": "dispute:finalize", "challenge": "dispute:challenge",
-                               "defend": "dispute:defend", "settle": "stages:settle", "mine": "read:mine"},
+                               "defend": "dispute:defend", "publish-weights": "dispute:publish_weights",
+                               "settle": "stages:settle", "mine": "read:mine"},
     "local chain only": {"advance": "anyone:advance", "demo": "anyone:demo"},
 }
 COMMANDS = {name: target for section in SECTIONS.values() for name, target in section.items()}

@@ -1,4 +1,5 @@
-"""Bonded competitions after scoring: `market finalize`, `market challenge`, `market defend`."""
+"""Bonded competitions after scoring: `market finalize`, `market challenge`, `market defend`,
+`market publish-weights`."""
 from __future__ import annotations
 
 import sys
@@ -61,8 +62,8 @@ def finalize(ctx: Ctx, competition_id):
 @game_options("Folder for the downloaded test set and bundle. Default: $FM_WORK_DIR/competition-<id>/<you>.")
 @on_chain
 def challenge(ctx: Ctx, competition_id, participant, as_json, poll_s, wait_s, work_dir):
-    """Anyone: recompute PARTICIPANT's score in a bonded competition and, if the score on chain is wrong,
-    dispute it and play the dispute to its end.
+    """Anyone: recompute PARTICIPANT's score in a bonded competition and, if the score on chain is wrong
+    (or PARTICIPANT was posted as failed but its model runs), dispute it and play the dispute to its end.
 
     \b
     The test set and the bundle are fetched by the CIDs on chain and checked against their
@@ -72,6 +73,9 @@ def challenge(ctx: Ctx, competition_id, participant, as_json, poll_s, wait_s, wo
     answers every bisection of the defender until one step is executed on chain, or ends the
     dispute when the defender misses a move. Winning replaces the score with yours and pays you
     the defender's bond. Running it again resumes a dispute already open.
+    A failure is disputed with the roles reversed: you claim the model's sums and defend them, the
+    organizer must find a wrong step or prove the model cannot run. A failure whose model cannot
+    run (or whose weights were requested and never published) is confirmed and nothing is sent.
     Exit codes: 0 confirmed or won; 1 error; 4 lost (the bond goes to the defender); 5 still open (--wait).
     """
     from ..stages.dispute import challenge as run
@@ -88,7 +92,8 @@ def challenge(ctx: Ctx, competition_id, participant, as_json, poll_s, wait_s, wo
 @on_chain
 def defend(ctx: Ctx, competition_id, as_json, poll_s, wait_s, work_dir):
     """Organizer: answer every open dispute about your scores in COMPETITION_ID (the sums, each bisection,
-    the last step) until none is open. Run it when `market status` shows a dispute; a dispute not
+    the last step) until none is open, and about the failures you posted (prove the model cannot run,
+    or challenge the claimant's bisection). Run it when `market status` shows a dispute; a dispute not
     answered within a day is lost, with the bond.
     Exit codes: 0 none open; 1 error; 4 a dispute was lost; 5 disputes still open (--wait).
     """
@@ -96,4 +101,33 @@ def defend(ctx: Ctx, competition_id, as_json, poll_s, wait_s, work_dir):
 
     with routed(results_only=True):
         result = run(ctx.market(), ctx.account(0), competition_id, work_dir=work_dir, poll_s=poll_s, wait_s=wait_s)
+        _finish(result, as_json)
+
+
+@click.command(name="publish-weights")
+@click.argument("competition_id", type=COMPETITION_ID)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for scripts.")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=None,
+              help="Your folder for this competition (where `market submit` saved submission.json) and the downloads. "
+                   "Default: $FM_WORK_DIR/competition-<id>/<you>.")
+@click.option("--bundle", type=click.Path(file_okay=False), default=None,
+              help="The bundle folder to publish (it must hash to your revealed weights root). Default: the one "
+                   "recorded in the work folder's submission.json, else your revealed bundle fetched from IPFS.")
+@on_chain
+def publish_weights(ctx: Ctx, competition_id, as_json, work_dir, bundle):
+    """Participant: publish your model's weights on chain, when the organizer of a bonded competition
+    requested them (it could not use your bundle; `market status` shows the request and its deadline).
+
+    \b
+    Your bundle (the saved one, or the revealed one fetched by its CID) is checked against your
+    revealed weights root, every leaf of its weights tree is sent as calldata (transactions of
+    under 100 KB), then the contract rebuilds the tree and checks it against the root. The
+    organizer then scores your model from the chain. Unanswered within a day, the request lets
+    the organizer post your entry as failed, and that failure cannot be disputed.
+    Exit codes: 0 published (or nothing requested); 1 error.
+    """
+    from ..stages.failures import publish_weights as run
+
+    with routed(results_only=True):
+        result = run(ctx.market(), ctx.account(1), competition_id, work_dir=work_dir, bundle=bundle)
         _finish(result, as_json)

@@ -137,7 +137,8 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True,
               type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the evaluation window"),
               help="How long the organizer may score after the reveal deadline (1 hour to 90 days); after it, "
-                   "anyone can settle the competition without evaluation.")
+                   "anyone can settle the competition without evaluation. A bonded competition needs more than "
+                   "24 hours for `market evaluate` to request on chain the weights of a bundle it cannot use.")
 @click.option("--organizer-bond", "organizer_bond_wei", default="0", show_default=True, type=Ether(),
               help="Bond in ETH escrowed besides the reward; 0 (the default): an unbonded competition, whose scores "
                    "can be checked (`market verify`) but not overturned. With a bond, every posted score can be "

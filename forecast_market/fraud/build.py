@@ -17,7 +17,7 @@ from ml_models.intinfer import IntNetwork, IntScaler, quantize
 from .machine import Model, StepMachine
 from .proofs import Evaluation
 
-__all__ = ["data_columns", "data_rows", "evaluation", "final_sums", "model_from_forecaster", "weights_root"]
+__all__ = ["data_columns", "data_rows", "evaluation", "final_sums", "model_from_forecaster", "model_sums", "weights_root"]
 
 
 def data_columns(columns: Sequence[str], target: str) -> tuple[str, ...]:
@@ -66,3 +66,20 @@ def final_sums(fc, train_df: pd.DataFrame, test_df: pd.DataFrame) -> tuple[int, 
     target = quantize(test_df[fc.target].to_numpy(dtype="float64"))
     d = [int(p) - int(t) for p, t in zip(pred, target, strict=True)]
     return sum(x * x for x in d), sum(abs(x) for x in d)
+
+
+def model_sums(model: Model, rows_q: np.ndarray, train_rows: int, test_rows: int) -> tuple[int, int]:
+    """``(sumSq, sumAbs)`` of an integer :class:`~.machine.Model` (e.g. one rebuilt from published leaves) on
+    every test window, vectorized: the step machine's final sums, from ``ml_models.intinfer``'s own functions.
+    Raises :class:`~ml_models.intinfer.IntInferError` for a model the scorer cannot run."""
+    from ml_models.intinfer import error_sums, windows_at
+
+    rows = np.asarray(rows_q, dtype=np.int64)
+    L = model.net.sequence_length
+    ends = train_rows + np.arange(test_rows) - model.horizon
+    first = int(ends[0]) - L + 1
+    x = model.scaler.standardize(rows[first : int(ends[-1]) + 1][:, list(model.columns)])
+    out = model.net.predict(windows_at(x, L, ends - first, delta=model.delta))
+    pred = model.scaler.to_target_units(out, rows[ends, 0], delta=model.delta)
+    sq, ab, _ = error_sums(pred, rows[train_rows + np.arange(test_rows), 0])
+    return sq, ab

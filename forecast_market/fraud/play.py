@@ -12,7 +12,7 @@ from enum import IntEnum
 from ..chain import transact
 from .proofs import Evaluation
 
-__all__ = ["Stage", "next_move", "open_dispute", "play"]
+__all__ = ["Stage", "next_move", "open_dispute", "play", "prove_invalid"]
 
 
 class Stage(IntEnum):
@@ -66,12 +66,16 @@ def _step_wins(market, game, comp_id: int, participant, d, ev: Evaluation, *, de
 
 
 def play(market, game, comp_id: int, participant, challenger, defender_account, defender_ev: Evaluation,
-         challenger_ev: Evaluation, *, max_moves: int = 200) -> Stage:
+         challenger_ev: Evaluation, *, challenger_account=None, max_moves: int = 200) -> Stage:
     """Both sides move in turn until the dispute ends (returns ``Stage.NONE``) or waits at the last
-    step for a party that would lose (returns ``Stage.STEP``: it ends by ``endDispute`` after the deadline)."""
+    step for a party that would lose (returns ``Stage.STEP``: it ends by ``endDispute`` after the deadline).
+
+    In a reversed dispute (a posted failure) ``defender_account`` is the claimant (the ``challenger``
+    the dispute is keyed by) and ``challenger_account`` the organizer, who makes the challenger's moves."""
     for _ in range(max_moves):
         before = Stage(game.dispute(comp_id, participant, challenger)["stage"])
-        for me, ev, is_defender in ((defender_account, defender_ev, True), (challenger, challenger_ev, False)):
+        for me, ev, is_defender in ((defender_account, defender_ev, True),
+                                    (challenger_account or challenger, challenger_ev, False)):
             if next_move(market, game, comp_id, participant, challenger, me, ev, defender=is_defender) == Stage.NONE:
                 return Stage.NONE
         after = Stage(game.dispute(comp_id, participant, challenger)["stage"])
@@ -80,6 +84,11 @@ def play(market, game, comp_id: int, participant, challenger, defender_account, 
         if before == after == Stage.STEP:
             return Stage.STEP
     raise RuntimeError(f"the dispute did not end within {max_moves} rounds of moves")
+
+
+def prove_invalid(game, comp_id: int, participant, challenger, me, proof: tuple):
+    """The organizer ends a reversed dispute by proving the model invalid (:func:`.invalid.find_invalidity`)."""
+    return transact(game.proveInvalid, comp_id, participant, challenger, proof, sender=me)
 
 
 def _posted_hashes(game, comp_id: int, participant, challenger, lo: int, hi: int) -> list[bytes]:

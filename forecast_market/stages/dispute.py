@@ -21,18 +21,11 @@ from ..errors import ArtifactError, ChainError
 from ..protocol import Phase, Status
 from ..settings import settings
 from ..show import when
-
-ZERO = "00" * 32
+from .failures import game_of, revealed_submission
 
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def game_of(market):
-    from brownie import DisputeGame  # present once the project is loaded
-
-    return DisputeGame.at(market.disputeGame())
 
 
 def finalize(market, account, comp_id: int) -> dict:
@@ -82,12 +75,7 @@ def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
                          f"(`market verify {comp_id}` still shows any wrong one)")
     if not comp["testRevealed"]:
         raise ChainError(f"competition {comp_id}'s test set is not revealed yet: nothing to challenge")
-    sub = next((s for s in revealed_submissions(market, comp_id) if s["participant"].lower() == participant.lower()),
-               None)
-    if sub is None:
-        raise ChainError(f"{participant} has no revealed submission in competition {comp_id}")
-    if sub["weightsRoot"] == ZERO:
-        raise ChainError(f"{participant}'s submission has no weights root: its score cannot be disputed")
+    sub = revealed_submission(market, comp_id, participant)
     _progress(f"fetching the test set {comp['testCid']} and {participant}'s bundle {sub['modelCid']} ...")
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
     train_df, test_df, _ = load_data(comp, test_dir, work)
@@ -116,7 +104,7 @@ def _deadline_passed(d) -> bool:
 
 def _outcome(market, comp_id: int, participant: str, challenger: str) -> dict | None:
     for ev in reversed(events(market, "DisputeEnded", comp_id, participant=participant, challenger=challenger)):
-        return {"defender_won": bool(ev["defenderWon"]), "how": ("step", "timeout", "moot")[int(ev["how"])]}
+        return {"defender_won": bool(ev["defenderWon"]), "how": ("step", "timeout", "moot", "invalid model")[int(ev["how"])]}
     return None
 
 
@@ -129,14 +117,13 @@ def challenge(market, challenger, comp_id: int, participant: str, *, work_dir: s
     game = game_of(market)
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, challenger.address)
     work.mkdir(parents=True, exist_ok=True)
+    if comp["bonded"] and _is_failure(market, game, comp_id, participant, challenger.address):
+        return challenge_failure(market, game, challenger, comp, participant, work, poll_s=poll_s, wait_s=wait_s)
     r = recompute(market, comp, participant, work)
     out = {"competition": comp_id, "participant": r.participant, "posted": r.standing, "recomputed": r.score}
     d = game.dispute(comp_id, r.participant, challenger.address)
     if play.Stage(d["stage"]) == play.Stage.NONE:
         status = submission_status(market, comp_id, r.participant)
-        if status == Status.FAILED:
-            raise ChainError(f"{r.participant} was posted as failed: failures are disputed off chain only "
-                             f"(`market verify {comp_id}` shows it; docs/FRAUD_PROOFS.md, 'Posted failures')")
         if status != Status.SCORED:
             raise ChainError(f"{r.participant} has no posted score yet in competition {comp_id}: challenge it once "
                              "the organizer posts it")
@@ -156,9 +143,56 @@ def challenge(market, challenger, comp_id: int, participant: str, *, work_dir: s
                        defender=False, poll_s=poll_s, wait_s=wait_s)
 
 
+def _is_failure(market, game, comp_id: int, participant: str, challenger: str) -> bool:
+    """Whether ``participant`` stands as failed, or ``challenger`` plays a dispute about its failure."""
+    from ..fraud import play
+
+    d = game.dispute(comp_id, participant, challenger)
+    if play.Stage(d["stage"]) != play.Stage.NONE:
+        return bool(d["failure"])
+    return submission_status(market, comp_id, participant) == Status.FAILED
+
+
+def challenge_failure(market, game, challenger, comp: dict, participant: str, work: Path, *, poll_s: float,
+                      wait_s: float | None) -> dict:
+    """Dispute a posted failure whose model runs: open the reversed dispute with the sums it scores, and play
+    the claimant (the defender's moves) to the end."""
+    from ..fraud import play
+    from .failures import judge
+
+    comp_id = comp["id"]
+    d = game.dispute(comp_id, participant, challenger.address)
+    if play.Stage(d["stage"]) == play.Stage.NONE and not game.failureDisputable(comp_id, participant):
+        raise ChainError(f"{participant}'s weights were requested by the organizer and not published in time: its "
+                         "failure stands and cannot be disputed")
+    try:
+        j = judge(market, comp, participant, work)
+    except ArtifactError as exc:
+        raise ArtifactError(f"{exc}: the model cannot be recomputed here, so its failure cannot be disputed from "
+                            "this machine; nothing sent") from None
+    out = {"competition": comp_id, "participant": j.participant, "posted": "failed", "recomputed": j.score}
+    if play.Stage(d["stage"]) == play.Stage.NONE:
+        if j.proof is not None:
+            return out | {"status": "confirmed", "message": f"{j.participant}'s failure is right: {j.reason} (the "
+                          "organizer can prove it on chain); nothing sent"}
+        if j.unprovable:
+            return out | {"status": "confirmed", "message": f"{j.participant}'s model does not run here either "
+                          f"({j.unprovable}): nothing to claim, nothing sent"}
+        if comp["phase"] != Phase.EVALUATION or now() >= comp["challengeEnd"] > 0:
+            raise ChainError(f"competition {comp_id}: {j.participant} runs and scores {j.score / 1e6:.6f}, but the "
+                             "challenge window is closed")
+        _progress(f"{j.participant} was posted as failed but its model runs and scores {j.score / 1e6:.6f}: opening "
+                  f"a dispute of the failure with a bond of {comp['challengeBond'] / 1e18:g} ETH")
+        transact(market.openDispute, comp_id, j.participant, j.sum_sq, j.sum_abs, sender=challenger,
+                 value=comp["challengeBond"])
+    return out | _play(market, game, comp_id, j.participant, challenger.address, challenger, j.evaluation,
+                       defender=True, reverse=True, poll_s=poll_s, wait_s=wait_s)
+
+
 def _play(market, game, comp_id: int, participant: str, challenger: str, me, ev, *, defender: bool, poll_s: float,
-          wait_s: float | None) -> dict:
-    """Moves of one side of one dispute until it ends or ``wait_s`` seconds pass."""
+          wait_s: float | None, reverse: bool = False) -> dict:
+    """Moves of one side of one dispute until it ends or ``wait_s`` seconds pass. ``defender``: this side makes
+    the defender's moves (in a reversed dispute, about a failure, that is the claimant: ``reverse``)."""
     from ..fraud import play
 
     start, last = time.monotonic(), None
@@ -167,11 +201,12 @@ def _play(market, game, comp_id: int, participant: str, challenger: str, me, ev,
         stage = play.Stage(d["stage"])
         if stage == play.Stage.NONE:
             res = _outcome(market, comp_id, participant, challenger) or {}
-            won = res.get("defender_won") == defender
+            stood = res.get("defender_won")  # the standing score (or failure) stood
+            won = stood == (defender != reverse)
+            what = "failure" if reverse else "score"
             return {"status": "won" if won else "lost", "how": res.get("how"),
-                    "message": f"dispute of {challenger} about {participant}'s score ended "
-                               f"({res.get('how')}): the {'defender' if res.get('defender_won') else 'challenger'} "
-                               f"won{'' if won else '; you lost it'}"}
+                    "message": f"dispute of {challenger} about {participant}'s {what} ended ({res.get('how')}): the "
+                               f"{what} {'stood' if stood else 'was replaced'}{'' if won else '; you lost it'}"}
         if (stage, int(d["lo"]), int(d["hi"])) != last:
             _progress(f"  dispute at {stage.name.lower()}, steps [{int(d['lo']):,}, {int(d['hi']):,}], next move "
                       f"due {when(int(d['deadline']))}")
@@ -191,6 +226,36 @@ def _play(market, game, comp_id: int, participant: str, challenger: str, me, ev,
                     "message": f"the dispute awaits the other side's move (due {when(int(d['deadline']))}); "
                                "run this again to go on playing"}
         time.sleep(poll_s)
+
+
+def _answer_failure(market, game, organizer, comp: dict, participant: str, challenger: str, work: Path, judged: dict,
+                    *, poll_s: float, wait_s: float | None) -> dict | None:
+    """The organizer's side of a dispute about a failure it posted: prove the model invalid, or challenge the
+    claimant's sums with the model's own evaluation. None: neither is possible (the claim is right)."""
+    from ..fraud.play import prove_invalid
+    from .failures import judge
+
+    if participant not in judged:
+        try:
+            judged[participant] = judge(market, comp, participant, work)
+        except ArtifactError as exc:
+            _progress(f"  {participant}: its model cannot be rebuilt here ({exc}): this dispute cannot be answered")
+            judged[participant] = None
+    j = judged[participant]
+    if j is None or j.unprovable:
+        return None
+    if j.proof is not None:
+        _progress(f"  {participant}: proving on chain that its model cannot run ({j.reason})")
+        prove_invalid(game, comp["id"], participant, challenger, organizer, j.proof)
+        return {"status": "won", "how": "invalid model",
+                "message": f"dispute of {challenger} about {participant}'s failure ended: the model was proven invalid"}
+    d = game.dispute(comp["id"], participant, challenger)
+    if (int(d["sumSq"]), int(d["sumAbs"])) == (j.sum_sq, j.sum_abs):
+        _progress(f"  {participant}: the claimant's sums are this model's own ({j.score / 1e6:.6f}): the failure "
+                  "was wrong; not answering this dispute")
+        return None
+    return _play(market, game, comp["id"], participant, challenger, organizer, j.evaluation, defender=False,
+                 reverse=True, poll_s=poll_s, wait_s=wait_s)
 
 
 def open_disputes(market, comp_id: int) -> list[tuple[str, str]]:
@@ -213,6 +278,7 @@ def defend(market, organizer, comp_id: int, *, work_dir: str | Path | None = Non
     game = game_of(market)
     work = Path(work_dir).resolve() if work_dir else settings().work_dir(comp_id, "organizer")
     evaluations: dict[str, Recomputed] = {}
+    judged: dict = {}
     results, start = [], time.monotonic()
     hopeless: set[str] = set()
     while True:
@@ -228,6 +294,14 @@ def defend(market, organizer, comp_id: int, *, work_dir: str | Path | None = Non
                                + (f" ({len(results)} played: " + ", ".join(r["message"] for r in results) + ")"
                                   if results else "")}
         for participant, challenger in pending:
+            if game.dispute(comp_id, participant, challenger)["failure"]:
+                res = _answer_failure(market, game, organizer, comp, participant, challenger, work, judged,
+                                      poll_s=poll_s, wait_s=0 if len(pending) > 1 else wait_s)
+                if res is None:
+                    hopeless.add(participant)
+                elif res["status"] != "open":
+                    results.append(res | {"participant": participant, "challenger": challenger})
+                continue
             if participant not in evaluations:
                 evaluations[participant] = recompute(market, comp, participant, work)
             r = evaluations[participant]
@@ -241,6 +315,8 @@ def defend(market, organizer, comp_id: int, *, work_dir: str | Path | None = Non
                         poll_s=poll_s, wait_s=0 if len(pending) > 1 else left)
             if res["status"] != "open":
                 results.append(res | {"participant": participant, "challenger": challenger})
+        if all(p in hopeless for p, _ in pending):
+            continue  # reported as lost at the top of the loop
         if wait_s is not None and time.monotonic() - start >= wait_s:
             still = open_disputes(market, comp_id)
             if still:

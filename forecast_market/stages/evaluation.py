@@ -120,10 +120,21 @@ def evaluate(market, organizer, comp_id: int, *, work_dir: str | Path | None = N
     budget = _budget(comp, timeout_s, memory_mb, margin_s, workers)
     test_dir = fetch_folder(comp["testCid"], work / "data" / comp["testCid"])
     done = posted_scores(market, comp_id)
-    rows = ranked(score_revealed(market, comp, test_dir, work, budget=budget, known=done), comp["higherIsBetter"])
+    rows = score_revealed(market, comp, test_dir, work, budget=budget, known=done)
+    waiting: list[Row] = []
+    if comp["bonded"]:  # fail an entry only for a reason provable on chain; ask for weights it cannot use
+        from .failures import request_missing
+
+        waiting, notes = request_missing(market, organizer, comp, [r for r in rows if r.participant not in done], work)
+        for note in notes:
+            print(note)
+    rows = ranked(rows, comp["higherIsBetter"])
     save_rows(rows, work / "scores.json")
-    todo = post_scores(market, organizer, comp_id, rows, done)
-    if finalize and comp["bonded"]:
+    later = {r.participant for r in waiting}
+    todo = post_scores(market, organizer, comp_id, [r for r in rows if r.participant not in later], done)
+    if waiting:
+        finalize = False
+    elif finalize and comp["bonded"]:
         finalize = False
         end = competition(market, comp_id)["challengeEnd"]
         print(f"competition {comp_id} is bonded: its scores can be challenged until {when(end)}; "

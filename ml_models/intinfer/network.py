@@ -84,29 +84,36 @@ class IntNetwork:
         return net
 
     def _prove_bounds(self) -> None:
-        """Interval bounds (as float64, compared with ``SAFE = 2**62``) on every intermediate integer."""
+        """Interval bounds on every intermediate integer, each below ``SAFE = 2**62``, in exact integer
+        arithmetic: the very checks ``EvaluationStep.invalid`` (contracts/EvaluationStep.sol) re-executes on
+        one weight leaf, so a model refused here can be proven refused on chain (docs/FRAUD_PROOFS.md)."""
         t = self.sequence_length
-        bx = self.input_bound * ONE + 1  # |x| after quantization
+        bx = self.input_bound_q + 1  # |x| after quantization
         for i, layer in enumerate(self.recurrent):
             where = f"rnn_{i}"
             wx = _col_bound(layer.w, bx)
-            uh = _col_bound(layer.u, float(ONE))  # |h| <= ONE: tanh, sigmoid and their products stay in range
+            uh = _col_bound(layer.u, ONE)  # |h| <= ONE: tanh, sigmoid and their products stay in range
             if self.cell == "GRU":
-                a = _check(wx + _abs(layer.b[0]) * float(ONE), where, "input projection") / ONE + 1
-                m = _check(uh + _abs(layer.b[1]) * float(ONE), where, "recurrent projection") / ONE + 1
+                a = _check(wx + _abs(layer.b[0]) * ONE, where, "input projection") // ONE + 1
+                m = _check(uh + _abs(layer.b[1]) * ONE, where, "recurrent projection") // ONE + 1
                 k = layer.u.shape[0]
-                _check(np.asarray(ONE * m[2 * k :]), where, "reset gate times recurrent candidate")
+                _check(ONE * m[2 * k :], where, "reset gate times recurrent candidate")
                 _check(2 * (a + m + 1), where, "candidate pre-activation (doubled for tanh)")
             else:
-                pre = _check(wx + uh + _abs(layer.b) * float(ONE), where, "gate pre-activation") / ONE + 1
+                pre = _check(wx + uh + _abs(layer.b) * ONE, where, "gate pre-activation") // ONE + 1
                 _check(2 * pre, where, "pre-activation (doubled for tanh)")
                 if self.cell == "LSTM":  # |c_t| <= t * ONE: c' = (f c + i g) >> F with f, i, |g| <= ONE
-                    _check(np.asarray([(t + 1) * float(ONE) * ONE, 2.0 * t * ONE]), where, "cell state")
-            bx = float(ONE)
+                    _check(np.asarray([(t + 1) * ONE * ONE, 2 * t * ONE], dtype=object), where, "cell state")
+            bx = ONE
         for j, (w, b, _) in enumerate(self.dense):
             where = "dense_head" if j < len(self.dense) - 1 else "output"
-            out = _check(_col_bound(w, bx) + _abs(b) * float(ONE), where, "dot product") / ONE + 1
-            bx = float(out.max())
+            out = _check(_col_bound(w, bx) + _abs(b) * ONE, where, "dot product") // ONE + 1
+            bx = int(out.max())
+
+    @property
+    def input_bound_q(self) -> int:
+        """The input bound in the format: windows may hold values up to this magnitude."""
+        return int(self.input_bound * ONE)
 
     # ------------------------------------------------------------------ run
     def predict(self, windows_q: np.ndarray) -> np.ndarray:
@@ -115,7 +122,7 @@ class IntNetwork:
         if x.dtype != np.int64 or x.ndim != 3 or x.shape[1:] != (self.sequence_length, self.n_features):
             raise IntInferError(f"windows must be int64 of shape (batch, {self.sequence_length}, {self.n_features}); "
                                 f"got {x.dtype} {x.shape}; quantize them with ml_models.intinfer.quantize")
-        if x.size and float(_abs(x).max()) > self.input_bound * ONE:
+        if x.size and int(_abs(x).max()) > self.input_bound_q:
             raise IntInferError(f"a window value is beyond the proven input range +-{self.input_bound:g}; "
                                 "load the network with a larger input_bound")
         seq = x
@@ -142,14 +149,14 @@ class IntNetwork:
         return y[:, 0]
 
 
-def _col_bound(w: np.ndarray, bx: float) -> np.ndarray:
-    """Per output column: ``sum_k |w[k, j]| * bx`` in float64 (relative error ~1e-13, far inside the 2x margin)."""
+def _col_bound(w: np.ndarray, bx: int) -> np.ndarray:
+    """Per output column: ``sum_k |w[k, j]| * bx``, exact (Python integers)."""
     return _abs(w).sum(axis=0) * bx
 
 
 def _abs(a: np.ndarray) -> np.ndarray:
-    """``|a|`` in float64 (converted first: numpy's int64 ``abs`` wraps at ``-2**63``)."""
-    return np.abs(np.asarray(a).astype(np.float64))
+    """``|a|`` as Python integers (numpy's int64 ``abs`` wraps at ``-2**63``)."""
+    return np.abs(np.asarray(a, dtype=np.int64).astype(object))
 
 
 _VARIABLES = ("kernel", "recurrent_kernel", "bias")
@@ -184,11 +191,11 @@ def _check_shapes(spec: ModelSpec, weights: Sequence[np.ndarray], n_features: in
 
 
 def _check(bound: np.ndarray, where: str, what: str) -> np.ndarray:
-    worst = float(np.max(bound)) if np.size(bound) else 0.0
-    if not worst < SAFE:
-        raise IntInferError(f"{where}: the {what} could reach {worst:.3g} > 2**62 in the fixed-point format; "
+    worst = int(np.max(bound)) if np.size(bound) else 0
+    if not worst < int(SAFE):
+        raise IntInferError(f"{where}: the {what} could reach {float(worst):.3g} > 2**62 in the fixed-point format; "
                             "these weights are too large to run exactly (retrain with smaller weights or a smaller input range)")
-    return np.asarray(bound, dtype=np.float64)
+    return np.asarray(bound, dtype=object)
 
 
 # ---------------------------------------------------------------------- metrics

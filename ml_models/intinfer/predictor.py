@@ -70,8 +70,8 @@ class IntForecaster:
             return np.where(point > y[ends], ONE, 0).astype(np.int64) if s.task == "direction" else point.copy()
         if self.net is None or self.scaler is None:
             raise SpecError("this rnn forecaster has no network; load a bundle")
-        first = int(ends[0]) - L + 1  # only the rows the windows read are standardised
-        z = self.scaler.standardize(x[first:])
+        first = int(ends[0]) - L + 1  # only the rows the windows read are standardised (as the dispute game does)
+        z = self.scaler.standardize(x[first : int(ends[-1]) + 1])
         delta = s.target_transform == "delta"
         out = self.net.predict(windows_at(z, L, ends - first, delta=delta))
         if s.task == "direction":

@@ -7,7 +7,8 @@ import {Harness} from "./utils/Harness.sol";
 
 /// @dev Drives bonded competitions of one ForecastMarket through random lifecycles with disputes
 /// (open, defend, bisect, choose, timeouts, moot endings, score replacements, nominate, settlement,
-/// bonds claimed back, withdrawals) and keeps a money model of them: what each competition still
+/// bonds claimed back, withdrawals; weights requests, publications that never complete, entries
+/// posted as failed and the reversed disputes of those failures) and keeps a money model of them: what each competition still
 /// escrows, following the bond rules of docs/FRAUD_PROOFS.md, written from the documentation.
 /// The one step itself (proveStep) needs real Merkle proofs and is tested on anvil
 /// (tests/contract/test_disputes.py); here disputes end by timeouts, which move the same money.
@@ -45,9 +46,10 @@ contract DisputeHandler is Harness {
     }
 
     function selectors() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](10);
+        s = new bytes4[](12);
         (s[0], s[1], s[2], s[3], s[4]) = (this.advance.selector, this.open.selector, this.defend.selector, this.bisect.selector, this.choose.selector);
         (s[5], s[6], s[7], s[8], s[9]) = (this.warp.selector, this.endDispute.selector, this.settle.selector, this.claimBond.selector, this.withdraw.selector);
+        (s[10], s[11]) = (this.request.selector, this.publish.selector);
     }
 
     // ================================================================== actions
@@ -77,8 +79,13 @@ contract DisputeHandler is Harness {
             int64[] memory scores = new int64[](N);
             for (uint256 i; i < N; ++i) {
                 who[i] = _actor(i);
+                // an entry whose weights were requested waits for the request's deadline (never published:
+                // the meta-only trees here cannot complete a publication), then fails for good
+                IDisputeGame.WeightsRequest memory r = game.weightsRequest(c.id, who[i]);
+                if (r.deadline > block.timestamp) vm.warp(r.deadline);
                 (uint256 sq, uint256 ab) = _sums(c.id, i, seed);
-                scores[i] = game.scoreFromSums(0, TEST_ROWS, sq, ab);
+                // the organizer posts some entries as failed (a lie: every model here runs)
+                scores[i] = r.deadline != 0 || (seed >> (8 + i)) % 4 == 0 ? type(int64).max : game.scoreFromSums(0, TEST_ROWS, sq, ab);
             }
             vm.prank(ORG);
             market.postScores(c.id, who, scores);
@@ -99,6 +106,9 @@ contract DisputeHandler is Harness {
         IForecastMarket.Claim memory cl = market.claimOf(c.id, p);
         if (ch == (cl.claimant == address(0) ? ORG : cl.claimant)) return;
         if (game.dispute(c.id, p, ch).stage != IDisputeGame.Stage.None) return;
+        IForecastMarket.Status status = market.submission(c.id, p).status;
+        bool failure = status == IForecastMarket.Status.Failed;
+        if (failure && !game.failureDisputable(c.id, p)) return;
         uint256 sq = bound(seed >> 16, 0, 1e20);
         if (game.scoreFromSums(0, TEST_ROWS, sq, 0) == cl.score) return;
         vm.prank(ch);
@@ -106,15 +116,14 @@ contract DisputeHandler is Harness {
         putIn += CBOND;
         c.escrow += CBOND;
         c.open += 1;
-        ++successes["open"];
+        ++successes[failure ? bytes32("failureOpen") : bytes32("open")];
     }
 
     function defend(uint256 seed) external {
         (MComp storage c, address p, address ch, bool ok) = _dispute(seed, IDisputeGame.Stage.Defense);
         if (!ok) return;
-        IForecastMarket.Claim memory cl = market.claimOf(c.id, p);
         (uint256 sq, uint256 ab) = _sums(c.id, _index(p), 0);
-        vm.prank(cl.claimant == address(0) ? ORG : cl.claimant);
+        vm.prank(_defenderOf(c.id, p, ch));
         game.defend(c.id, p, ch, sq, ab, IDisputeGame.MetaLeaf(_meta(), new bytes32[](0)));
         ++successes["defend"];
     }
@@ -127,8 +136,7 @@ contract DisputeHandler is Harness {
         bytes32[] memory hashes = new bytes32[]((span < 16 ? span : 16) - 1);
         for (uint256 i; i < hashes.length; ++i) hashes[i] = keccak256(abi.encode(seed, i));
         posted[keccak256(abi.encode(c.id, p, ch))] = hashes;
-        IForecastMarket.Claim memory cl = market.claimOf(c.id, p);
-        vm.prank(cl.claimant == address(0) ? ORG : cl.claimant);
+        vm.prank(_defenderOf(c.id, p, ch));
         game.bisect(c.id, p, ch, hashes);
         ++successes["bisect"];
     }
@@ -137,7 +145,7 @@ contract DisputeHandler is Harness {
         (MComp storage c, address p, address ch, bool ok) = _dispute(seed, IDisputeGame.Stage.Choose);
         if (!ok) return;
         bytes32[] memory hashes = posted[keccak256(abi.encode(c.id, p, ch))];
-        vm.prank(ch);
+        vm.prank(game.dispute(c.id, p, ch).failure ? ORG : ch); // a failure's organizer challenges the claim
         game.choose(c.id, p, ch, seed % (hashes.length + 1), hashes);
         ++successes["choose"];
     }
@@ -161,7 +169,8 @@ contract DisputeHandler is Harness {
             IForecastMarket.Claim memory cl = market.claimOf(c.id, p);
             bool moot = cl.nonce != d.nonce;
             if (!moot && block.timestamp < d.deadline) continue;
-            bool defenderWon = d.stage == IDisputeGame.Stage.Choose || d.stage == IDisputeGame.Stage.Step;
+            // The side to move loses; in a failure dispute the claimant makes the defender's moves.
+            bool defenderWon = (d.stage == IDisputeGame.Stage.Choose || d.stage == IDisputeGame.Stage.Step) != d.failure;
             uint256 orgBond = market.competition(c.id).organizerBond;
             game.endDispute(c.id, p, ch);
             c.open -= 1;
@@ -225,6 +234,32 @@ contract DisputeHandler is Harness {
         ++successes["withdraw"];
     }
 
+    /// @dev The organizer requests an unscored entry's weights (the scoring then waits for the deadline).
+    function request(uint256 seed) external {
+        MComp storage c = _current();
+        if (c.stage != 3 || c.settled) return;
+        address p = _actor(pick(seed, "r", N));
+        if (game.weightsRequest(c.id, p).deadline != 0) return;
+        vm.prank(ORG);
+        game.requestWeights(c.id, p);
+        ++successes["request"];
+    }
+
+    /// @dev A requested participant publishes its meta leaf (a meta-only tree never completes: it is failed
+    /// for good once the deadline passes, and its failure cannot be disputed).
+    function publish(uint256 seed) external {
+        MComp storage c = _current();
+        if (c.settled) return;
+        address p = _actor(pick(seed, "u", N));
+        IDisputeGame.WeightsRequest memory r = game.weightsRequest(c.id, p);
+        if (r.deadline <= block.timestamp || r.published != 0) return;
+        bytes[] memory leaves = new bytes[](1);
+        leaves[0] = _meta();
+        vm.prank(p);
+        game.publishWeights(c.id, p, leaves);
+        ++successes["publish"];
+    }
+
     // ================================================================== invariants
 
     function checkMoney() external view {
@@ -262,7 +297,7 @@ contract DisputeHandler is Harness {
             minScore: int64(uint64(bound(seed >> 64, 0, 2e6))),
             submissionEnd: uint64(block.timestamp + 1 days),
             revealEnd: uint64(block.timestamp + 2 days),
-            evaluationEnd: uint64(block.timestamp + 3 days),
+            evaluationEnd: uint64(block.timestamp + 5 days), // more than a day: weights can be requested
             prizeBps: bps,
             entryDeposit: 0,
             testCommitment: keccak256(abi.encode("bafy-t", bytes32(uint256(1)), uint32(TEST_ROWS), bytes32(id))),
@@ -306,6 +341,13 @@ contract DisputeHandler is Harness {
             }
         }
         return (c, p, ch, false);
+    }
+
+    /// @dev Who makes the defender's moves: the score's defender, or a failure's claimant.
+    function _defenderOf(uint256 id, address p, address ch) internal view returns (address) {
+        if (game.dispute(id, p, ch).failure) return ch;
+        IForecastMarket.Claim memory cl = market.claimOf(id, p);
+        return cl.claimant == address(0) ? ORG : cl.claimant;
     }
 
     function _actor(uint256 i) internal pure returns (address) {

@@ -8,7 +8,7 @@ import {DisputeHandler} from "./DisputeHandler.sol";
 /// @dev Invariant test with disputes: forge calls DisputeHandler's actions in random sequences on
 /// one market; after every call the money invariants hold (held == escrowed + owed, wei in == wei
 /// out + held, owed == the balances, each competition's escrow as the bond rules say, no dispute
-/// outlives settlement).
+/// outlives settlement), with weights requests and disputes of posted failures.
 contract DisputesInvariants is HandlerInvariants {
     DisputeHandler internal handler;
 
@@ -29,9 +29,9 @@ contract DisputesInvariants is HandlerInvariants {
 /// above exercises them), with the invariants checked after every step.
 contract DisputeCoverageTest is Harness {
     function test_randomSequencesReachEveryDisputeOutcome() public {
-        string[12] memory names = ["create", "advance", "open", "defend", "bisect", "choose", "timeout", "moot",
-            "replaced", "settled", "claimBond", "withdraw"];
-        uint256[12] memory total;
+        string[15] memory names = ["create", "advance", "open", "defend", "bisect", "choose", "timeout", "moot",
+            "replaced", "settled", "claimBond", "withdraw", "request", "publish", "failureOpen"];
+        uint256[15] memory total;
         for (uint256 run; run < 16; ++run) {
             DisputeHandler h = new DisputeHandler(new ForecastMarket());
             bytes4[] memory actions = h.selectors();

@@ -361,7 +361,7 @@ def test_bad_dispute_calls_fail_with_one_clear_error(market, case):
     with reverts("NotDisputeGame"):
         market.resolveDispute(s.id, s.participant, accounts[2], False, 0, 0, 0, {"from": accounts[2]})
     with reverts("NotMarket"):
-        s.game.open(s.id, s.participant, accounts[3], 0, 0, 0, {"from": accounts[3]})
+        s.game.open(s.id, s.participant, accounts[3], 0, 0, 0, False, {"from": accounts[3]})
     bad_meta = (s.honest.meta_leaf()[0], [b"\x00" * 32])
     with reverts("BadLeaf"):
         s.game.defend(s.id, s.participant, accounts[2], s.honest.final().sum_sq, s.honest.final().sum_abs, bad_meta,

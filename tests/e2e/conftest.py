@@ -64,3 +64,13 @@ def new_competition(market, dataset):
         return initialize(market, accounts[0], dataset, **kw)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def small_dataset(data_dir, tmp_path_factory):
+    """A short co2 dataset (8-step windows, 2% test rows): bonded competitions' evaluations stay small."""
+    from forecast_market.stages import preprocess
+
+    out = tmp_path_factory.mktemp("small")
+    preprocess("statsmodels:co2", out, sequence_length=8, horizon=1, season=4, test_size=0.02)
+    return out

@@ -28,15 +28,6 @@ OBOND, CBOND = ETHER, ETHER // 2
 
 
 @pytest.fixture(scope="module")
-def small_dataset(data_dir, tmp_path_factory):
-    from forecast_market.stages import preprocess
-
-    out = tmp_path_factory.mktemp("small")
-    preprocess("statsmodels:co2", out, sequence_length=8, horizon=1, season=4, test_size=0.02)
-    return out
-
-
-@pytest.fixture(scope="module")
 def spec_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("specs")
     out = []
@@ -64,6 +55,21 @@ def tampered(ev: Evaluation, delta: float = 3.0) -> Evaluation:
     rows = m.rows.copy()
     rows[m.train_rows + 1 : m.train_rows + 6, 0] += int(delta * 2**24)
     return Evaluation(type(m)(m.model, rows, m.train_rows, m.test_rows))
+
+
+def wrong_root_entry(cli, market, comp_id: int, submitted) -> tuple:
+    """Trudy (accounts[4]) commits alice's submission (in folder ``submitted``) under a weights root it does not
+    hash to; alice (accounts[1]) and trudy reveal; the clock moves to the evaluation. Returns (trudy, root)."""
+    sub = json.loads((submitted / "submission.json").read_text())
+    trudy, wrong, salt = accounts[4], b"\x42" * 32, b"\x07" * 32
+    transact(market.commit, comp_id, model_commitment(sub["model_cid"], sub["model_sha256"], salt, trudy.address,
+                                                      comp_id, market.address, weights_root=wrong), sender=trudy)
+    assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
+    assert cli("--account", "1", "reveal", str(comp_id))[0] == 0
+    transact(market.revealWithRoot, comp_id, sub["model_cid"], bytes.fromhex(sub["model_sha256"]), wrong, salt,
+             sender=trudy)
+    assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
+    return trudy, wrong
 
 
 def test_a_bond_needs_a_step_verifiable_metric(cli, market, small_dataset):
@@ -171,15 +177,7 @@ def test_a_false_challenge_loses_its_bond_to_the_defending_organizer(cli, market
     assert code == 1 and "a bonded competition scores only recurrent networks" in out, out
     assert submission_status(market, comp_id, accounts[5].address) == Status.NONE
     # trudy reveals the same bundle under a weights root it does not hash to
-    sub = json.loads((tmp_path / "p1" / "submission.json").read_text())
-    trudy, wrong, salt = accounts[4], b"\x42" * 32, b"\x07" * 32
-    transact(market.commit, comp_id, model_commitment(sub["model_cid"], sub["model_sha256"], salt, trudy.address,
-                                                      comp_id, market.address, weights_root=wrong), sender=trudy)
-    assert cli("advance", str(comp_id), "--to", "reveal")[0] == 0
-    assert cli("--account", "1", "reveal", str(comp_id))[0] == 0
-    transact(market.revealWithRoot, comp_id, sub["model_cid"], bytes.fromhex(sub["model_sha256"]), wrong, salt,
-             sender=trudy)
-    assert cli("advance", str(comp_id), "--to", "evaluation")[0] == 0
+    trudy, wrong = wrong_root_entry(cli, market, comp_id, tmp_path / "p1")
     code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
     assert code == 0, out
     assert "is bonded: its scores can be challenged until" in out and "market finalize" in out
