@@ -134,11 +134,12 @@ def _prize_split(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--reveal-hours", "reveal_s", default=TERMS.reveal_s / 3600, show_default=True,
               type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the reveal window"),
               help="How long participants may reveal after the submission deadline (1 hour to 90 days).")
-@click.option("--evaluation-hours", "evaluation_s", default=TERMS.evaluation_s / 3600, show_default=True,
+@click.option("--evaluation-hours", "evaluation_s", default=None,
               type=Hours(minimum_s=MIN_WINDOW_S, maximum_s=MAX_WINDOW_S, what="the evaluation window"),
               help="How long the organizer may score after the reveal deadline (1 hour to 90 days); after it, "
-                   "anyone can settle the competition without evaluation. A bonded competition needs more than "
-                   "24 hours for `market evaluate` to request on chain the weights of a bundle it cannot use.")
+                   "anyone can settle the competition without evaluation. Default 12, or 48 with --organizer-bond: "
+                   "a bonded competition needs at least 30, so that `market evaluate` can request on chain the "
+                   "weights of a bundle it cannot fetch (the participant has a day to publish them) and still score.")
 @click.option("--organizer-bond", "organizer_bond_wei", default="0", show_default=True, type=Ether(),
               help="Bond in ETH escrowed besides the reward; 0 (the default): an unbonded competition, whose scores "
                    "can be checked (`market verify`) but not overturned. With a bond, every posted score can be "

@@ -38,13 +38,21 @@ class Terms:
     deposit_wei: int = 0
     submission_s: int = 24 * HOUR
     reveal_s: int = 12 * HOUR
-    evaluation_s: int = 12 * HOUR
+    evaluation_s: int | None = None  # None: 12 h, or BONDED_EVALUATION_S for a bonded competition
     organizer_bond_wei: int = 0  # 0: unbonded (scores cannot be disputed on chain); see README, "Trust"
     challenge_bond_wei: int | None = None  # None: the organizer bond
 
 
 #: Metrics whose scores the dispute game can re-derive from the step machine's sums (docs/FRAUD_PROOFS.md).
 STEP_VERIFIABLE = {0: "rmse", 1: "mae"}
+#: The evaluation window when none is given.
+EVALUATION_S = 12 * HOUR
+#: A bonded competition's default evaluation window, and its minimum: the organizer must be able to
+#: request on chain the weights of a bundle it cannot fetch (the participant then has a whole day,
+#: ``DisputeGame.AVAILABILITY_PERIOD``) and still score after it. In a shorter window a participant who
+#: withholds its bundle could win a dispute about its failure, and with it the organizer's bond.
+BONDED_EVALUATION_S = 48 * HOUR
+BONDED_MIN_EVALUATION_S = 30 * HOUR
 
 
 DEFAULTS = Terms()
@@ -110,7 +118,19 @@ def _checked_bonds(terms: Terms, metric_id: int) -> tuple[int, int]:
                             "pick --metric rmse or mae, or leave out --organizer-bond")
     if challenge <= 0:
         raise SettingsError("a bonded competition needs a positive --challenge-bond (what a challenger deposits)")
+    if terms.evaluation_s is not None and terms.evaluation_s < BONDED_MIN_EVALUATION_S:
+        raise SettingsError(f"a bonded competition needs an evaluation window of at least {BONDED_MIN_EVALUATION_S // HOUR} "
+                            f"hours, not {terms.evaluation_s / HOUR:g}: a bundle you cannot fetch is requested on chain "
+                            "and its participant has a day to publish it; leave out --evaluation-hours (48 by default "
+                            "with a bond) or pass a longer one")
     return bond, challenge
+
+
+def evaluation_window(terms: Terms) -> int:
+    """The evaluation window in seconds: as given, else the default for a bonded or an unbonded competition."""
+    if terms.evaluation_s is not None:
+        return int(terms.evaluation_s)
+    return BONDED_EVALUATION_S if int(terms.organizer_bond_wei) else EVALUATION_S
 
 
 def _params(info: dict, terms: Terms, commitment: bytes, start: int, roots: dict | None = None) -> CompetitionParams:
@@ -125,7 +145,7 @@ def _params(info: dict, terms: Terms, commitment: bytes, start: int, roots: dict
     minimum = (default_min_score(metric_id) if terms.min_score is None
                else score_from_units(_checked_min_score(terms.min_score)))
     return CompetitionParams.starting(
-        start, submission_s=terms.submission_s, reveal_s=terms.reveal_s, evaluation_s=terms.evaluation_s,
+        start, submission_s=terms.submission_s, reveal_s=terms.reveal_s, evaluation_s=evaluation_window(terms),
         dataCid=info["data_cid"], target=schema["target"], sequenceLength=schema["sequence_length"],
         horizon=schema["horizon"], metric=metric_id, higherIsBetter=metric.higher_is_better, minScore=minimum,
         prizeBps=tuple(terms.prize_bps), entryDeposit=terms.deposit_wei, testCommitment=commitment, **bonded)

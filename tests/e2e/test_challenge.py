@@ -82,6 +82,22 @@ def test_a_bond_needs_a_step_verifiable_metric(cli, market, small_dataset):
     assert market.competitionCount() == before
 
 
+def test_a_bond_needs_an_evaluation_window_long_enough_to_request_weights(cli, market, small_dataset):
+    """In a window of a day or less the organizer could not request an unfetchable bundle's weights, and a
+    participant who withheld its bundle could win the dispute about its failure: refused before escrow."""
+    before, balance = market.competitionCount(), accounts[0].balance()
+    code, out = cli("init", str(small_dataset), "--metric", "rmse", "--organizer-bond", "1", "--again",
+                    "--evaluation-hours", "12")
+    assert code == 1 and "Traceback" not in out, out
+    assert "a bonded competition needs an evaluation window of at least 30 hours, not 12" in out
+    assert accounts[0].balance() == balance and market.competitionCount() == before
+    # without --evaluation-hours a bonded competition gets 48 hours, an unbonded one 12
+    bonded = market.competition(_init(cli, small_dataset, "--metric", "rmse", "--organizer-bond", "1"))
+    plain = market.competition(_init(cli, small_dataset))
+    assert bonded["evaluationEnd"] - bonded["revealEnd"] == 48 * 3600
+    assert plain["evaluationEnd"] - plain["revealEnd"] == 12 * 3600
+
+
 def test_a_lying_organizer_is_overturned_and_the_right_winner_paid(cli, market, small_dataset, spec_files, tmp_path):
     comp_id = _init(cli, small_dataset, "--organizer-bond", "1", "--challenge-bond", "0.5", "--metric", "rmse")
     comp = competition(market, comp_id)
