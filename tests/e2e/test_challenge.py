@@ -195,12 +195,17 @@ def test_a_false_challenge_loses_its_bond_to_the_defending_organizer(cli, market
     # trudy reveals the same bundle under a weights root it does not hash to
     trudy, wrong = wrong_root_entry(cli, market, comp_id, tmp_path / "p1")
     code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
+    assert code == 0 and "its weights were requested on chain" in out, out  # 48 h window: time to request
+    first = {r["participant"]: r for r in json.loads((tmp_path / "o" / "scores.json").read_text())["rows"]}
+    assert "the bundle's weights hash to root" in first[trudy.address]["reason"]
+    assert f"not the revealed {wrong.hex()[:16]}" in first[trudy.address]["reason"]
+    assert cli("advance", str(comp_id), "--seconds", str(DAY + 60))[0] == 0  # trudy never publishes
+    code, out = cli("evaluate", str(comp_id), "--work-dir", str(tmp_path / "o"))
     assert code == 0, out
     assert "is bonded: its scores can be challenged until" in out and "market finalize" in out
     assert submission_status(market, comp_id, trudy.address) == Status.FAILED
     rows = {r["participant"]: r for r in json.loads((tmp_path / "o" / "scores.json").read_text())["rows"]}
-    assert "the bundle's weights hash to root" in rows[trudy.address]["reason"]
-    assert f"not the revealed {wrong.hex()[:16]}" in rows[trudy.address]["reason"]
+    assert rows[trudy.address]["reason"] == first[trudy.address]["reason"] and not rows[trudy.address]["ok"]
     comp = competition(market, comp_id)
     assert comp["phase"] == Phase.EVALUATION and comp["challengeEnd"] > now()
     participant = accounts[1].address
