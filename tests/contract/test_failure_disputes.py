@@ -439,3 +439,16 @@ def test_the_one_refusal_without_an_on_chain_proof_is_known(case):
     assert find_invalidity(leaves, case.rows, case.train_rows, case.test_rows, case.model.horizon) is None
     with pytest.raises(IntInferError, match="target units"):
         model_sums(model_from_leaves(leaves, COLUMNS), case.rows, case.train_rows, case.test_rows)
+
+
+# ------------------------------------------------------------------ attacks that must fail
+@pytest.mark.parametrize("meta", [b"", b"\x01" * 80], ids=["empty", "short"])
+def test_an_unproven_short_meta_leaf_proves_nothing(market, case, meta):
+    """A lying organizer sends a meta leaf shorter than its fixed part, with no proof: it is no leaf of the
+    model, so it shows nothing about it (the length was checked before the proof)."""
+    s = Failed(market, case)
+    claimant = accounts[2]
+    s.open(claimant, s.evaluation())
+    with reverts("BadMove", 3):
+        s.game.proveInvalid(s.id, s.participant, claimant, (0, meta, [], 0, [], 0, 0, []), {"from": s.organizer})
+    assert s.dispute(claimant)["stage"] == Stage.DEFENSE
