@@ -426,19 +426,55 @@ def test_a_scored_entry_cannot_be_requested(market, case):
     assert not s.game.weightsPending(s.id, s.participant)
 
 
-def test_the_one_refusal_without_an_on_chain_proof_is_known(case):
-    """docs/FRAUD_PROOFS.md: a forecast that overflows when mapped back to target units has no one-leaf proof;
-    the twin finds nothing to prove and the scorer refuses it (the application reports it as unprovable)."""
-    from forecast_market.fraud.build import model_sums
-
+def _overflowing(case):
+    """A crafted model whose forecasts leave int64 when mapped back to target units (a huge delta scale times
+    an output near 64): the integer scorer refuses it, and no leaf proves that on chain."""
     meta = unpack_int64(dict(case.model.leaves())[0]).copy()
-    meta[10] = 2**60  # a huge delta scale ...
+    meta[10] = 2**60
     leaves = [(0, pack_int64(meta))] + case.model.leaves()[1:]
     key, out = leaves[-1]
-    leaves[-1] = (key, out[:-8] + pack_int64([2**30]))  # ... times an output near 64: beyond the format
+    leaves[-1] = (key, out[:-8] + pack_int64([2**30]))
+    return leaves
+
+
+def test_a_forecast_beyond_int64_is_scored_exactly_as_the_chain_does(case):
+    """The scorer refuses the forecast-units overflow, which no leaf proves; the fraud tools compute it as the
+    chain does (int256: exact), so its failure is not posted and its true, terrible score is."""
+    from forecast_market.fraud.build import model_sums
+    from ml_models.intinfer import IntScaler
+
+    leaves = _overflowing(case)
     assert find_invalidity(leaves, case.rows, case.train_rows, case.test_rows, case.model.horizon) is None
-    with pytest.raises(IntInferError, match="target units"):
-        model_sums(model_from_leaves(leaves, COLUMNS), case.rows, case.train_rows, case.test_rows)
+    model = model_from_leaves(leaves, COLUMNS)
+    with pytest.raises(IntInferError, match="target units"):  # the int64 scorer itself
+        IntScaler.to_target_units(model.scaler, np.asarray([2**30]), np.asarray([0]), delta=True)
+    ev = Evaluation(StepMachine(model, case.rows, case.train_rows, case.test_rows))
+    sums = model_sums(model, case.rows, case.train_rows, case.test_rows)
+    assert (ev.final().sum_sq, ev.final().sum_abs) == sums and sums[1] >= 2**62
+    assert 10**18 < score_from_sums(0, *sums, case.test_rows) < FAIL  # an RMSE of a trillion target units
+
+
+def test_a_claimant_cannot_turn_an_overflowing_model_into_a_winner(market, case):
+    """A hostile participant crafts the forecast-units overflow, gets failed, and claims a perfect score: the
+    organizer answers with the exact step machine and the claim loses at the executed step."""
+    s = Failed(market, case, leaves=_overflowing(case))
+    truth = s.evaluation()
+    rows = s.rows.copy()
+    rows[case.train_rows:, 0] = 0  # the claimant's "evaluation": every target zero, its forecasts too
+    fake = Evaluation(StepMachine(truth.machine.model, rows, case.train_rows, case.test_rows))
+    assert fake.final().sum_sq < truth.final().sum_sq
+    open_dispute(market, s.id, s.participant, s.participant, fake, CBOND)
+    play(market, s.game, s.id, s.participant, s.participant, s.participant, fake, truth, challenger_account=s.organizer)
+    assert market.submission(s.id, s.participant)["status"] == Status.FAILED
+    assert market.balanceOf(s.organizer) == CBOND and market.ranking(s.id) == ()
+
+
+def test_sums_too_large_for_the_score_formula_give_the_worst_score(market):
+    """Sums of forecasts far beyond int64 (the chain computes them in int256) clamp like the scorer's, they do
+    not revert: else an organizer could never defend the true score of such a model."""
+    game = DisputeGame.at(market.disputeGame())
+    for sum_sq in (2**214, 2**240, 2**256 - 1):
+        assert game.scoreFromSums(0, 3, sum_sq, 0) == score_from_sums(0, sum_sq, 0, 3) == 2**63 - 2
 
 
 # ------------------------------------------------------------------ attacks that must fail
