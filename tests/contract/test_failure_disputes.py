@@ -488,3 +488,59 @@ def test_an_unproven_short_meta_leaf_proves_nothing(market, case, meta):
     with reverts("BadMove", 3):
         s.game.proveInvalid(s.id, s.participant, claimant, (0, meta, [], 0, [], 0, 0, []), {"from": s.organizer})
     assert s.dispute(claimant)["stage"] == Stage.DEFENSE
+
+
+@pytest.mark.parametrize("forgery, error", [
+    ("unknown kind", ("BadMove", 3)), ("window past the test set", ("BadMove", 3)),
+    ("time past the window", ("BadMove", 3)), ("bounded unit leaf", ("BadMove", 3)),
+    ("right-length leaf", ("BadMove", 3)), ("leaf under another key", ("BadLeaf",)),
+    ("key the model does not read", ("BadLeaf",)), ("dense leaves missing one", ("BadLeaf",)),
+])
+def test_a_valid_model_cannot_be_proven_invalid_by_a_forged_argument(market, case, forgery, error):
+    """A lying organizer points proveInvalid at real leaves of a valid model, under the wrong key or kind, or at
+    a window or time step no evaluation reads: each is refused, and the dispute goes on."""
+    s = Failed(market, case)
+    claimant = accounts[2]
+    s.open(claimant, s.evaluation())
+    tree = StandardMerkleTree.of(s.leaves, WEIGHT_TYPES)
+    keys = [k for k, _ in s.leaves]
+    leaf = [(s.leaves[keys.index(unit_key(1, 0))][1], tree.proof(keys.index(unit_key(1, 0))))]
+    kind, key, leaves, window, t = {
+        "unknown kind": (4, unit_key(1, 0), leaf, 0, 0),
+        "window past the test set": (3, 0, [], case.test_rows, 0),
+        "time past the window": (3, 0, [], 0, case.model.net.sequence_length),
+        "bounded unit leaf": (2, unit_key(1, 0), leaf, 0, 0),
+        "right-length leaf": (1, unit_key(1, 0), leaf, 0, 0),
+        "leaf under another key": (1, unit_key(1, 1), leaf, 0, 0),
+        "key the model does not read": (1, unit_key(2, 0), leaf, 0, 0),
+        "dense leaves missing one": (2, 2 << 32, [(s.leaves[-2][1], tree.proof(len(keys) - 2))], 0, 0),
+    }[forgery]
+    with reverts(*error):
+        s.game.proveInvalid(s.id, s.participant, claimant, (kind, s.leaves[0][1], tree.proof(0), key, leaves, window, t, []),
+                            {"from": s.organizer})
+    assert s.dispute(claimant)["stage"] == Stage.DEFENSE
+
+
+def test_sybil_claims_on_one_failure_cost_nothing_but_their_own_bonds(market, case):
+    """Several accounts dispute the same failure: the true claim wins the organizer's bond once; a false claim
+    still open then is moot (its bond returned, nothing else moves), and no claim can be opened twice."""
+    s = Failed(market, case)
+    truth = s.evaluation()
+    rows = s.rows.copy()
+    rows[case.train_rows:, 0] += 2**24
+    fake = Evaluation(StepMachine(truth.machine.model, rows, case.train_rows, case.test_rows))
+    honest, sybil = accounts[3], accounts[4]
+    s.open(sybil, fake)
+    with reverts("DisputeExists"):
+        s.open(sybil, fake)
+    open_dispute(market, s.id, s.participant, honest, truth, CBOND)
+    assert market.competition(s.id)["openDisputes"] == 2
+    play(market, s.game, s.id, s.participant, honest, honest, truth, truth, challenger_account=s.organizer)
+    assert market.submission(s.id, s.participant)["status"] == Status.SCORED
+    tx = s.game.endDispute(s.id, s.participant, sybil, {"from": accounts[6]})  # moot at once
+    assert tx.events["DisputeEnded"]["how"] == 2
+    assert (market.balanceOf(honest), market.balanceOf(sybil), market.balanceOf(s.organizer)) == (OBOND, CBOND, 0)
+    c = market.competition(s.id)
+    assert (c["openDisputes"], c["failedCount"], c["organizerBond"]) == (0, 0, 0)
+    escrowed, owed = market.totals()
+    assert (escrowed, owed) == (REWARD + CBOND, OBOND + CBOND)  # the honest claimant's bond stays behind its score
