@@ -167,7 +167,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         }
         r.published = uint32(i);
         r.acc = acc;
-        emit WeightsPublished(id, participant, first, uint32(i) - first);
+        emit WeightsPublished(id, participant, first, uint32(i) - first, payloads);
     }
 
     /// @inheritdoc IDisputeGame

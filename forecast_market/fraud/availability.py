@@ -86,17 +86,15 @@ def publish(game, comp_id: int, participant, leaves: Sequence[tuple[int, bytes]]
 
 
 def published_leaves(game, comp_id: int, participant: str) -> list[tuple[int, bytes]]:
-    """Every leaf published for ``participant`` (key order), read from the ``publishWeights`` transactions' input."""
-    from brownie import web3
-
+    """Every leaf published for ``participant`` (key order), read from the ``WeightsPublished`` logs (the
+    payloads are in the log, not only in the transaction's input: a participant that is a contract publishes
+    through its own code)."""
     events = game.events.get_sequence(from_block=0, event_type="WeightsPublished")
     payloads: list[bytes] = []
     for ev in events:
         if ev.args["id"] != comp_id or str(ev.args["participant"]).lower() != str(participant).lower():
             continue
-        tx = web3.eth.get_transaction(ev.transactionHash)
-        args = game.publishWeights.decode_input(tx["input"])
-        chunk = [bytes.fromhex(str(p).removeprefix("0x")) if isinstance(p, str) else bytes(p) for p in args[2]]
+        chunk = [bytes.fromhex(str(p).removeprefix("0x")) if isinstance(p, str) else bytes(p) for p in ev.args["payloads"]]
         first = int(ev.args["first"])
         if first != len(payloads):
             raise MalformedWeights(f"published leaves out of order: {first} after {len(payloads)}")

@@ -3,7 +3,7 @@ request and its publication, the reversed dispute (the claimant defends its sums
 them or proves the model invalid), every outcome and its money, and the attacks on each."""
 import numpy as np
 import pytest
-from brownie import DisputeGame, accounts
+from brownie import DisputeGame, MaskingParticipant, accounts
 from fraud_helpers import make_case
 from test_disputes import CBOND, OBOND, REWARD
 
@@ -544,3 +544,45 @@ def test_sybil_claims_on_one_failure_cost_nothing_but_their_own_bonds(market, ca
     assert (c["openDisputes"], c["failedCount"], c["organizerBond"]) == (0, 0, 0)
     escrowed, owed = market.totals()
     assert (escrowed, owed) == (REWARD + CBOND, OBOND + CBOND)  # the honest claimant's bond stays behind its score
+
+
+def test_weights_published_through_a_contract_can_still_be_read(market, case):
+    """A participant that is a contract (or an account with delegated code) publishes its weights through its own
+    code, with the payloads masked in its transaction's input: the publication completes on chain, so the
+    organizer must be able to read the payloads, else the withholding attack is back (an unreadable publication
+    makes the failure disputable while the organizer cannot score or answer)."""
+    s = Failed(market, case, post=False)
+    sender = accounts[5]
+    agent = MaskingParticipant.deploy({"from": sender})
+
+    def via(fn, *args):
+        data = bytes.fromhex(fn.encode_input(*args)[2:])
+        return agent.forward(fn._address, bytes(b ^ 0x5A for b in data), 0x5A, {"from": sender})
+
+    sha, salt = b"\x79" * 32, b"\x0b" * 32
+    id2 = _bonded_like(market, s)  # s's trees and task, with the contract as its participant
+    via(market.commit, id2, model_commitment("QmAgent", sha, salt, agent.address, id2, market.address, weights_root=s.root))
+    c2 = market.competition(id2)
+    mine_at(c2["submissionEnd"])
+    via(market.revealWithRoot, id2, "QmAgent", sha, s.root, salt)
+    mine_at(c2["revealEnd"])
+    s.game.requestWeights(id2, agent.address, {"from": s.organizer})
+    payloads = [p for _, p in s.leaves]
+    half = len(payloads) // 2
+    for group in (payloads[:half], payloads[half:]):
+        via(s.game.publishWeights, id2, agent.address, group)
+    s.game.completeWeights(id2, agent.address, *completion(s.leaves), {"from": accounts[7]})
+    assert s.game.failureDisputable(id2, agent.address)
+    assert published_leaves(s.game, id2, agent.address) == s.leaves
+
+
+def _bonded_like(market, s):
+    """A new bonded competition with the same data and task as ``s``'s, opening now."""
+    case = s.case
+    params = CompetitionParams.starting(
+        now(), submission_s=DAY, reveal_s=DAY, evaluation_s=3 * DAY, dataCid="QmTrain", target="c0",
+        sequenceLength=case.model.net.sequence_length, horizon=case.model.horizon, metric=0, higherIsBetter=False,
+        minScore=2**63 - 2, prizeBps=(10_000,), entryDeposit=0,
+        testCommitment=test_set_commitment(TEST_CID, SALT, s.test.root, case.test_rows), trainRoot=s.train.root,
+        trainRows=case.train_rows, organizerBond=OBOND, challengeBond=CBOND)
+    return market.createCompetition(params.as_tuple(), {"from": s.organizer, "value": REWARD + OBOND}).return_value
