@@ -586,3 +586,28 @@ def _bonded_like(market, s):
         testCommitment=test_set_commitment(TEST_CID, SALT, s.test.root, case.test_rows), trainRoot=s.train.root,
         trainRows=case.train_rows, organizerBond=OBOND, challengeBond=CBOND)
     return market.createCompetition(params.as_tuple(), {"from": s.organizer, "value": REWARD + OBOND}).return_value
+
+
+@pytest.mark.parametrize("field, value, reason", [(1, 7, 3), (0, 2, 1), (4, 5000, 6)],
+                         ids=["unknown cell", "unknown version", "head beyond the covered size"])
+def test_a_meta_the_publication_accepts_but_the_verifier_refuses_is_proven_invalid(market, case, field, value, reason):
+    """The publication reads only layers, units and the head from the meta leaf (to count the leaves); a
+    participant that publishes a meta the verifier refuses completes, gets failed, and its claim loses to a
+    kind 0 proof with that very meta."""
+    meta = unpack_int64(dict(case.model.leaves())[0]).copy()
+    meta[field] = value
+    leaves = [(0, pack_int64(meta))] + case.model.leaves()[1:]
+    s = Failed(market, case, leaves=leaves, post=False)
+    s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
+    publish(s.game, s.id, s.participant, leaves)
+    assert s.game.weightsRequest(s.id, s.participant)["complete"]
+    s.post_failure()
+    proof = s.invalidity()
+    assert proof is not None and proof[0] == 0
+    with reverts("InvalidModelMeta", reason):  # the claimant cannot even defend
+        s.game.describe((s.root, s.train.root, s.test.root, case.train_rows, case.test_rows), proof[1], proof[2],
+                        case.model.horizon)
+    s.open(s.participant, Evaluation(case.machine()))
+    prove_invalid(s.game, s.id, s.participant, s.participant, s.organizer, proof)
+    assert market.submission(s.id, s.participant)["status"] == Status.FAILED
+    assert market.balanceOf(s.organizer) == CBOND
