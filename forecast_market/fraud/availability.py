@@ -21,7 +21,17 @@ from ml_models.intinfer import IntNetwork, IntScaler
 from ml_models.intinfer.network import _Recurrent
 
 from ..chain import transact
-from .machine import _GATES, CELL_CODES, META_VERSION, WEIGHT_TYPES, Model, dense_key, unit_key, unpack_int64
+from .machine import (
+    _GATES,
+    CELL_CODES,
+    META_VERSION,
+    WEIGHT_TYPES,
+    Model,
+    dense_key,
+    meta_values,
+    unit_key,
+    unpack_int64,
+)
 from .merkle import leaf_hash
 
 __all__ = ["CHUNK_BYTES", "MalformedWeights", "chunks", "completion", "leaf_keys", "model_from_leaves",
@@ -101,7 +111,7 @@ def published_leaves(game, comp_id: int, participant: str) -> list[tuple[int, by
         payloads += chunk
     if not payloads:
         return []
-    keys = leaf_keys(unpack_int64(payloads[0]).tolist())
+    keys = leaf_keys(meta_values(payloads[0]))
     return list(zip(keys, payloads, strict=False))
 
 
@@ -116,7 +126,9 @@ def model_from_leaves(leaves: Sequence[tuple[int, bytes]], columns: Sequence[str
 
     No overflow proof: the tree is the model; :func:`~.invalid.find_invalidity` says whether it runs."""
     by_key = dict(leaves)
-    meta = unpack_int64(by_key[0]).tolist()
+    if len(by_key[0]) % 8:
+        raise MalformedWeights("the meta leaf is not a sequence of int64 values")
+    meta = meta_values(by_key[0])
     keys = leaf_keys(meta)
     if set(keys) - set(by_key):
         raise MalformedWeights("the published leaves are incomplete")

@@ -31,8 +31,8 @@ from .merkle import StandardMerkleTree
 
 __all__ = [
     "CELL_CODES", "CHUNK_VALUES", "DATA_TYPES", "META_VERSION", "WEIGHT_TYPES", "Model", "State", "StepMachine",
-    "data_tree", "dense_key", "pack_int64", "score_from_sums", "state_hash", "target_units", "unit_key",
-    "unpack_int64",
+    "data_tree", "dense_key", "meta_values", "pack_int64", "score_from_sums", "state_hash", "target_units",
+    "unit_key", "unpack_int64",
 ]
 
 #: Leaf types of the data trees: (global row index, quantized values, the target first).
@@ -54,6 +54,12 @@ def pack_int64(values: Sequence[int] | np.ndarray) -> bytes:
 
 def unpack_int64(payload: bytes) -> np.ndarray:
     return np.frombuffer(payload, dtype=">i8").astype(np.int64)
+
+
+def meta_values(payload: bytes) -> list[int]:
+    """A meta leaf's whole int64 values, as the chain reads them by index (``EvaluationStep._value``): trailing
+    bytes short of a value are ignored here; the verifier refuses such a meta (its length is checked)."""
+    return unpack_int64(payload[: len(payload) - len(payload) % 8]).tolist()
 
 
 def unit_key(layer: int, unit: int) -> int:

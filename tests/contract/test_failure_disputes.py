@@ -588,19 +588,22 @@ def _bonded_like(market, s):
     return market.createCompetition(params.as_tuple(), {"from": s.organizer, "value": REWARD + OBOND}).return_value
 
 
-@pytest.mark.parametrize("field, value, reason", [(1, 7, 3), (0, 2, 1), (4, 5000, 6)],
-                         ids=["unknown cell", "unknown version", "head beyond the covered size"])
+@pytest.mark.parametrize("field, value, reason", [(1, 7, 3), (0, 2, 1), (4, 5000, 6), (None, None, 10)],
+                         ids=["unknown cell", "unknown version", "head beyond the covered size", "ragged length"])
 def test_a_meta_the_publication_accepts_but_the_verifier_refuses_is_proven_invalid(market, case, field, value, reason):
     """The publication reads only layers, units and the head from the meta leaf (to count the leaves); a
-    participant that publishes a meta the verifier refuses completes, gets failed, and its claim loses to a
-    kind 0 proof with that very meta."""
+    participant that publishes a meta the verifier refuses (even one whose length is not whole int64 values,
+    which the organizer's tools must still read) completes, gets failed, and its claim loses to a kind 0 proof
+    with that very meta."""
     meta = unpack_int64(dict(case.model.leaves())[0]).copy()
-    meta[field] = value
-    leaves = [(0, pack_int64(meta))] + case.model.leaves()[1:]
+    if field is not None:
+        meta[field] = value
+    leaves = [(0, pack_int64(meta) + (b"\x01" if field is None else b""))] + case.model.leaves()[1:]
     s = Failed(market, case, leaves=leaves, post=False)
     s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
     publish(s.game, s.id, s.participant, leaves)
     assert s.game.weightsRequest(s.id, s.participant)["complete"]
+    assert published_leaves(s.game, s.id, s.participant.address) == leaves
     s.post_failure()
     proof = s.invalidity()
     assert proof is not None and proof[0] == 0
