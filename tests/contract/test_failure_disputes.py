@@ -16,6 +16,7 @@ from forecast_market.fraud.availability import (
     publish,
     published_leaves,
 )
+from forecast_market.fraud.build import model_sums
 from forecast_market.fraud.invalid import find_invalidity
 from forecast_market.fraud.machine import WEIGHT_TYPES, data_tree, pack_int64, unit_key, unpack_int64
 from forecast_market.fraud.merkle import StandardMerkleTree
@@ -440,7 +441,6 @@ def _overflowing(case):
 def test_a_forecast_beyond_int64_is_scored_exactly_as_the_chain_does(case):
     """The scorer refuses the forecast-units overflow, which no leaf proves; the fraud tools compute it as the
     chain does (int256: exact), so its failure is not posted and its true, terrible score is."""
-    from forecast_market.fraud.build import model_sums
     from ml_models.intinfer import IntScaler
 
     leaves = _overflowing(case)
@@ -614,3 +614,24 @@ def test_a_meta_the_publication_accepts_but_the_verifier_refuses_is_proven_inval
     prove_invalid(s.game, s.id, s.participant, s.participant, s.organizer, proof)
     assert market.submission(s.id, s.participant)["status"] == Status.FAILED
     assert market.balanceOf(s.organizer) == CBOND
+
+
+def test_a_fake_score_for_an_overflowing_model_is_overturned_with_the_exact_sums(market, case):
+    """A colluding organizer posts a great score for its sybil's crafted forecast-units overflow: an honest
+    challenger computes the true sums exactly (as `market challenge` does, fraud.build.model_sums) and wins."""
+    s = Failed(market, case, leaves=_overflowing(case), post=False)
+    truth = s.evaluation()
+    m = truth.machine
+    sums = model_sums(m.model, m.rows, m.train_rows, m.test_rows)
+    assert sums == (truth.final().sum_sq, truth.final().sum_abs)
+    rows = s.rows.copy()
+    rows[case.train_rows:, 0] = 0
+    liar = Evaluation(StepMachine(m.model, rows, case.train_rows, case.test_rows))
+    market.postScores(s.id, [s.participant], [score_from_sums(0, liar.final().sum_sq, liar.final().sum_abs,
+                                                              case.test_rows)], {"from": s.organizer})
+    assert [r["participant"] for r in market.ranking(s.id)] == [s.participant]
+    honest = accounts[3]
+    open_dispute(market, s.id, s.participant, honest, truth, CBOND)
+    play(market, s.game, s.id, s.participant, honest, s.organizer, liar, truth)
+    assert market.claimOf(s.id, s.participant)["score"] == score_from_sums(0, *sums, case.test_rows)
+    assert market.balanceOf(honest) == OBOND
