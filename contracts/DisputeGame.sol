@@ -167,7 +167,7 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         }
         r.published = uint32(i);
         r.acc = acc;
-        emit WeightsPublished(id, participant, first, uint32(i) - first);
+        emit WeightsPublished(id, participant, first, uint32(i) - first, payloads);
     }
 
     /// @inheritdoc IDisputeGame
@@ -229,9 +229,11 @@ contract DisputeGame is IDisputeGame, EvaluationStep {
         if (n == 0) return type(int64).max - 1;
         // The integer scorer's rounding (ml_models.intinfer.scores): RMSE round(sqrt(sumSq 1e12 / (n 4^F)))
         // = (isqrt(4 z) + 1) / 2, MAE sumAbs 1e6 / (n 2^F) rounded halves up. No overflow: sums of
-        // int64 differences over at most 2^32 rows stay below 2^160, times 4e12 below 2^202.
+        // int64 differences over at most 2^32 rows stay below 2^160, times 4e12 below 2^202. A forecast beyond
+        // int64 (int256 on chain) can make sumSq larger: from 2^200 the RMSE is beyond int64 anyway, so clamp.
         uint256 q;
         if (metric == 0) {
+            if (sumSq >> 200 != 0) return type(int64).max - 1;
             q = (Math.sqrt((4 * sumSq * 1e12) / (n << (2 * FixedPointRNN.F))) + 1) / 2;
         } else {
             uint256 den = n << FixedPointRNN.F;

@@ -471,9 +471,10 @@ abstract contract EvaluationStep {
     }
 
     function _meta(IDisputeGame.Roots memory roots, bytes calldata meta, bytes32[] calldata proof) private pure returns (Meta memory m) {
-        if (meta.length < 8 * META_FIXED) revert InvalidModelMeta(0);
+        // The proof first: a leaf that is not the model's shows nothing about it, whatever its length.
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(uint256(0), meta))));
         if (!MerkleProof.verifyCalldata(proof, roots.weights, leaf)) revert BadLeaf(0);
+        if (meta.length < 8 * META_FIXED) revert InvalidModelMeta(0);
         int256[] memory h = _unpack(meta, 0, META_FIXED);
         if (h[0] != int256(META_VERSION)) revert InvalidModelMeta(1);
         for (uint256 i = 1; i < 10; ++i) if (h[i] < 0) revert InvalidModelMeta(2);

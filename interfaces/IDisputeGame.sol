@@ -127,9 +127,9 @@ interface IDisputeGame {
     /// @notice Emitted by {requestWeights}: `participant`'s weights must be published before `deadline`.
     event WeightsRequested(uint256 indexed id, address indexed participant, uint64 deadline);
 
-    /// @notice Emitted by {publishWeights}: leaves `first .. first + count - 1` (in key order) are in the
-    /// transaction's input.
-    event WeightsPublished(uint256 indexed id, address indexed participant, uint32 first, uint32 count);
+    /// @notice Emitted by {publishWeights}: leaves `first .. first + count - 1` (in key order), their payloads
+    /// in the log itself (whoever called: a contract participant's transaction input is not this call's).
+    event WeightsPublished(uint256 indexed id, address indexed participant, uint32 first, uint32 count, bytes[] payloads);
 
     /// @notice Emitted by {completeWeights}: every leaf is published and rebuilds the revealed root.
     event WeightsAvailable(uint256 indexed id, address indexed participant);

@@ -90,3 +90,18 @@ contract StateProbe is ContractParticipant {
         if (probeId != 0) seenStatus = uint8(market.submission(probeId, address(this)).status);
     }
 }
+
+/// @dev Test-only participant that sends any call through itself with the calldata masked (each byte XOR
+/// `mask`) in its own transaction's input: what it sends the callee never appears in a transaction's input.
+contract MaskingParticipant {
+    function forward(address target, bytes calldata masked, uint8 mask) external payable {
+        bytes memory data = masked;
+        for (uint256 i; i < data.length; ++i) data[i] = data[i] ^ bytes1(mask);
+        (bool ok, bytes memory ret) = target.call{value: msg.value}(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+    }
+}

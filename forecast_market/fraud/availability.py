@@ -21,7 +21,17 @@ from ml_models.intinfer import IntNetwork, IntScaler
 from ml_models.intinfer.network import _Recurrent
 
 from ..chain import transact
-from .machine import _GATES, CELL_CODES, META_VERSION, WEIGHT_TYPES, Model, dense_key, unit_key, unpack_int64
+from .machine import (
+    _GATES,
+    CELL_CODES,
+    META_VERSION,
+    WEIGHT_TYPES,
+    Model,
+    dense_key,
+    meta_values,
+    unit_key,
+    unpack_int64,
+)
 from .merkle import leaf_hash
 
 __all__ = ["CHUNK_BYTES", "MalformedWeights", "chunks", "completion", "leaf_keys", "model_from_leaves",
@@ -86,24 +96,22 @@ def publish(game, comp_id: int, participant, leaves: Sequence[tuple[int, bytes]]
 
 
 def published_leaves(game, comp_id: int, participant: str) -> list[tuple[int, bytes]]:
-    """Every leaf published for ``participant`` (key order), read from the ``publishWeights`` transactions' input."""
-    from brownie import web3
-
+    """Every leaf published for ``participant`` (key order), read from the ``WeightsPublished`` logs (the
+    payloads are in the log, not only in the transaction's input: a participant that is a contract publishes
+    through its own code)."""
     events = game.events.get_sequence(from_block=0, event_type="WeightsPublished")
     payloads: list[bytes] = []
     for ev in events:
         if ev.args["id"] != comp_id or str(ev.args["participant"]).lower() != str(participant).lower():
             continue
-        tx = web3.eth.get_transaction(ev.transactionHash)
-        args = game.publishWeights.decode_input(tx["input"])
-        chunk = [bytes.fromhex(str(p).removeprefix("0x")) if isinstance(p, str) else bytes(p) for p in args[2]]
+        chunk = [bytes.fromhex(str(p).removeprefix("0x")) if isinstance(p, str) else bytes(p) for p in ev.args["payloads"]]
         first = int(ev.args["first"])
         if first != len(payloads):
             raise MalformedWeights(f"published leaves out of order: {first} after {len(payloads)}")
         payloads += chunk
     if not payloads:
         return []
-    keys = leaf_keys(unpack_int64(payloads[0]).tolist())
+    keys = leaf_keys(meta_values(payloads[0]))
     return list(zip(keys, payloads, strict=False))
 
 
@@ -118,7 +126,9 @@ def model_from_leaves(leaves: Sequence[tuple[int, bytes]], columns: Sequence[str
 
     No overflow proof: the tree is the model; :func:`~.invalid.find_invalidity` says whether it runs."""
     by_key = dict(leaves)
-    meta = unpack_int64(by_key[0]).tolist()
+    if len(by_key[0]) % 8:
+        raise MalformedWeights("the meta leaf is not a sequence of int64 values")
+    meta = meta_values(by_key[0])
     keys = leaf_keys(meta)
     if set(keys) - set(by_key):
         raise MalformedWeights("the published leaves are incomplete")

@@ -70,9 +70,12 @@ def final_sums(fc, train_df: pd.DataFrame, test_df: pd.DataFrame) -> tuple[int, 
 
 def model_sums(model: Model, rows_q: np.ndarray, train_rows: int, test_rows: int) -> tuple[int, int]:
     """``(sumSq, sumAbs)`` of an integer :class:`~.machine.Model` (e.g. one rebuilt from published leaves) on
-    every test window, vectorized: the step machine's final sums, from ``ml_models.intinfer``'s own functions.
-    Raises :class:`~ml_models.intinfer.IntInferError` for a model the scorer cannot run."""
-    from ml_models.intinfer import error_sums, windows_at
+    every test window, vectorized: the step machine's final sums, from ``ml_models.intinfer``'s own functions
+    (forecasts in target units exact, as on chain: :func:`.machine.target_units`). Raises
+    :class:`~ml_models.intinfer.IntInferError` for a model the scorer cannot run."""
+    from ml_models.intinfer import windows_at
+
+    from .machine import target_units
 
     rows = np.asarray(rows_q, dtype=np.int64)
     L = model.net.sequence_length
@@ -80,6 +83,6 @@ def model_sums(model: Model, rows_q: np.ndarray, train_rows: int, test_rows: int
     first = int(ends[0]) - L + 1
     x = model.scaler.standardize(rows[first : int(ends[-1]) + 1][:, list(model.columns)])
     out = model.net.predict(windows_at(x, L, ends - first, delta=model.delta))
-    pred = model.scaler.to_target_units(out, rows[ends, 0], delta=model.delta)
-    sq, ab, _ = error_sums(pred, rows[train_rows + np.arange(test_rows), 0])
-    return sq, ab
+    targets = rows[train_rows + np.arange(test_rows), 0]
+    d = [target_units(model, o, origin) - int(t) for o, origin, t in zip(out, rows[ends, 0], targets, strict=True)]
+    return sum(x * x for x in d), sum(abs(x) for x in d)

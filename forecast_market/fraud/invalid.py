@@ -16,7 +16,7 @@ import numpy as np
 from ml_models.intinfer.fixed import ONE
 
 from .availability import META_FIXED
-from .machine import _GATES, WEIGHT_TYPES, dense_key, unit_key, unpack_int64
+from .machine import _GATES, WEIGHT_TYPES, dense_key, meta_values, unit_key, unpack_int64
 from .merkle import StandardMerkleTree
 
 __all__ = ["INPUT_BOUND", "SAFE", "find_invalidity", "meta_problem"]
@@ -106,13 +106,14 @@ def find_invalidity(leaves: Sequence[tuple[int, bytes]], rows_q: np.ndarray, tra
     tree = StandardMerkleTree.of(list(leaves), WEIGHT_TYPES)
     index = {key: i for i, (key, _) in enumerate(leaves)}
     meta_payload = dict(leaves)[0]
-    meta = unpack_int64(meta_payload).tolist()
+    meta = meta_values(meta_payload)
 
     def proof(kind, key=0, keys=(), window=0, t=0, rows=()):
         return (kind, meta_payload, tree.proof(index[0]), key,
                 [(leaves[index[k]][1], tree.proof(index[k])) for k in keys], window, t, list(rows))
 
-    if meta_problem(meta, train_rows, horizon) is not None:
+    # A meta of whole int64 values only: any other length fails the verifier's length checks (InvalidModelMeta).
+    if len(meta_payload) % 8 or meta_problem(meta, train_rows, horizon) is not None:
         return proof(0)
     found = _weight_problem(leaves, index, meta)
     if found is not None:

@@ -16,6 +16,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ml_models.intinfer import (
+    F,
     IntNetwork,
     IntScaler,
     dense_step,
@@ -30,7 +31,8 @@ from .merkle import StandardMerkleTree
 
 __all__ = [
     "CELL_CODES", "CHUNK_VALUES", "DATA_TYPES", "META_VERSION", "WEIGHT_TYPES", "Model", "State", "StepMachine",
-    "data_tree", "dense_key", "pack_int64", "score_from_sums", "state_hash", "unit_key", "unpack_int64",
+    "data_tree", "dense_key", "meta_values", "pack_int64", "score_from_sums", "state_hash", "target_units",
+    "unit_key", "unpack_int64",
 ]
 
 #: Leaf types of the data trees: (global row index, quantized values, the target first).
@@ -52,6 +54,12 @@ def pack_int64(values: Sequence[int] | np.ndarray) -> bytes:
 
 def unpack_int64(payload: bytes) -> np.ndarray:
     return np.frombuffer(payload, dtype=">i8").astype(np.int64)
+
+
+def meta_values(payload: bytes) -> list[int]:
+    """A meta leaf's whole int64 values, as the chain reads them by index (``EvaluationStep._value``): trailing
+    bytes short of a value are ignored here; the verifier refuses such a meta (its length is checked)."""
+    return unpack_int64(payload[: len(payload) - len(payload) % 8]).tolist()
 
 
 def unit_key(layer: int, unit: int) -> int:
@@ -171,6 +179,17 @@ def score_from_sums(metric: int, sum_sq: int, sum_abs: int, n: int) -> int:
     return min(q, 2**63 - 2)
 
 
+def target_units(model: Model, out: int, origin: int) -> int:
+    """A network output in target units exactly as the chain computes it (``FixedPointRNN.toTargetUnits`` in
+    int256: ``((out * scale) >> F) + offset``, never out of range for int64 operands). The integer scorer refuses
+    a forecast beyond 2**62 (no leaf proves that on chain), so the fraud tools compute it exactly: such a model
+    gets its true, terrible score rather than a failure the chain would overturn."""
+    s = model.scaler
+    if model.delta:
+        return ((int(out) * int(s.delta_scale_q)) >> F) + int(origin)
+    return ((int(out) * int(s.scale_q[0])) >> F) + int(s.mean_q[0])
+
+
 class StepMachine:
     """Steps of one submission's evaluation on ``rows_q`` (every row, training then test, target first)."""
 
@@ -234,7 +253,7 @@ class StepMachine:
             for w, b, act in m.net.dense:
                 y = dense_step(y, w, b, act)
             origin = int(self.rows[loc["end"]][0])
-            pred = int(m.scaler.to_target_units(y[:, 0], np.asarray([origin]), delta=m.delta)[0])
+            pred = target_units(m, int(y[0, 0]), origin)
             d = pred - int(self.rows[self.train_rows + loc["window"]][0])
             out.sum_sq += d * d
             out.sum_abs += abs(d)

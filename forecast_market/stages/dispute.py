@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..artifacts import fetch_bundle, fetch_folder
 from ..chain import competition, events, now, revealed_submissions, submission_status, transact
-from ..errors import ArtifactError, ChainError
+from ..errors import ArtifactError, ChainError, one_line
 from ..protocol import Phase, Status
 from ..settings import settings
 from ..show import when
@@ -64,9 +64,10 @@ def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
     """``participant``'s evaluation recomputed from the revealed test set and bundle, checked against the
     digest and the roots on chain."""
     from ml_models import MLError, load_bundle
+    from ml_models.intinfer import IntInferError
 
     from ..fraud import score_from_sums
-    from ..fraud.build import evaluation, final_sums
+    from ..fraud.build import evaluation, final_sums, model_sums
     from ..scoring import load_data
 
     comp_id = comp["id"]
@@ -91,7 +92,15 @@ def recompute(market, comp: dict, participant: str, work: Path) -> Recomputed:
         if mine.hex() != str(theirs).removeprefix("0x"):
             raise ArtifactError(f"the {name} rows' Merkle root computed here differs from the one on chain: "
                                 "a dispute would fail at its last step; nothing sent")
-    sum_sq, sum_abs = final_sums(fc, train_df, test_df)
+    try:
+        sum_sq, sum_abs = final_sums(fc, train_df, test_df)
+    except IntInferError:  # a forecast beyond int64 in target units: the chain computes it exactly, so do we
+        m = ev.machine
+        try:
+            sum_sq, sum_abs = model_sums(m.model, m.rows, m.train_rows, m.test_rows)
+        except IntInferError as exc:
+            raise ArtifactError(f"{participant}'s model cannot run exactly ({one_line(str(exc))}): its score "
+                                "cannot be recomputed here; nothing sent") from None
     score = score_from_sums(comp["metric"], sum_sq, sum_abs, ev.machine.test_rows)
     standing = int(market.claimOf(comp_id, sub["participant"])["score"])
     return Recomputed(sub["participant"], ev, score, standing, sum_sq, sum_abs)

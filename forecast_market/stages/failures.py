@@ -135,7 +135,7 @@ def judge(market, comp: dict, participant: str, work: Path) -> Judged:
                                 "a dispute would fail at its last step; nothing sent")
     try:
         j.sum_sq, j.sum_abs = model_sums(model, rows, n_train, n_test)
-    except IntInferError as exc:  # docs/FRAUD_PROOFS.md: the forecast-units overflow has no one-leaf proof
+    except IntInferError as exc:  # a refusal no leaf proves on chain (the forecast-units overflow is computed exactly)
         j.unprovable, j.evaluation = one_line(str(exc)), None
         return j
     j.score = score_from_sums(comp["metric"], j.sum_sq, j.sum_abs, n_test)

@@ -67,7 +67,24 @@ def fetch_training_data(comp: dict, work_dir: Path):
     if schema.target != comp["target"] or schema.horizon != comp["horizon"]:
         raise ArtifactError(f"the dataset at {comp['dataCid']} does not match competition {comp['id']}'s task "
                             f"(target {schema.target!r}/{comp['target']!r}, horizon {schema.horizon}/{comp['horizon']})")
+    if comp.get("bonded"):
+        _check_training_root(comp, df, schema)
     return df, schema
+
+
+def _check_training_root(comp: dict, df, schema) -> None:
+    """A bonded competition's disputes read training rows under the root given at creation: one that is not the
+    published training data's would let the organizer prove a valid model invalid with a row nobody trained on
+    (an extreme value, a missing column), so such a competition is refused before anything is trained or sent."""
+    from ..fraud import data_tree
+    from ..fraud.build import data_rows
+
+    rows, _ = data_rows(df, df.iloc[:0], schema.target)
+    root = data_tree(rows).root.hex()
+    if (len(df), root) != (int(comp["trainRows"]), str(comp["trainRoot"]).removeprefix("0x")):
+        raise ArtifactError(f"competition {comp['id']}'s training root on chain ({comp['trainRows']} rows) is not its "
+                            f"published training data's ({len(df)} rows, root {root[:16]}...): its disputes could "
+                            "prove a valid model invalid with rows nobody trained on; do not enter it (nothing sent)")
 
 
 def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: TrainingOptions):

@@ -37,6 +37,7 @@ contract DisputeHandler is Harness {
     uint256 public paidOut;
     mapping(bytes32 => bytes32[]) internal posted; // a dispute's last bisection hashes
     mapping(bytes32 => uint256) public successes;
+    uint256 public forgedAccepted; // forged invalidity proofs the game accepted (must stay 0)
 
     constructor(IForecastMarket market_) {
         market = market_;
@@ -46,10 +47,10 @@ contract DisputeHandler is Harness {
     }
 
     function selectors() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](12);
+        s = new bytes4[](13);
         (s[0], s[1], s[2], s[3], s[4]) = (this.advance.selector, this.open.selector, this.defend.selector, this.bisect.selector, this.choose.selector);
         (s[5], s[6], s[7], s[8], s[9]) = (this.warp.selector, this.endDispute.selector, this.settle.selector, this.claimBond.selector, this.withdraw.selector);
-        (s[10], s[11]) = (this.request.selector, this.publish.selector);
+        (s[10], s[11], s[12]) = (this.request.selector, this.publish.selector, this.forgeInvalid.selector);
     }
 
     // ================================================================== actions
@@ -260,9 +261,29 @@ contract DisputeHandler is Harness {
         ++successes["publish"];
     }
 
+    /// @dev The organizer tries to end a failure dispute with a forged invalidity proof: a meta leaf that is not
+    /// the model's (short, unproven). It must be refused; were it accepted, the claimant's bond would move
+    /// without the model's knowing, and `forgedAccepted` says why the invariant broke.
+    function forgeInvalid(uint256 seed) external {
+        for (uint8 st = 1; st <= 4; ++st) {
+            (MComp storage c, address p, address ch, bool ok) = _dispute(seed, IDisputeGame.Stage(st));
+            if (!ok || !game.dispute(c.id, p, ch).failure) continue;
+            IDisputeGame.InvalidityProof memory forged;
+            forged.meta = new bytes(seed % 88); // shorter than the fixed part of any meta leaf
+            vm.prank(ORG);
+            try game.proveInvalid(c.id, p, ch, forged) {
+                ++forgedAccepted;
+            } catch {
+                ++successes["forgedInvalid"];
+            }
+            return;
+        }
+    }
+
     // ================================================================== invariants
 
     function checkMoney() external view {
+        assertEq(forgedAccepted, 0, "no forged invalidity proof ends a failure dispute");
         (uint256 escrowed, uint256 owed) = market.totals();
         assertEq(address(market).balance, escrowed + owed, "held == escrowed + owed");
         assertEq(putIn, paidOut + address(market).balance, "wei in == wei out + held");

@@ -29,9 +29,9 @@ contract DisputesInvariants is HandlerInvariants {
 /// above exercises them), with the invariants checked after every step.
 contract DisputeCoverageTest is Harness {
     function test_randomSequencesReachEveryDisputeOutcome() public {
-        string[15] memory names = ["create", "advance", "open", "defend", "bisect", "choose", "timeout", "moot",
-            "replaced", "settled", "claimBond", "withdraw", "request", "publish", "failureOpen"];
-        uint256[15] memory total;
+        string[16] memory names = ["create", "advance", "open", "defend", "bisect", "choose", "timeout", "moot",
+            "replaced", "settled", "claimBond", "withdraw", "request", "publish", "failureOpen", "forgedInvalid"];
+        uint256[16] memory total;
         for (uint256 run; run < 16; ++run) {
             DisputeHandler h = new DisputeHandler(new ForecastMarket());
             bytes4[] memory actions = h.selectors();

@@ -3,7 +3,7 @@ request and its publication, the reversed dispute (the claimant defends its sums
 them or proves the model invalid), every outcome and its money, and the attacks on each."""
 import numpy as np
 import pytest
-from brownie import DisputeGame, accounts
+from brownie import DisputeGame, MaskingParticipant, accounts
 from fraud_helpers import make_case
 from test_disputes import CBOND, OBOND, REWARD
 
@@ -16,6 +16,7 @@ from forecast_market.fraud.availability import (
     publish,
     published_leaves,
 )
+from forecast_market.fraud.build import model_sums
 from forecast_market.fraud.invalid import find_invalidity
 from forecast_market.fraud.machine import WEIGHT_TYPES, data_tree, pack_int64, unit_key, unpack_int64
 from forecast_market.fraud.merkle import StandardMerkleTree
@@ -426,16 +427,211 @@ def test_a_scored_entry_cannot_be_requested(market, case):
     assert not s.game.weightsPending(s.id, s.participant)
 
 
-def test_the_one_refusal_without_an_on_chain_proof_is_known(case):
-    """docs/FRAUD_PROOFS.md: a forecast that overflows when mapped back to target units has no one-leaf proof;
-    the twin finds nothing to prove and the scorer refuses it (the application reports it as unprovable)."""
-    from forecast_market.fraud.build import model_sums
-
+def _overflowing(case):
+    """A crafted model whose forecasts leave int64 when mapped back to target units (a huge delta scale times
+    an output near 64): the integer scorer refuses it, and no leaf proves that on chain."""
     meta = unpack_int64(dict(case.model.leaves())[0]).copy()
-    meta[10] = 2**60  # a huge delta scale ...
+    meta[10] = 2**60
     leaves = [(0, pack_int64(meta))] + case.model.leaves()[1:]
     key, out = leaves[-1]
-    leaves[-1] = (key, out[:-8] + pack_int64([2**30]))  # ... times an output near 64: beyond the format
+    leaves[-1] = (key, out[:-8] + pack_int64([2**30]))
+    return leaves
+
+
+def test_a_forecast_beyond_int64_is_scored_exactly_as_the_chain_does(case):
+    """The scorer refuses the forecast-units overflow, which no leaf proves; the fraud tools compute it as the
+    chain does (int256: exact), so its failure is not posted and its true, terrible score is."""
+    from ml_models.intinfer import IntScaler
+
+    leaves = _overflowing(case)
     assert find_invalidity(leaves, case.rows, case.train_rows, case.test_rows, case.model.horizon) is None
-    with pytest.raises(IntInferError, match="target units"):
-        model_sums(model_from_leaves(leaves, COLUMNS), case.rows, case.train_rows, case.test_rows)
+    model = model_from_leaves(leaves, COLUMNS)
+    with pytest.raises(IntInferError, match="target units"):  # the int64 scorer itself
+        IntScaler.to_target_units(model.scaler, np.asarray([2**30]), np.asarray([0]), delta=True)
+    ev = Evaluation(StepMachine(model, case.rows, case.train_rows, case.test_rows))
+    sums = model_sums(model, case.rows, case.train_rows, case.test_rows)
+    assert (ev.final().sum_sq, ev.final().sum_abs) == sums and sums[1] >= 2**62
+    assert 10**18 < score_from_sums(0, *sums, case.test_rows) < FAIL  # an RMSE of a trillion target units
+
+
+def test_a_claimant_cannot_turn_an_overflowing_model_into_a_winner(market, case):
+    """A hostile participant crafts the forecast-units overflow, gets failed, and claims a perfect score: the
+    organizer answers with the exact step machine and the claim loses at the executed step."""
+    s = Failed(market, case, leaves=_overflowing(case))
+    truth = s.evaluation()
+    rows = s.rows.copy()
+    rows[case.train_rows:, 0] = 0  # the claimant's "evaluation": every target zero, its forecasts too
+    fake = Evaluation(StepMachine(truth.machine.model, rows, case.train_rows, case.test_rows))
+    assert fake.final().sum_sq < truth.final().sum_sq
+    open_dispute(market, s.id, s.participant, s.participant, fake, CBOND)
+    play(market, s.game, s.id, s.participant, s.participant, s.participant, fake, truth, challenger_account=s.organizer)
+    assert market.submission(s.id, s.participant)["status"] == Status.FAILED
+    assert market.balanceOf(s.organizer) == CBOND and market.ranking(s.id) == ()
+
+
+def test_sums_too_large_for_the_score_formula_give_the_worst_score(market):
+    """Sums of forecasts far beyond int64 (the chain computes them in int256) clamp like the scorer's, they do
+    not revert: else an organizer could never defend the true score of such a model."""
+    game = DisputeGame.at(market.disputeGame())
+    for sum_sq in (2**214, 2**240, 2**256 - 1):
+        assert game.scoreFromSums(0, 3, sum_sq, 0) == score_from_sums(0, sum_sq, 0, 3) == 2**63 - 2
+
+
+# ------------------------------------------------------------------ attacks that must fail
+@pytest.mark.parametrize("meta", [b"", b"\x01" * 80], ids=["empty", "short"])
+def test_an_unproven_short_meta_leaf_proves_nothing(market, case, meta):
+    """A lying organizer sends a meta leaf shorter than its fixed part, with no proof: it is no leaf of the
+    model, so it shows nothing about it (the length was checked before the proof)."""
+    s = Failed(market, case)
+    claimant = accounts[2]
+    s.open(claimant, s.evaluation())
+    with reverts("BadMove", 3):
+        s.game.proveInvalid(s.id, s.participant, claimant, (0, meta, [], 0, [], 0, 0, []), {"from": s.organizer})
+    assert s.dispute(claimant)["stage"] == Stage.DEFENSE
+
+
+@pytest.mark.parametrize("forgery, error", [
+    ("unknown kind", ("BadMove", 3)), ("window past the test set", ("BadMove", 3)),
+    ("time past the window", ("BadMove", 3)), ("bounded unit leaf", ("BadMove", 3)),
+    ("right-length leaf", ("BadMove", 3)), ("leaf under another key", ("BadLeaf",)),
+    ("key the model does not read", ("BadLeaf",)), ("dense leaves missing one", ("BadLeaf",)),
+])
+def test_a_valid_model_cannot_be_proven_invalid_by_a_forged_argument(market, case, forgery, error):
+    """A lying organizer points proveInvalid at real leaves of a valid model, under the wrong key or kind, or at
+    a window or time step no evaluation reads: each is refused, and the dispute goes on."""
+    s = Failed(market, case)
+    claimant = accounts[2]
+    s.open(claimant, s.evaluation())
+    tree = StandardMerkleTree.of(s.leaves, WEIGHT_TYPES)
+    keys = [k for k, _ in s.leaves]
+    leaf = [(s.leaves[keys.index(unit_key(1, 0))][1], tree.proof(keys.index(unit_key(1, 0))))]
+    kind, key, leaves, window, t = {
+        "unknown kind": (4, unit_key(1, 0), leaf, 0, 0),
+        "window past the test set": (3, 0, [], case.test_rows, 0),
+        "time past the window": (3, 0, [], 0, case.model.net.sequence_length),
+        "bounded unit leaf": (2, unit_key(1, 0), leaf, 0, 0),
+        "right-length leaf": (1, unit_key(1, 0), leaf, 0, 0),
+        "leaf under another key": (1, unit_key(1, 1), leaf, 0, 0),
+        "key the model does not read": (1, unit_key(2, 0), leaf, 0, 0),
+        "dense leaves missing one": (2, 2 << 32, [(s.leaves[-2][1], tree.proof(len(keys) - 2))], 0, 0),
+    }[forgery]
+    with reverts(*error):
+        s.game.proveInvalid(s.id, s.participant, claimant, (kind, s.leaves[0][1], tree.proof(0), key, leaves, window, t, []),
+                            {"from": s.organizer})
+    assert s.dispute(claimant)["stage"] == Stage.DEFENSE
+
+
+def test_sybil_claims_on_one_failure_cost_nothing_but_their_own_bonds(market, case):
+    """Several accounts dispute the same failure: the true claim wins the organizer's bond once; a false claim
+    still open then is moot (its bond returned, nothing else moves), and no claim can be opened twice."""
+    s = Failed(market, case)
+    truth = s.evaluation()
+    rows = s.rows.copy()
+    rows[case.train_rows:, 0] += 2**24
+    fake = Evaluation(StepMachine(truth.machine.model, rows, case.train_rows, case.test_rows))
+    honest, sybil = accounts[3], accounts[4]
+    s.open(sybil, fake)
+    with reverts("DisputeExists"):
+        s.open(sybil, fake)
+    open_dispute(market, s.id, s.participant, honest, truth, CBOND)
+    assert market.competition(s.id)["openDisputes"] == 2
+    play(market, s.game, s.id, s.participant, honest, honest, truth, truth, challenger_account=s.organizer)
+    assert market.submission(s.id, s.participant)["status"] == Status.SCORED
+    tx = s.game.endDispute(s.id, s.participant, sybil, {"from": accounts[6]})  # moot at once
+    assert tx.events["DisputeEnded"]["how"] == 2
+    assert (market.balanceOf(honest), market.balanceOf(sybil), market.balanceOf(s.organizer)) == (OBOND, CBOND, 0)
+    c = market.competition(s.id)
+    assert (c["openDisputes"], c["failedCount"], c["organizerBond"]) == (0, 0, 0)
+    escrowed, owed = market.totals()
+    assert (escrowed, owed) == (REWARD + CBOND, OBOND + CBOND)  # the honest claimant's bond stays behind its score
+
+
+def test_weights_published_through_a_contract_can_still_be_read(market, case):
+    """A participant that is a contract (or an account with delegated code) publishes its weights through its own
+    code, with the payloads masked in its transaction's input: the publication completes on chain, so the
+    organizer must be able to read the payloads, else the withholding attack is back (an unreadable publication
+    makes the failure disputable while the organizer cannot score or answer)."""
+    s = Failed(market, case, post=False)
+    sender = accounts[5]
+    agent = MaskingParticipant.deploy({"from": sender})
+
+    def via(fn, *args):
+        data = bytes.fromhex(fn.encode_input(*args)[2:])
+        return agent.forward(fn._address, bytes(b ^ 0x5A for b in data), 0x5A, {"from": sender})
+
+    sha, salt = b"\x79" * 32, b"\x0b" * 32
+    id2 = _bonded_like(market, s)  # s's trees and task, with the contract as its participant
+    via(market.commit, id2, model_commitment("QmAgent", sha, salt, agent.address, id2, market.address, weights_root=s.root))
+    c2 = market.competition(id2)
+    mine_at(c2["submissionEnd"])
+    via(market.revealWithRoot, id2, "QmAgent", sha, s.root, salt)
+    mine_at(c2["revealEnd"])
+    s.game.requestWeights(id2, agent.address, {"from": s.organizer})
+    payloads = [p for _, p in s.leaves]
+    half = len(payloads) // 2
+    for group in (payloads[:half], payloads[half:]):
+        via(s.game.publishWeights, id2, agent.address, group)
+    s.game.completeWeights(id2, agent.address, *completion(s.leaves), {"from": accounts[7]})
+    assert s.game.failureDisputable(id2, agent.address)
+    assert published_leaves(s.game, id2, agent.address) == s.leaves
+
+
+def _bonded_like(market, s):
+    """A new bonded competition with the same data and task as ``s``'s, opening now."""
+    case = s.case
+    params = CompetitionParams.starting(
+        now(), submission_s=DAY, reveal_s=DAY, evaluation_s=3 * DAY, dataCid="QmTrain", target="c0",
+        sequenceLength=case.model.net.sequence_length, horizon=case.model.horizon, metric=0, higherIsBetter=False,
+        minScore=2**63 - 2, prizeBps=(10_000,), entryDeposit=0,
+        testCommitment=test_set_commitment(TEST_CID, SALT, s.test.root, case.test_rows), trainRoot=s.train.root,
+        trainRows=case.train_rows, organizerBond=OBOND, challengeBond=CBOND)
+    return market.createCompetition(params.as_tuple(), {"from": s.organizer, "value": REWARD + OBOND}).return_value
+
+
+@pytest.mark.parametrize("field, value, reason", [(1, 7, 3), (0, 2, 1), (4, 5000, 6), (None, None, 10)],
+                         ids=["unknown cell", "unknown version", "head beyond the covered size", "ragged length"])
+def test_a_meta_the_publication_accepts_but_the_verifier_refuses_is_proven_invalid(market, case, field, value, reason):
+    """The publication reads only layers, units and the head from the meta leaf (to count the leaves); a
+    participant that publishes a meta the verifier refuses (even one whose length is not whole int64 values,
+    which the organizer's tools must still read) completes, gets failed, and its claim loses to a kind 0 proof
+    with that very meta."""
+    meta = unpack_int64(dict(case.model.leaves())[0]).copy()
+    if field is not None:
+        meta[field] = value
+    leaves = [(0, pack_int64(meta) + (b"\x01" if field is None else b""))] + case.model.leaves()[1:]
+    s = Failed(market, case, leaves=leaves, post=False)
+    s.game.requestWeights(s.id, s.participant, {"from": s.organizer})
+    publish(s.game, s.id, s.participant, leaves)
+    assert s.game.weightsRequest(s.id, s.participant)["complete"]
+    assert published_leaves(s.game, s.id, s.participant.address) == leaves
+    s.post_failure()
+    proof = s.invalidity()
+    assert proof is not None and proof[0] == 0
+    with reverts("InvalidModelMeta", reason):  # the claimant cannot even defend
+        s.game.describe((s.root, s.train.root, s.test.root, case.train_rows, case.test_rows), proof[1], proof[2],
+                        case.model.horizon)
+    s.open(s.participant, Evaluation(case.machine()))
+    prove_invalid(s.game, s.id, s.participant, s.participant, s.organizer, proof)
+    assert market.submission(s.id, s.participant)["status"] == Status.FAILED
+    assert market.balanceOf(s.organizer) == CBOND
+
+
+def test_a_fake_score_for_an_overflowing_model_is_overturned_with_the_exact_sums(market, case):
+    """A colluding organizer posts a great score for its sybil's crafted forecast-units overflow: an honest
+    challenger computes the true sums exactly (as `market challenge` does, fraud.build.model_sums) and wins."""
+    s = Failed(market, case, leaves=_overflowing(case), post=False)
+    truth = s.evaluation()
+    m = truth.machine
+    sums = model_sums(m.model, m.rows, m.train_rows, m.test_rows)
+    assert sums == (truth.final().sum_sq, truth.final().sum_abs)
+    rows = s.rows.copy()
+    rows[case.train_rows:, 0] = 0
+    liar = Evaluation(StepMachine(m.model, rows, case.train_rows, case.test_rows))
+    market.postScores(s.id, [s.participant], [score_from_sums(0, liar.final().sum_sq, liar.final().sum_abs,
+                                                              case.test_rows)], {"from": s.organizer})
+    assert [r["participant"] for r in market.ranking(s.id)] == [s.participant]
+    honest = accounts[3]
+    open_dispute(market, s.id, s.participant, honest, truth, CBOND)
+    play(market, s.game, s.id, s.participant, honest, s.organizer, liar, truth)
+    assert market.claimOf(s.id, s.participant)["score"] == score_from_sums(0, *sums, case.test_rows)
+    assert market.balanceOf(honest) == OBOND

@@ -72,6 +72,26 @@ def wrong_root_entry(cli, market, comp_id: int, submitted) -> tuple:
     return trudy, wrong
 
 
+def test_a_training_root_that_is_not_the_published_data_is_refused_before_training(cli, market, small_dataset,
+                                                                                   spec_files, tmp_path, monkeypatch):
+    """A lying organizer commits a training root over other rows than the published ones (one extreme value that
+    the first windows read would make every model provably invalid, proveInvalid kind 3): `market submit`
+    checks the root against the data it downloaded and refuses, before anything is trained, published or sent."""
+    from forecast_market.stages import initialization
+
+    honest = initialization.data_roots
+    monkeypatch.setattr(initialization, "data_roots", lambda info: honest(info) | {"train_root": "11" * 32})
+    comp_id = _init(cli, small_dataset, "--organizer-bond", "1", "--challenge-bond", "0.5")
+    monkeypatch.undo()
+    balance = accounts[1].balance()
+    code, out = cli("--account", "1", "submit", str(comp_id), "--spec", str(spec_files[0]),
+                    "--work-dir", str(tmp_path / "p1"))
+    assert code == 1 and "Traceback" not in out, out
+    assert f"competition {comp_id}'s training root on chain" in out and "do not enter it (nothing sent)" in out, out
+    assert submission_status(market, comp_id, accounts[1].address) == Status.NONE
+    assert accounts[1].balance() == balance and not (tmp_path / "p1" / "bundle").exists()
+
+
 def test_a_bond_needs_a_step_verifiable_metric(cli, market, small_dataset):
     before = market.competitionCount()
     balance = accounts[0].balance()
