@@ -30,6 +30,7 @@ abstract contract EvaluationStep {
     // windows within +-100 (standardised units), LSTM sequences shorter than 2**14 - 1.
     uint256 private constant SAFE = 2 ** 62;
     uint256 private constant INPUT_BOUND = 100 * 16777216;
+    int256 private constant STANDARD_CLAMP = 2 ** 61;
     uint256 private constant MAX_LSTM_STEPS = 16382;
 
     /// @dev The meta leaf, parsed, and what follows from it.
@@ -130,8 +131,12 @@ abstract contract EvaluationStep {
         }
         if (p.kind == 2) return key == 2 << 32 ? _denseUnbounded(roots.weights, p, m, nd) : _unitUnbounded(roots.weights, p, m);
         if (p.kind == 3 && p.window < roots.testRows && p.t < m.seqLen) {
+            // Only a public training row can prove a missing column: a test row is the organizer's, and an
+            // organizer that planted a short one would otherwise fail every model reading that column.
             uint256 end = roots.trainRows + p.window - m.horizon;
-            (, , bool bad) = _input(roots, p.meta, p.rows, m, end - m.seqLen + 1 + p.t, end);
+            uint256 row = end - m.seqLen + 1 + p.t;
+            if (row >= roots.trainRows) revert IDisputeGame.BadMove(3);
+            (, , bool bad) = _input(roots, p.meta, p.rows, m, row, end);
             return bad;
         }
         revert IDisputeGame.BadMove(3);
@@ -396,10 +401,10 @@ abstract contract EvaluationStep {
 
     // ================================================================== data
 
-    /// @dev The standardised input of data row `row` (delta: the target minus the end row's); whether
-    /// the row lacks a column the model reads; and whether the integer scorer refuses the input (a
-    /// standardised value of 2**62 or more, or an input beyond the proven range: ml_models.intinfer's
-    /// IntScaler.standardize and IntNetwork.predict). The step itself runs any int64 input.
+    /// @dev The standardised input of data row `row` (delta: the target minus the end row's), each value
+    /// clamped to the proven input range (ml_models.intinfer's standardize clamps at 2**61 and
+    /// IntNetwork.predict at the input bound: an outlier in the data fails no model); and whether the row
+    /// lacks a column the model reads (then `bad` too: the model is invalid).
     function _input(
         IDisputeGame.Roots memory roots,
         bytes calldata meta,
@@ -409,37 +414,33 @@ abstract contract EvaluationStep {
         uint256 end
     ) private pure returns (int256[] memory x, bool missing, bool bad) {
         x = new int256[](m.features);
-        (missing, bad) = _standardizedRow(meta, _row(roots, rows, 0, row), x);
+        missing = _standardizedRow(meta, _row(roots, rows, 0, row), x);
         if (missing) return (x, true, true);
-        if (m.delta) bad = _subtractOrigin(meta, _row(roots, rows, 1, end)[0], x) || bad;
-        for (uint256 f; f < x.length; ++f) bad = bad || _abs(x[f]) > INPUT_BOUND;
+        if (m.delta) x[0] -= _standardized(meta, 0, _row(roots, rows, 1, end)[0]);
+        for (uint256 f; f < x.length; ++f) x[f] = _clamp(x[f], int256(INPUT_BOUND));
+        bad = false;
     }
 
-    /// @dev The delta transform: x[0] minus the window's last standardised target; whether that reaches 2**62.
-    function _subtractOrigin(bytes calldata meta, int256 raw, int256[] memory x) private pure returns (bool) {
-        int256 origin = _standardized(meta, 0, raw);
-        x[0] -= origin;
-        return _abs(origin) >= SAFE;
-    }
-
-    /// @dev x[f] = the standardised value of the row's column of feature f; whether a column is missing,
-    /// whether a value reaches 2**62.
+    /// @dev x[f] = the standardised value of the row's column of feature f; whether a column is missing.
     function _standardizedRow(bytes calldata meta, int256[] calldata values, int256[] memory x)
         private
         pure
-        returns (bool missing, bool bad)
+        returns (bool missing)
     {
         for (uint256 f; f < x.length; ++f) {
             uint256 col = uint256(_value(meta, META_FIXED + 3 * f));
-            if (col >= values.length) return (true, true);
+            if (col >= values.length) return true;
             x[f] = _standardized(meta, f, values[col]);
-            bad = bad || _abs(x[f]) >= SAFE;
         }
+    }
+
+    function _clamp(int256 v, int256 bound) private pure returns (int256) {
+        return v > bound ? bound : (v < -bound ? -bound : v);
     }
 
     function _standardized(bytes calldata meta, uint256 f, int256 raw) private pure returns (int256) {
         (int256 mean, int256 scale) = _scaler(meta, f);
-        return FixedPointRNN.standardize(raw, mean, scale);
+        return _clamp(FixedPointRNN.standardize(raw, mean, scale), STANDARD_CLAMP);
     }
 
     function _scaler(bytes calldata meta, uint256 f) private pure returns (int256 mean, int256 scale) {

@@ -1,9 +1,9 @@
 """Why a tree-defined model cannot be run exactly, as a proof ``DisputeGame.proveInvalid`` accepts.
 
 The Python twin of ``EvaluationStep._meta`` (kind 0) and ``EvaluationStep.invalid`` (kinds 1 to 3),
-and of the integer scorer's own refusals (``ml_models.intinfer``: ``IntNetwork._prove_bounds``, the
-input bound of ``IntNetwork.predict``, ``IntScaler.standardize``), which use the same exact
-integer formulas: a bonded entry the scorer cannot run is one whose failure the organizer can
+and of the integer scorer's own refusals (``ml_models.intinfer``: ``IntNetwork._prove_bounds``, a data
+column the model reads and the data lacks; values out of range are clamped, not refused), which use the
+same exact integer formulas: a bonded entry the scorer cannot run is one whose failure the organizer can
 prove on chain (docs/FRAUD_PROOFS.md, "Posted failures"). :func:`find_invalidity` returns the first
 problem it finds as ``IDisputeGame.InvalidityProof`` (a tuple in ABI order), or None.
 """
@@ -90,12 +90,6 @@ def _dense_unbounded(payloads: list[np.ndarray], shapes: list[tuple[int, int]]) 
     return False
 
 
-def _standardized(raw: int, mean: int, scale: int) -> int:
-    d = (int(raw) - int(mean)) * ONE
-    q = abs(d) // int(scale)
-    return -q if d < 0 else q
-
-
 def find_invalidity(leaves: Sequence[tuple[int, bytes]], rows_q: np.ndarray, train_rows: int, test_rows: int,
                     horizon: int, *, train_tree: StandardMerkleTree | None = None,
                     test_tree: StandardMerkleTree | None = None) -> tuple | None:
@@ -159,26 +153,12 @@ def _weight_problem(leaves, index: dict[int, int], meta: list[int]) -> tuple[int
 
 
 def _input_problem(meta: list[int], rows: np.ndarray, train_rows: int, test_rows: int) -> tuple | None:
-    """``(window, t, rows read)`` of the first window input the scorer refuses."""
+    """``(window, t, rows read)`` of the first window input that reads a column the data rows lack. Values
+    out of range are not a problem: they are clamped (``ml_models.intinfer.pipeline.standardize``,
+    ``IntNetwork.predict``), so an outlier in the data fails no model."""
     nf, seq, hz, delta = meta[5], meta[6], meta[7], meta[8]
     triples = np.asarray(meta[META_FIXED:], dtype=np.int64).reshape(nf, 3)
-
-    def std_row(r: int) -> tuple[list[int] | None, bool]:
-        if any(c >= rows.shape[1] for c in triples[:, 0]):
-            return None, True
-        x = [_standardized(rows[r][c], mean, scale) for c, mean, scale in triples]
-        return x, any(abs(v) >= SAFE for v in x)
-
-    cache: dict[int, tuple[list[int] | None, bool]] = {}
-    for w in range(test_rows):
-        end = train_rows + w - hz
-        for t in range(seq):
-            r = end - seq + 1 + t
-            x, bad = cache.setdefault(r, std_row(r))
-            if x is not None and delta:
-                origin, _ = cache.setdefault(end, std_row(end))
-                bad = bad or abs(origin[0]) >= SAFE  # the contract checks the origin's target value only
-                x = [x[0] - origin[0], *x[1:]]
-            if bad or any(abs(v) > INPUT_BOUND for v in x):
-                return w, t, [r] + ([end] if delta else [])
-    return None
+    if not any(c >= rows.shape[1] for c in triples[:, 0]) or test_rows == 0:
+        return None
+    end = train_rows - hz  # window 0 at time 0 reads a row without the column
+    return 0, 0, [end - seq + 1] + ([end] if delta else [])

@@ -240,7 +240,8 @@ class StepMachine:
         if m.delta:
             x = x.copy()
             x[0] -= standardize(self.rows[end][[0]][None, :], m.scaler.mean_q[:1], m.scaler.scale_q[:1])[0, 0]
-        return x
+        bound = m.net.input_bound_q
+        return np.clip(x, -bound, bound)  # as IntNetwork.predict: an outlier is clamped, not refused
 
     def step(self, s: State) -> State:
         if not 0 <= s.step < self.total:

@@ -71,7 +71,8 @@ numpy's int64 wraps silently, so :meth:`IntNetwork.from_weights` proves by inter
 over the quantized weights that every intermediate stays below ``2**62`` for inputs within
 ``input_bound`` (default 100 standard deviations), using ``|h| <= ONE`` (activations are bounded
 by construction) and ``|c_t| <= t ONE`` for the LSTM cell state, and refuses weights it cannot
-prove safe; :meth:`IntNetwork.predict` refuses windows outside ``input_bound``. Solidity computes
+prove safe; :meth:`IntNetwork.predict` clamps window values to ``input_bound`` (and
+:func:`standardize` clamps at ``2**61``), so that no data can make a valid network fail. Solidity computes
 in int256: checked arithmetic, except the dot-product loop and exp's Horner steps, which are
 assembly that is exact when weights, inputs and states fit int64 (``FixedPointRNN.requireInt64``
 checks untrusted arrays); so within these bounds both give the same integers.

@@ -29,8 +29,15 @@ def _fit(values: np.ndarray, what: str) -> np.ndarray:
     return values.astype(np.int64)
 
 
+#: Standardised values are clamped to +-2**61 (so that the delta transform's difference fits int64). Data
+#: the format holds never gets there; an outlier planted in a test set does, and is then clamped, not refused:
+#: a refusal would fail every model that reads it (docs/FRAUD_PROOFS.md, section 7).
+STANDARD_CLAMP = 2**61
+
+
 def standardize(raw_q: np.ndarray, mean_q: np.ndarray, scale_q: np.ndarray) -> np.ndarray:
-    """``(raw - mean) * ONE / scale`` per column, the division truncating toward zero (as Solidity's ``/``).
+    """``(raw - mean) * ONE / scale`` per column, the division truncating toward zero (as Solidity's ``/``),
+    clamped to ``+-STANDARD_CLAMP``.
 
     ``raw_q`` is ``(rows, columns)``; ``mean_q`` and ``scale_q`` (positive) have one value per column.
     """
@@ -40,7 +47,7 @@ def standardize(raw_q: np.ndarray, mean_q: np.ndarray, scale_q: np.ndarray) -> n
         raise IntInferError("every scale must be positive")
     d = (raw - mean) * ONE
     mag = np.abs(d) // scale  # non-negative // positive: floor == truncation
-    return _fit(np.where(d < 0, -mag, mag), "a standardised value")
+    return np.clip(np.where(d < 0, -mag, mag), -STANDARD_CLAMP, STANDARD_CLAMP).astype(np.int64)
 
 
 def to_target_units(out_q: np.ndarray, scale_q: int, offset_q: np.ndarray | int) -> np.ndarray:

@@ -206,10 +206,17 @@ def _invalid_case(case, kind):
         leaves = _with_unit(leaves, unit_key(1, 2), lambda p: p[:-8])
     elif kind == "bound":
         leaves = _with_unit(leaves, unit_key(0, 1), lambda p: pack_int64([*unpack_int64(p)[:-1], 2**61]))
-    else:  # a test row the windows read lies 200 standard deviations out
-        rows = case.rows.copy()
-        rows[case.train_rows, 1:] += 20_000 * 2**24
+    else:  # the meta leaf reads its second feature from a column the data rows do not have
+        leaves = _with_unit(leaves, 0, lambda p: pack_int64([*unpack_int64(p)[:14], 99, *unpack_int64(p)[15:]]))
     return leaves, rows, horizon
+
+
+def _planted(case):
+    """The test rows with one row 20,000 standard deviations out: what a lying organizer plants so that
+    every model reading it would be refused, if out-of-range inputs were refused rather than clamped."""
+    rows = case.rows.copy()
+    rows[case.train_rows, :] += 20_000 * 2**24
+    return rows
 
 
 @pytest.mark.parametrize("kind, code", [("meta", 0), ("leaf", 1), ("bound", 2), ("input", 3)])
@@ -218,13 +225,20 @@ def test_the_organizer_proves_an_invalid_model_and_wins_the_claimants_bond(marke
     s = Failed(market, case, leaves=leaves, rows=rows, horizon=horizon)
     proof = s.invalidity(horizon)
     assert proof is not None and proof[0] == code
-    if kind in ("bound", "input"):  # the scorer itself refuses the same model, for the same reason
+    if kind == "bound":  # the scorer itself refuses the same model, for the same reason
         model = model_from_leaves(leaves, COLUMNS)
         with pytest.raises(IntInferError):
-            model.net._prove_bounds() if kind == "bound" else _score(model, rows, case)
+            model.net._prove_bounds()
     claimant = accounts[2]
     honest = Evaluation(case.machine())
     s.open(claimant, honest)
+    if kind == "input":  # a missing column is proven by a public training row only, never by a test row
+        w, t = case.test_rows - 1, case.model.net.sequence_length - 1
+        end = case.train_rows + w - case.model.horizon
+        assert end >= case.train_rows
+        on_test = (*proof[:5], w, t, [s.row(end)] + ([s.row(end)] if case.model.delta else []))
+        with reverts("BadMove", 3):
+            s.game.proveInvalid(s.id, s.participant, claimant, on_test, {"from": s.organizer})
     prove_invalid(s.game, s.id, s.participant, claimant, s.organizer, proof)
     assert s.dispute(claimant)["stage"] == 0
     assert market.submission(s.id, s.participant)["status"] == Status.FAILED
@@ -243,15 +257,18 @@ def test_a_valid_model_cannot_be_proven_invalid(market, case):
     s = Failed(market, case)
     claimant = accounts[2]
     s.open(claimant, s.evaluation())
-    for kind in ("bound", "input"):
-        leaves, rows, horizon = _invalid_case(case, kind)
-        forged = find_invalidity(leaves, rows, case.train_rows, case.test_rows, case.model.horizon)
-        with reverts("BadLeaf") if kind == "bound" else reverts("BadRow"):
-            s.game.proveInvalid(s.id, s.participant, claimant, forged, {"from": s.organizer})
+    leaves, rows, horizon = _invalid_case(case, "bound")
+    forged = find_invalidity(leaves, rows, case.train_rows, case.test_rows, case.model.horizon)
+    with reverts("BadLeaf"):
+        s.game.proveInvalid(s.id, s.participant, claimant, forged, {"from": s.organizer})
     proof = list(find_invalidity(*_invalid_case(case, "input")[:2], case.train_rows, case.test_rows, case.model.horizon))
+    with reverts("BadLeaf"):  # the meta leaf that reads a missing column is not this model's
+        s.game.proveInvalid(s.id, s.participant, claimant, tuple(proof), {"from": s.organizer})
+    tree = StandardMerkleTree.of(s.leaves, WEIGHT_TYPES)
+    proof[1], proof[2] = s.leaves[0][1], tree.proof(0)
     end = case.train_rows + proof[5] - case.model.horizon
     read = [end - case.model.net.sequence_length + 1 + proof[6], end]
-    proof[7] = [s.row(r) for r in read]  # the true rows: in range
+    proof[7] = [s.row(r) for r in read]  # the true rows: every column there
     with reverts("BadMove", 3):
         s.game.proveInvalid(s.id, s.participant, claimant, tuple(proof), {"from": s.organizer})
     meta_only = (0, *proof[1:3], 0, [], 0, 0, [])
@@ -260,6 +277,29 @@ def test_a_valid_model_cannot_be_proven_invalid(market, case):
 
 
 # ------------------------------------------------------------------ weights availability
+def test_an_outlier_planted_in_the_test_set_fails_no_model(market, case):
+    """A lying organizer plants a test row 20,000 standard deviations out, then posts the entry as failed.
+    Inputs beyond the proven range are clamped, not refused, in the scorer, the step machine and the
+    contract alike: nothing proves the model invalid, every step the contract runs over the planted row
+    gives the Python hash, and the claimant overturns the failure."""
+    rows = _planted(case)
+    s = Failed(market, case, rows=rows)
+    assert s.invalidity() is None
+    model = model_from_leaves(s.leaves, COLUMNS)
+    assert len(_score(model, rows, case)) == case.test_rows  # the vectorised scorer runs it too
+    ev = s.evaluation()
+    assert (ev.final().sum_sq, ev.final().sum_abs) == model_sums(model, rows, case.train_rows, case.test_rows)
+    ctx = market.disputeContext(s.id, s.participant)
+    roots = (ctx["weightsRoot"], ctx["trainRoot"], ctx["testRoot"], ctx["trainRows"], ctx["testRows"])
+    for i in range(ev.machine.total):
+        assert bytes(s.game.run(roots, ev.step_proof(i))[1]) == ev.hash_at(i + 1), f"step {i}"
+    claimant = s.participant
+    open_dispute(market, s.id, claimant, claimant, ev, CBOND)
+    assert play(market, s.game, s.id, claimant, claimant, claimant, ev, ev, challenger_account=s.organizer) == Stage.NONE
+    assert market.submission(s.id, claimant)["status"] == Status.SCORED
+    assert market.balanceOf(claimant) == OBOND
+
+
 def test_an_unanswered_request_makes_the_failure_undisputable(market, case):
     s = Failed(market, case, post=False)
     tx = s.game.requestWeights(s.id, s.participant, {"from": s.organizer})

@@ -44,8 +44,8 @@ def hostile_bundles(honest, tmp_path):
         change(folder)
         out[name] = (folder, words)
 
-    variant("overflow", ("beyond the proven input range",),  # standardised inputs of 2**24 times the data
-            lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "scale_q"], [1])))
+    variant("zero-scale", ("scale",),  # standardising would divide by zero
+            lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "scale_q"], [0])))
     variant("scaler-number", ("invalid bundle", "scaler", "mean"),
             lambda f: _edit_spec(f, _set(["preprocessing", "scaler", "mean_q"], 5.0)))
     variant("huge-int", ("invalid bundle",),
