@@ -140,8 +140,11 @@ def tune_hyperparameters(
     helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
                        n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
     left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
-    study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start), n_trials=n_trials, timeout=left,
-                   callbacks=[progress] if callable(progress) else None, show_progress_bar=progress is True)
+    deadline = None if timeout_s is None else t_start + timeout_s
+    with _quiet_budget_ends(optuna):
+        study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start, deadline), n_trials=n_trials,
+                       timeout=left, catch=(BudgetEnded,), callbacks=[progress] if callable(progress) else None,
+                       show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
 
@@ -304,9 +307,35 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
     return pruners[pruner]()
 
 
+class BudgetEnded(Exception):  # noqa: N818 -- not an error: the trial is recorded as failed, the search ends
+    """Raised in a trial still training when the search's time budget ends."""
+
+
+class _DropBudgetEnded:
+    """A logging filter: Optuna's "Trial N failed ... BudgetEnded" warning is expected, not news."""
+
+    def filter(self, record: Any) -> bool:
+        return "BudgetEnded" not in record.getMessage()
+
+
+class _quiet_budget_ends:  # noqa: N801 -- a context manager used like a function
+    def __init__(self, optuna: Any) -> None:
+        self.logger, self.filter = optuna.logging.get_logger("optuna.study._optimize"), _DropBudgetEnded()
+
+    def __enter__(self) -> None:
+        self.logger.addFilter(self.filter)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.logger.removeFilter(self.filter)
+
+
 def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
-                    t_start: float, cpu_start: float) -> Callable[[Any], float]:
-    """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise)."""
+                    t_start: float, cpu_start: float, deadline: float | None = None) -> Callable[[Any], float]:
+    """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise).
+
+    At ``deadline`` (the end of the time budget) a trial still training stops after its epoch and
+    raises :class:`BudgetEnded`: it is recorded as failed, neither pruned nor complete, and the
+    search ends on time rather than one trial later."""
 
     def objective(trial: Any) -> float:
         try:
@@ -314,18 +343,25 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
         except SpecError as exc:
             raise optuna.TrialPruned(f"invalid spec: {exc}") from exc
         trial.set_user_attr("spec", spec.to_dict())
-        bests = []
+        bests, last_step = [], len(setup.folds) * spec.epochs
         for k in range(len(setup.folds)):
-            reached = [0]  # the last step reported in this fold
+            reached, over = [0], [False]  # the last step reported in this fold; the budget ended
 
-            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached) -> bool:
+            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached,
+                       over: list[bool] = over) -> bool:
                 reached[0] = k * spec.epochs + epoch + 1
                 trial.report(value, step=reached[0])
+                if deadline is not None and time.perf_counter() > deadline and reached[0] < last_step:
+                    over[0] = True  # out of time with epochs left to train
+                    return True
                 return trial.should_prune()
 
             best = fit_fold(setup, spec, k, report)
-            if math.isfinite(best) and reached[0] < (k + 1) * spec.epochs and report(spec.epochs - 1, best):
+            if (not over[0] and math.isfinite(best) and reached[0] < (k + 1) * spec.epochs
+                    and report(spec.epochs - 1, best)):
                 best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
+            if over[0]:
+                raise BudgetEnded(f"the time budget ended in fold {k}")
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
             bests.append(best)

@@ -156,3 +156,14 @@ def test_a_reused_network_starts_like_a_new_one(split, schema):
         np.testing.assert_array_equal(a, b)
     assert int(again.optimizer.iterations) == 0 and float(again.optimizer.learning_rate) == pytest.approx(0.02)
     assert network(setup, base.replace(units=5)) is not first
+
+
+def test_a_trial_still_training_when_the_budget_ends_stops_and_is_recorded_as_failed(split, schema, tmp_path):
+    """The budget is a deadline: the running trial stops after its epoch, not one whole trial later."""
+    base = ModelSpec(**{**TINY, "epochs": 50})
+    kwargs = dict(base_spec=base, search_space={"units": ("int", 4, 4, False)}, n_folds=2, pruner="none",
+                  storage=tmp_path / "s.db", study_name="late", n_trials=None)
+    with pytest.raises(SpecError, match="no trial completed"):  # a budget far shorter than one epoch
+        tune_hyperparameters(split.train, schema, timeout_s=1e-3, **kwargs)
+    (trial,) = optuna.load_study(study_name="late", storage=storage_url(tmp_path / "s.db")).trials
+    assert trial.state == optuna.trial.TrialState.FAIL and sorted(trial.intermediate_values) == [1]
