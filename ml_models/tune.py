@@ -141,8 +141,8 @@ def tune_hyperparameters(
                        n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
     left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
     deadline = None if timeout_s is None else t_start + timeout_s
-    with _quiet_budget_ends(optuna):
-        study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start, deadline), n_trials=n_trials,
+    with _quiet_budget_ends(optuna) as stopped:
+        study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start, deadline, stopped), n_trials=n_trials,
                        timeout=left, catch=(BudgetEnded,), callbacks=[progress] if callable(progress) else None,
                        show_progress_bar=progress is True)
     _ = helpers and helpers.join()
@@ -311,26 +311,26 @@ class BudgetEnded(Exception):  # noqa: N818 -- not an error: the trial is record
     """Raised in a trial still training when the search's time budget ends."""
 
 
-class _DropBudgetEnded:
-    """A logging filter: Optuna's "Trial N failed ... BudgetEnded" warning is expected, not news."""
+class _quiet_budget_ends:  # noqa: N801 -- a context manager used like a function
+    """Drops Optuna's two "Trial N failed ..." warnings for the trials stopped by the budget: expected, not news."""
+
+    def __init__(self, optuna: Any) -> None:
+        self.logger, self.stopped = optuna.logging.get_logger("optuna.study._optimize"), set()
 
     def filter(self, record: Any) -> bool:
-        return "BudgetEnded" not in record.getMessage()
+        return not any(record.getMessage().startswith(f"Trial {n} failed") for n in self.stopped)
 
-
-class _quiet_budget_ends:  # noqa: N801 -- a context manager used like a function
-    def __init__(self, optuna: Any) -> None:
-        self.logger, self.filter = optuna.logging.get_logger("optuna.study._optimize"), _DropBudgetEnded()
-
-    def __enter__(self) -> None:
-        self.logger.addFilter(self.filter)
+    def __enter__(self) -> set[int]:
+        self.logger.addFilter(self)
+        return self.stopped
 
     def __exit__(self, *exc: Any) -> None:
-        self.logger.removeFilter(self.filter)
+        self.logger.removeFilter(self)
 
 
 def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
-                    t_start: float, cpu_start: float, deadline: float | None = None) -> Callable[[Any], float]:
+                    t_start: float, cpu_start: float, deadline: float | None = None,
+                    stopped: set[int] | None = None) -> Callable[[Any], float]:
     """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise).
 
     At ``deadline`` (the end of the time budget) a trial still training stops after its epoch and
@@ -361,6 +361,7 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
                     and report(spec.epochs - 1, best)):
                 best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
             if over[0]:
+                _ = stopped is not None and stopped.add(trial.number)
                 raise BudgetEnded(f"the time budget ended in fold {k}")
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
