@@ -328,6 +328,10 @@ class _quiet_budget_ends:  # noqa: N801 -- a context manager used like a functio
         self.logger.removeFilter(self)
 
 
+def _any_complete(optuna: Any, study: Any) -> bool:
+    return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+
 def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
                     t_start: float, cpu_start: float, deadline: float | None = None,
                     stopped: set[int] | None = None) -> Callable[[Any], float]:
@@ -335,7 +339,8 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
 
     At ``deadline`` (the end of the time budget) a trial still training stops after its epoch and
     raises :class:`BudgetEnded`: it is recorded as failed, neither pruned nor complete, and the
-    search ends on time rather than one trial later."""
+    search ends on time rather than one trial later. Not while the study has no completed trial:
+    then the trial goes on, so that a search always has a result."""
 
     def objective(trial: Any) -> float:
         try:
@@ -351,8 +356,9 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
                        over: list[bool] = over) -> bool:
                 reached[0] = k * spec.epochs + epoch + 1
                 trial.report(value, step=reached[0])
-                if deadline is not None and time.perf_counter() > deadline and reached[0] < last_step:
-                    over[0] = True  # out of time with epochs left to train
+                if deadline is not None and time.perf_counter() > deadline and reached[0] < last_step \
+                        and _any_complete(optuna, trial.study):
+                    over[0] = True  # out of time with epochs left to train, and the search has a result
                     return True
                 return trial.should_prune()
 
