@@ -117,7 +117,8 @@ def tune_hyperparameters(
     ``search_space``: a mapping or a JSON file (default :data:`DEFAULT_SEARCH_SPACE`). ``metric``:
     the competition's. ``sampler``: "tpe" or "random"; ``pruner``: "sha" (successive halving),
     "hyperband", "median", "none" or an Optuna pruner. Stops after ``n_trials`` or ``timeout_s``
-    (a running trial finishes). ``seeds`` > 1: the best of that many seeds for the best spec.
+    (a deadline: a trial still training then stops after its epoch and is recorded as failed, once
+    the study has a completed trial). ``seeds`` > 1: the best of that many seeds for the best spec.
     ``progress``: a tqdm bar or ``fn(study, trial)``. ``plot_path``: a PNG of the history. A new
     study starts with ``base_spec`` (``start_from_base``), then ``enqueue``. ``workers`` > 1: that
     many processes, one TensorFlow thread each (needs ``storage``).
