@@ -368,7 +368,8 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
                     and report(spec.epochs - 1, best)):
                 best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
             if over[0]:
-                _ = stopped is not None and stopped.add(trial.number)
+                if stopped is not None:
+                    stopped.add(trial.number)
                 raise BudgetEnded(f"the time budget ended in fold {k}")
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
