@@ -2,8 +2,10 @@
 
 For each dataset: test-set RMSE, MAE, MASE and sMAPE of naive, seasonal naive, statsforecast's
 AutoARIMA, AutoETS, AutoTheta and their mean, an untuned default RNN, a tuned RNN (Optuna TPE +
-successive-halving pruning on walk-forward folds of the training rows) and an ensemble (the mean of the tuned
-RNN and the baselines' mean) -- all forecasting exactly the same test rows at the same horizon,
+successive-halving pruning on walk-forward folds of the training rows) and three ensembles: the mean of the
+tuned RNN and the baselines' mean; the mean of the tuned RNN and the statistical model that is best on a
+validation block (the last ``--test-size`` of the training rows); and the same pair weighted by the weight
+with the lowest RMSE on that block (the tuned spec trained on the rows before it) -- all forecasting exactly the same test rows at the same horizon,
 each from data that ends ``horizon`` rows before the target (rolling origin; the statistical
 models are fitted once, before the first test origin, then only updated with observed values).
 
@@ -53,6 +55,7 @@ NAIVE, SNAIVE = "naive", "seasonal naive"
 RNN_DEFAULT, RNN_TUNED = "RNN default (untuned LSTM 32)", "RNN tuned (TPE + pruning)"
 ENSEMBLE = "ensemble: mean(RNN tuned, baseline mean)"
 ENSEMBLE_VAL = "ensemble: mean(RNN tuned, validation-best baseline)"
+ENSEMBLE_W = "ensemble: RNN tuned and validation-best baseline, weight from validation"
 METRIC_NAMES = ("RMSE", "MAE", "MASE", "sMAPE")
 
 
@@ -158,15 +161,33 @@ def _statistical(key: str, cfg: DatasetConfig, y_all: np.ndarray, n_train: int, 
     return preds
 
 
-def _validation_best(key: str, cfg: DatasetConfig, y_tr: np.ndarray, args: argparse.Namespace) -> str:
+def _validation_best(key: str, cfg: DatasetConfig, y_tr: np.ndarray, args: argparse.Namespace
+                     ) -> tuple[str, int, np.ndarray]:
     """The statsforecast model (or their mean) with the lowest RMSE on the last ``test_size`` of the training rows.
 
     Chosen without the test rows: the models are fitted on the rows before that validation block and
-    forecast it with the same rolling origin as the test.
+    forecast it with the same rolling origin as the test. Returns the model, where the block starts
+    and the model's forecasts of the block.
     """
     n_fit = len(y_tr) - max(1, int(round(len(y_tr) * args.test_size)))
     val = _statistical(key, cfg, y_tr, n_fit, Path(args.out))
-    return min(val, key=lambda m: rmse(y_tr[n_fit:], val[m]))
+    best = min(val, key=lambda m: rmse(y_tr[n_fit:], val[m]))
+    return best, n_fit, val[best]
+
+
+def ensemble_weight(rnn: np.ndarray, partner: np.ndarray, y: np.ndarray) -> float:
+    """The weight ``w`` in [0, 1] of ``w * rnn + (1 - w) * partner`` with the lowest squared error on ``y``."""
+    d = rnn - partner
+    denom = float(d @ d)
+    return 0.5 if denom == 0 else float(np.clip(d @ (y - partner) / denom, 0.0, 1.0))
+
+
+def _validation_weight(spec: ModelSpec, tr: pd.DataFrame, schema: Schema, n_fit: int, partner_val: np.ndarray) -> float:
+    """The ensemble weight of the tuned RNN, chosen on the validation block (the last rows of ``tr``; no test row):
+    the tuned spec trained on the rows before the block, its forecasts of the block against the partner's."""
+    fit, block = tr.iloc[:n_fit], tr.iloc[n_fit:]
+    rnn_val = train(spec, fit, schema).forecast_test(fit, block)
+    return ensemble_weight(rnn_val, partner_val, block[schema.target].to_numpy())
 
 
 def run_dataset(key: str, args: argparse.Namespace, log: Log) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -203,10 +224,13 @@ def run_dataset(key: str, args: argparse.Namespace, log: Log) -> tuple[pd.DataFr
     preds[RNN_TUNED] = train(res.best_spec, tr, schema).forecast_test(tr, te)
     log(f"   tuned RNN final training: {time.perf_counter() - t:.0f} s")
     preds[ENSEMBLE] = (preds[RNN_TUNED] + preds[BASELINE_MEAN]) / 2
-    partner = _validation_best(key, cfg, y_tr, args)
+    partner, n_fit, partner_val = _validation_best(key, cfg, y_tr, args)
     info["partner"] = partner
     log(f"   validation-best statistical baseline (last {args.test_size:g} of the training rows): {partner}")
     preds[ENSEMBLE_VAL] = (preds[RNN_TUNED] + preds[partner]) / 2
+    w = info["weight"] = _validation_weight(res.best_spec, tr, schema, n_fit, partner_val)
+    log(f"   ensemble weight of the tuned RNN, lowest RMSE on that validation block: {w:.2f}")
+    preds[ENSEMBLE_W] = w * preds[RNN_TUNED] + (1 - w) * preds[partner]
     table = pd.DataFrame({k: scores(y_te, p, y_tr, mase_season) for k, p in preds.items()}).T[list(METRIC_NAMES)]
     info["tpe"] = res
     log(_dataset_table(table, info))
@@ -248,7 +272,7 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
 
 def summary(results: list[tuple[pd.DataFrame, dict[str, Any]]]) -> tuple[str, dict[str, list[float]]]:
     """The ratio table (model RMSE / best baseline RMSE per series) and the ratios by model."""
-    ratios: dict[str, list[float]] = {RNN_DEFAULT: [], RNN_TUNED: [], ENSEMBLE: [], ENSEMBLE_VAL: []}
+    ratios: dict[str, list[float]] = {RNN_DEFAULT: [], RNN_TUNED: [], ENSEMBLE: [], ENSEMBLE_VAL: [], ENSEMBLE_W: []}
     rows = []
     for table, info in results:
         base = table.loc[[b for b in BASELINES if b in table.index], "RMSE"]
@@ -257,12 +281,12 @@ def summary(results: list[tuple[pd.DataFrame, dict[str, Any]]]) -> tuple[str, di
         for m, v in r.items():
             ratios[m].append(v)
         rows.append([info["key"], info["frequency"], f"{info['train']}/{info['test']}", info["horizon"], best, best_rmse,
-                     float(table.loc[RNN_TUNED, "RMSE"]), info["partner"], *r.values()])
+                     float(table.loc[RNN_TUNED, "RMSE"]), info["partner"], f"{info['weight']:.2f}", *r.values()])
     for label, fn in (("median", statistics.median), ("worst", max)):
-        rows.append([f"**{label}**", "", "", "", "", "", "", ""] + [fn(ratios[m]) for m in ratios])
+        rows.append([f"**{label}**", "", "", "", "", "", "", "", ""] + [fn(ratios[m]) for m in ratios])
     header = ["series", "freq", "train/test", "h", "best baseline (test)", "its RMSE", "RNN tuned RMSE",
-              "validation-best baseline", "RNN default / best", "RNN tuned / best", "ensemble with mean / best",
-              "ensemble with validation-best / best"]
+              "validation-best baseline", "RNN weight", "RNN default / best", "RNN tuned / best",
+              "ensemble with mean / best", "ensemble with validation-best / best", "weighted ensemble / best"]
     return markdown_table(header, rows), ratios
 
 
@@ -280,7 +304,7 @@ def _report(results: list[tuple[pd.DataFrame, dict[str, Any]]], log: Log) -> Non
     log("\n## RMSE relative to the best baseline of each series\n")
     log(text)
     log("\n## Goal: median ratio <= 1.00 and none above 1.10\n")
-    for m in (RNN_TUNED, ENSEMBLE, ENSEMBLE_VAL):
+    for m in (RNN_TUNED, ENSEMBLE, ENSEMBLE_VAL, ENSEMBLE_W):
         med, worst = statistics.median(ratios[m]), max(ratios[m])
         ok = med <= 1.0 and worst <= 1.10
         log(f"- {m}: median {med:.3f}, worst {worst:.3f}: {'MET' if ok else 'NOT MET'}")

@@ -117,7 +117,8 @@ def tune_hyperparameters(
     ``search_space``: a mapping or a JSON file (default :data:`DEFAULT_SEARCH_SPACE`). ``metric``:
     the competition's. ``sampler``: "tpe" or "random"; ``pruner``: "sha" (successive halving),
     "hyperband", "median", "none" or an Optuna pruner. Stops after ``n_trials`` or ``timeout_s``
-    (a running trial finishes). ``seeds`` > 1: the best of that many seeds for the best spec.
+    (a deadline: a trial still training then stops after its epoch and is recorded as failed, once
+    the study has a completed trial). ``seeds`` > 1: the best of that many seeds for the best spec.
     ``progress``: a tqdm bar or ``fn(study, trial)``. ``plot_path``: a PNG of the history. A new
     study starts with ``base_spec`` (``start_from_base``), then ``enqueue``. ``workers`` > 1: that
     many processes, one TensorFlow thread each (needs ``storage``).
@@ -140,8 +141,11 @@ def tune_hyperparameters(
     helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
                        n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
     left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
-    study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start), n_trials=n_trials, timeout=left,
-                   callbacks=[progress] if callable(progress) else None, show_progress_bar=progress is True)
+    deadline = None if timeout_s is None else t_start + timeout_s
+    with _quiet_budget_ends(optuna) as stopped:
+        study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start, deadline, stopped), n_trials=n_trials,
+                       timeout=left, catch=(BudgetEnded,), callbacks=[progress] if callable(progress) else None,
+                       show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
 
@@ -304,9 +308,40 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
     return pruners[pruner]()
 
 
+class BudgetEnded(Exception):  # noqa: N818 -- not an error: the trial is recorded as failed, the search ends
+    """Raised in a trial still training when the search's time budget ends."""
+
+
+class _quiet_budget_ends:  # noqa: N801 -- a context manager used like a function
+    """Drops Optuna's two "Trial N failed ..." warnings for the trials stopped by the budget: expected, not news."""
+
+    def __init__(self, optuna: Any) -> None:
+        self.logger, self.stopped = optuna.logging.get_logger("optuna.study._optimize"), set()
+
+    def filter(self, record: Any) -> bool:
+        return not any(record.getMessage().startswith(f"Trial {n} failed") for n in self.stopped)
+
+    def __enter__(self) -> set[int]:
+        self.logger.addFilter(self)
+        return self.stopped
+
+    def __exit__(self, *exc: Any) -> None:
+        self.logger.removeFilter(self)
+
+
+def _any_complete(optuna: Any, study: Any) -> bool:
+    return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+
 def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
-                    t_start: float, cpu_start: float) -> Callable[[Any], float]:
-    """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise)."""
+                    t_start: float, cpu_start: float, deadline: float | None = None,
+                    stopped: set[int] | None = None) -> Callable[[Any], float]:
+    """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise).
+
+    At ``deadline`` (the end of the time budget) a trial still training stops after its epoch and
+    raises :class:`BudgetEnded`: it is recorded as failed, neither pruned nor complete, and the
+    search ends on time rather than one trial later. Not while the study has no completed trial:
+    then the trial goes on, so that a search always has a result."""
 
     def objective(trial: Any) -> float:
         try:
@@ -314,18 +349,28 @@ def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[A
         except SpecError as exc:
             raise optuna.TrialPruned(f"invalid spec: {exc}") from exc
         trial.set_user_attr("spec", spec.to_dict())
-        bests = []
+        bests, last_step = [], len(setup.folds) * spec.epochs
         for k in range(len(setup.folds)):
-            reached = [0]  # the last step reported in this fold
+            reached, over = [0], [False]  # the last step reported in this fold; the budget ended
 
-            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached) -> bool:
+            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached,
+                       over: list[bool] = over) -> bool:
                 reached[0] = k * spec.epochs + epoch + 1
                 trial.report(value, step=reached[0])
+                if deadline is not None and time.perf_counter() > deadline and reached[0] < last_step \
+                        and _any_complete(optuna, trial.study):
+                    over[0] = True  # out of time with epochs left to train, and the search has a result
+                    return True
                 return trial.should_prune()
 
             best = fit_fold(setup, spec, k, report)
-            if math.isfinite(best) and reached[0] < (k + 1) * spec.epochs and report(spec.epochs - 1, best):
+            if (not over[0] and math.isfinite(best) and reached[0] < (k + 1) * spec.epochs
+                    and report(spec.epochs - 1, best)):
                 best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
+            if over[0]:
+                if stopped is not None:
+                    stopped.add(trial.number)
+                raise BudgetEnded(f"the time budget ended in fold {k}")
             if not math.isfinite(best):
                 raise optuna.TrialPruned(f"pruned in fold {k}")
             bests.append(best)

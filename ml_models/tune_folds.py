@@ -30,7 +30,7 @@ from .spec import ModelSpec
 __all__ = ["Fold", "SearchSetup", "evaluate_spec", "fit_fold", "network", "prepare_folds", "walk_forward_folds"]
 
 #: How many compiled networks (one per architecture) a search keeps for reuse.
-MODEL_CACHE = 8
+MODEL_CACHE = 32
 
 
 def walk_forward_folds(n_rows: int, n_folds: int, val_fraction: float, min_train: int) -> list[tuple[int, int, int]]:

@@ -71,7 +71,7 @@ class Helpers:
                       for i, log in enumerate(self.logs)]
 
     def join(self, timeout_s: float | None = None) -> list[int | None]:
-        """Wait for the helpers (a running trial finishes first); return their exit codes; remove the folder."""
+        """Wait for the helpers (a trial running at the end of the budget stops after its epoch); return their exit codes; remove the folder."""
         import shutil
 
         codes: list[int | None] = []

@@ -67,10 +67,6 @@ def _run(args: argparse.Namespace) -> int:
     from .spec import ModelSpec
     from .tune import tune_hyperparameters
 
-    budget = args.budget
-    if args.until is not None:  # the time importing TensorFlow took comes off this worker's budget
-        left = max(args.until - time.time(), 0.1)
-        budget = left if budget is None else min(budget, left)
     if args.threads:
         import tensorflow as tf
 
@@ -82,6 +78,10 @@ def _run(args: argparse.Namespace) -> int:
     else:
         base = ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon, season=schema.season,
                          task=schema.task, epochs=args.epochs)
+    budget = args.budget
+    if args.until is not None:  # the time importing TensorFlow and reading the data took comes off this worker's budget
+        left = max(args.until - time.time(), 0.1)
+        budget = left if budget is None else min(budget, left)
     mine: set[int] = set()
     res = tune_hyperparameters(df, schema, base_spec=base, search_space=args.search_space, metric=args.metric,
                                n_trials=args.trials, timeout_s=budget, seed=args.seed, storage=args.storage,

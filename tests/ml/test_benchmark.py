@@ -20,13 +20,24 @@ def test_tiny_run_prints_markdown_tables_and_the_ratio_summary(monkeypatch, tmp_
     assert benchmark.main(argv) == 0
     out = capsys.readouterr().out
     for row in ("| naive |", "| AutoARIMA |", "| AutoETS |", "| AutoTheta |", f"| {benchmark.BASELINE_MEAN} |",
-                f"| {benchmark.RNN_TUNED} |", f"| {benchmark.ENSEMBLE} |", f"| {benchmark.ENSEMBLE_VAL} |", "| **median** |", "| **worst** |"):
+                f"| {benchmark.RNN_TUNED} |", f"| {benchmark.ENSEMBLE} |", f"| {benchmark.ENSEMBLE_VAL} |",
+                f"| {benchmark.ENSEMBLE_W} |", "| **median** |", "| **worst** |"):
         assert row in out, row
     assert "seasonal naive" not in out  # season 1: the same as naive, left out
     assert "Goal: median ratio" in out and "TPE + successive halving vs random search" in out
     assert "load average" in out
     assert len(list(tmp_path.glob("tiny-baselines-*.npz"))) == 2  # test and validation forecasts, cached for a re-run
-    assert "validation-best statistical baseline" in out
+    assert "validation-best statistical baseline" in out and "ensemble weight of the tuned RNN" in out
+
+
+def test_the_ensemble_weight_is_the_least_squares_weight_clipped_to_0_1():
+    import numpy as np
+
+    a, b = np.array([1.0, 2.0, 4.0, 3.0]), np.array([2.0, 1.0, 3.0, 5.0])
+    assert benchmark.ensemble_weight(a, b, 0.3 * a + 0.7 * b) == pytest.approx(0.3)
+    assert benchmark.ensemble_weight(a, b, a + 2 * (a - b)) == 1.0  # beyond the RNN: clipped, no extrapolation
+    assert benchmark.ensemble_weight(a, b, b - (a - b)) == 0.0
+    assert benchmark.ensemble_weight(a, a, b) == 0.5  # the same forecasts: any weight, the mean
 
 
 def test_unknown_dataset_names_are_one_line_errors(capsys):

@@ -156,3 +156,16 @@ def test_a_reused_network_starts_like_a_new_one(split, schema):
         np.testing.assert_array_equal(a, b)
     assert int(again.optimizer.iterations) == 0 and float(again.optimizer.learning_rate) == pytest.approx(0.02)
     assert network(setup, base.replace(units=5)) is not first
+
+
+def test_a_trial_still_training_when_the_budget_ends_stops_and_is_recorded_as_failed(split, schema, tmp_path):
+    """The budget is a deadline: the running trial stops after its epoch, not one whole trial later ..."""
+    kwargs = dict(base_spec=ModelSpec(**{**TINY, "epochs": 50}), search_space={"units": ("int", 4, 4, False)},
+                  n_folds=2, pruner="none", storage=tmp_path / "s.db", study_name="late", start_from_base=False)
+    # ... but not before the study has a result: the first trial completes whatever the budget
+    first = tune_hyperparameters(split.train, schema, n_trials=None, timeout_s=1e-3, **kwargs)
+    assert [t.state.name for t in first.study.trials] == ["COMPLETE"]
+    again = tune_hyperparameters(split.train, schema, n_trials=None, timeout_s=1e-3, **kwargs)  # far under one epoch
+    complete, late = again.study.trials
+    assert late.state == optuna.trial.TrialState.FAIL and sorted(late.intermediate_values) == [1]
+    assert again.best_value == complete.value
