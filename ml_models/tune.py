@@ -36,14 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .data import Schema
 from .errors import SpecError
-from .search_space import DEFAULT_SEARCH_SPACE, load_search_space, suggest, validate_search_space
+from .search_space import DEFAULT_SEARCH_SPACE, load_search_space, validate_search_space
 from .spec import ModelSpec
-from .tune_folds import SearchSetup, evaluate_spec, fit_fold, prepare_folds, walk_forward_folds
+from .tune_folds import SearchSetup, evaluate_spec, prepare_folds, walk_forward_folds
+from .tune_objective import BudgetEnded, make_objective, quiet_budget_ends
 from .tune_plot import plot_history
 
 #: The first successive-halving rung, in epochs (then 3x, 9x, ...).
@@ -129,25 +129,29 @@ def tune_hyperparameters(
     base, space = _checked(train_df, schema, base_spec, search_space, n_trials, timeout_s, seeds, max_epochs)
     search_base = base.replace(epochs=min(base.epochs, max_epochs or base.epochs))
     setup = prepare_folds(train_df, schema, search_base, n_folds, val_fraction, metric, jit_compile)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = _open_study(optuna, storage_url(storage), study_name, load_if_exists, _study_direction(setup),
                         _make_sampler(optuna, sampler, seed),
                         _make_pruner(optuna, pruner, max_resource=search_base.epochs * n_folds))
     _claim_study(study, setup, n_folds, val_fraction)
-    if start_from_base and not study.trials:  # the first trial is the untuned spec: tuning never ends worse than it
-        study.enqueue_trial(_base_params(search_base, space))
-    for params in enqueue:
-        study.enqueue_trial(dict(params), skip_if_exists=True)
+    _queue(study, search_base, space, start_from_base, enqueue)
     helpers = _helpers(workers, train_df, schema, base, space, storage, study_name, setup, n_trials, timeout_s,
                        n_folds, val_fraction, max_epochs, seed, time.perf_counter() - t_start)
-    left = None if timeout_s is None else max(timeout_s - (time.perf_counter() - t_start), 0.1)
-    deadline = None if timeout_s is None else t_start + timeout_s
-    with _quiet_budget_ends(optuna) as stopped:
-        study.optimize(_make_objective(optuna, setup, space, t_start, cpu_start, deadline, stopped), n_trials=n_trials,
+    left, deadline = (None, None) if timeout_s is None else (max(t_start + timeout_s - time.perf_counter(), 0.1),
+                                                             t_start + timeout_s)
+    with quiet_budget_ends(optuna) as stopped:
+        study.optimize(make_objective(optuna, setup, space, t_start, cpu_start, deadline, stopped), n_trials=n_trials,
                        timeout=left, catch=(BudgetEnded,), callbacks=[progress] if callable(progress) else None,
                        show_progress_bar=progress is True)
     _ = helpers and helpers.join()
     return _tune_result(optuna, study, setup, plot_path, t_start, seeds, final_epochs=base.epochs)
+
+
+def _queue(study: Any, base: ModelSpec, space: Mapping[str, tuple[Any, ...]], start_from_base: bool,
+           enqueue: Sequence[Mapping[str, Any]]) -> None:
+    if start_from_base and not study.trials:  # the first trial is the untuned spec: tuning never ends worse than it
+        study.enqueue_trial(_base_params(base, space))
+    for params in enqueue:
+        study.enqueue_trial(dict(params), skip_if_exists=True)
 
 
 def _helpers(workers: int, train_df: pd.DataFrame, schema: Schema, base: ModelSpec, space: Mapping[str, tuple[Any, ...]],
@@ -199,6 +203,7 @@ def _open_study(optuna: Any, url: str | None, name: str, load_if_exists: bool, d
 
     Workers started together on a fresh database race to create Optuna's tables (PostgreSQL then
     says "duplicate key ... pg_type_typname_nsp_index" to the loser): that is tried again."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     import time
 
     try:
@@ -307,79 +312,6 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
         raise SpecError(f"unknown pruner {pruner!r}; expected one of {sorted(pruners)}")
     return pruners[pruner]()
 
-
-class BudgetEnded(Exception):  # noqa: N818 -- not an error: the trial is recorded as failed, the search ends
-    """Raised in a trial still training when the search's time budget ends."""
-
-
-class _quiet_budget_ends:  # noqa: N801 -- a context manager used like a function
-    """Drops Optuna's two "Trial N failed ..." warnings for the trials stopped by the budget: expected, not news."""
-
-    def __init__(self, optuna: Any) -> None:
-        self.logger, self.stopped = optuna.logging.get_logger("optuna.study._optimize"), set()
-
-    def filter(self, record: Any) -> bool:
-        return not any(record.getMessage().startswith(f"Trial {n} failed") for n in self.stopped)
-
-    def __enter__(self) -> set[int]:
-        self.logger.addFilter(self)
-        return self.stopped
-
-    def __exit__(self, *exc: Any) -> None:
-        self.logger.removeFilter(self)
-
-
-def _any_complete(optuna: Any, study: Any) -> bool:
-    return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-
-
-def _make_objective(optuna: Any, setup: SearchSetup, space: Mapping[str, tuple[Any, ...]],
-                    t_start: float, cpu_start: float, deadline: float | None = None,
-                    stopped: set[int] | None = None) -> Callable[[Any], float]:
-    """The trial objective: mean over walk-forward folds of the best metric (pruned trials raise).
-
-    At ``deadline`` (the end of the time budget) a trial still training stops after its epoch and
-    raises :class:`BudgetEnded`: it is recorded as failed, neither pruned nor complete, and the
-    search ends on time rather than one trial later. Not while the study has no completed trial:
-    then the trial goes on, so that a search always has a result."""
-
-    def objective(trial: Any) -> float:
-        try:
-            spec = setup.base.replace(**suggest(trial, space))
-        except SpecError as exc:
-            raise optuna.TrialPruned(f"invalid spec: {exc}") from exc
-        trial.set_user_attr("spec", spec.to_dict())
-        bests, last_step = [], len(setup.folds) * spec.epochs
-        for k in range(len(setup.folds)):
-            reached, over = [0], [False]  # the last step reported in this fold; the budget ended
-
-            def report(epoch: int, value: float, k: int = k, reached: list[int] = reached,
-                       over: list[bool] = over) -> bool:
-                reached[0] = k * spec.epochs + epoch + 1
-                trial.report(value, step=reached[0])
-                if deadline is not None and time.perf_counter() > deadline and reached[0] < last_step \
-                        and _any_complete(optuna, trial.study):
-                    over[0] = True  # out of time with epochs left to train, and the search has a result
-                    return True
-                return trial.should_prune()
-
-            best = fit_fold(setup, spec, k, report)
-            if (not over[0] and math.isfinite(best) and reached[0] < (k + 1) * spec.epochs
-                    and report(spec.epochs - 1, best)):
-                best = math.nan  # stopped early; its best, compared at the fold's last step, is not good enough
-            if over[0]:
-                if stopped is not None:
-                    stopped.add(trial.number)
-                raise BudgetEnded(f"the time budget ended in fold {k}")
-            if not math.isfinite(best):
-                raise optuna.TrialPruned(f"pruned in fold {k}")
-            bests.append(best)
-            trial.set_user_attr(f"fold{k}_best", best)
-        trial.set_user_attr("elapsed_s", time.perf_counter() - t_start)
-        trial.set_user_attr("cpu_s", time.process_time() - cpu_start)  # this process's CPU time: load-independent
-        return float(np.mean(bests))
-
-    return objective
 
 def _tune_result(optuna: Any, study: Any, setup: SearchSetup, plot_path: str | Path | None, t_start: float,
                  seeds: int, final_epochs: int) -> TuneResult:
