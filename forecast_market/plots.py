@@ -196,6 +196,16 @@ def _param_text(params: dict) -> str:
     return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
+def tuning_head(rows: list[dict]) -> str:
+    """The plot's title: the trials by outcome. A trial the search's time budget stopped is FAIL in
+    Optuna (like one that raised): it has no value to draw, so the title counts it."""
+    states = [r["state"].upper() for r in rows]
+    done, pruned = states.count("COMPLETE"), states.count("PRUNED")
+    other = len(states) - done - pruned
+    return (f"Tuning: {len(rows)} trial(s), {done} completed, {pruned} pruned"
+            + (f", {other} stopped by the time budget or failed" if other else ""))
+
+
 def tuning_history(trials, path: Path, *, ylabel: str = "validation loss (mean of folds)", top: int = 8) -> Path:
     """Each trial's value by trial number with the best so far, over a table of the best ``top``
     trials and their hyperparameters: readable from one trial on."""
@@ -223,7 +233,7 @@ def tuning_history(trials, path: Path, *, ylabel: str = "validation loss (mean o
     ax.set_xlim(min(r["number"] for r in rows) - 0.5, max(r["number"] for r in rows) + 0.5)
     ax.set_xlabel("trial number")
     ax.set_ylabel(ylabel)
-    head = f"Tuning: {len(rows)} trial(s), {len(done)} completed, {len(rows) - len(done)} pruned or failed"
+    head = tuning_head(rows)
     top_done = min(done, key=lambda r: r["value"]) if done else None
     ax.set_title(head + (f"; best #{top_done['number']} = {top_done['value']:.4g} (lower is better)" if top_done else ""))
     ax.grid(alpha=0.3)

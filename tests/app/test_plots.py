@@ -92,6 +92,28 @@ def test_the_tuning_history_says_something_at_a_few_trials(n, tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 10_000
 
 
+def test_the_tuning_title_counts_trials_the_time_budget_stopped(tmp_path):
+    """A trial stopped when the budget ended is FAIL in Optuna and has no value to draw: the title counts it."""
+    import optuna
+
+    study = optuna.create_study()
+
+    def objective(trial):
+        trial.suggest_int("units", 8, 64)
+        if trial.number == 1:
+            raise optuna.TrialPruned()
+        if trial.number == 2:
+            raise TimeoutError("the time budget ended")
+        return 0.5
+
+    study.optimize(objective, n_trials=3, catch=(TimeoutError,))
+    trials = study.trials_dataframe(attrs=("number", "value", "state", "params"))
+    rows = plots.tuning_rows(trials)
+    assert plots.tuning_head(rows) == "Tuning: 3 trial(s), 1 completed, 1 pruned, 1 stopped by the time budget or failed"
+    assert plots.tuning_head(rows[:2]) == "Tuning: 2 trial(s), 1 completed, 1 pruned"
+    assert plots.tuning_history(trials, tmp_path / "tuning.png").stat().st_size > 10_000
+
+
 def test_steps_name_the_horizon_in_periods():
     assert plots.steps(4, "W-SAT") == "4 steps (4 weeks)"
     assert plots.steps(1, "D") == "1 step (1 day)"
