@@ -96,8 +96,9 @@ interface IDisputeGame {
     /// `kind` 0: the meta leaf is outside the covered models or inconsistent with the task (the
     /// verifier's `InvalidModelMeta`); 1: the leaf `key` (a key the meta implies) has the wrong length;
     /// 2: an interval bound reaches 2**62 (`key` a unit key: that unit leaf; `key` = `2 << 32`: the
-    /// dense leaves, in order); 3: the window `window` reads at time `t` a value outside the proven
-    /// input range (`rows`: that row, then the window's end row with the delta transform).
+    /// dense leaves, in order); 3: the window `window` reads at time `t` a training row without a
+    /// column the model reads (`rows`: that row, then the window's end row with the delta transform);
+    /// values out of range are clamped, never a reason.
     struct InvalidityProof {
         uint8 kind;
         bytes meta;

@@ -9,7 +9,7 @@ participant publishes every leaf (``publishWeights``, transactions of at most
 ``forecast_market.fraud.availability.CHUNK_BYTES`` of payload) and completes (``completeWeights``: the
 tree rebuilt to the root). Prints the leaves, the payload bytes, the transactions and their total gas
 (and the largest single transaction's), measured from the receipts, and ``eth_estimateGas`` of the
-invalidity checks ``proveInvalid`` runs (a unit leaf's bound, the dense leaves' bound, a window input).
+invalidity checks ``proveInvalid`` runs (a unit leaf's bound, the dense leaves' bound, a window's columns in a training row).
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def measure(w3, market, game, ev) -> tuple[int, int, int, int, int]:
 
 def _checks(game, ev) -> list[int]:
     """Gas of ``EvaluationStep.invalid`` (what ``proveInvalid`` runs) on this model: the widest unit leaf's
-    bound, the dense leaves' bound, one window input (each comes out "valid" here; the work is the same)."""
+    bound, the dense leaves' bound, one window's columns in a training row (each comes out "valid" here; the work is the same)."""
     m, tree = ev.machine, ev.weights
     keys = [k for k, _ in tree.values]
     meta, meta_proof = ev.meta_leaf()
@@ -106,7 +106,7 @@ def main() -> int:
         market = _contract(w3, "ForecastMarket")
         game = _contract(w3, "DisputeGame", market.functions.disputeGame().call())
         print("| model | leaves | payload | transactions | total gas | largest transaction | proveInvalid checks: "
-              "unit bound / dense bound / window input (gas of the call) |")
+              "unit bound / dense bound / window columns (gas of the call) |")
         print("|---|---|---|---|---|---|---|")
         for label, *shape in models:
             n, size, txs, total, largest, checks = measure(w3, market, game, _evaluation(*shape))

@@ -24,7 +24,7 @@ ZERO = "00" * 32
 #: DisputeGame.AVAILABILITY_PERIOD: how long a participant has to publish requested weights.
 AVAILABILITY_PERIOD_S = 86_400
 INVALID_KINDS = ("its meta leaf is not a model the dispute game runs", "a weight leaf has the wrong length",
-                 "a weight leaf's interval bound reaches 2**62", "a window reads a value outside the proven range")
+                 "a weight leaf's interval bound reaches 2**62", "a window reads a training row without a column the model reads")
 
 
 def _progress(message: str) -> None:
