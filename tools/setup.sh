@@ -2,7 +2,7 @@
 # Idempotent set-up, called by both README commands (and usable on its own):
 #   1. a Python venv (.venv) with the pinned requirements and this project (console command `market`);
 #   2. the npm tools from package-lock.json (solc-js 0.8.28, anvil, forge, OpenZeppelin);
-#   3. a `solc-v0.8.28` launcher where py-solc-x (so brownie) looks for compilers;
+#   3. a `solc-v0.8.28` launcher where py-solc-x (so brownie) looks for compilers, with its own copy of solc-js;
 #   4. `anvil` on the venv's PATH, which is the PATH brownie uses;
 #   7. a headless browser (Debian's `chromium`) for the test of `market report`'s page.
 # A second run on a set-up machine checks stamps and returns in about a second.
@@ -43,12 +43,39 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.fm-stamp 2>/dev/null)" != "$n
 fi
 
 # 3. solc launcher where py-solc-x finds it ---------------------------------------------------
+# solc-js (with the npm packages it needs) and tools/solc-launcher.js are copied next to the
+# launcher, so the launcher belongs to no clone: a second clone's set-up writes the same bytes,
+# and deleting a clone leaves the compiler working for the others.
 SOLCX_DIR="${SOLCX_BINARY_PATH:-$HOME/.solcx}"
 mkdir -p "$SOLCX_DIR"
 launcher="$SOLCX_DIR/solc-v$SOLC_VERSION"
+solcjs="$SOLCX_DIR/solcjs-$SOLC_VERSION"
+solcjs_stamp="$(node -e 'process.stdout.write(require("./node_modules/solc/package.json").version)')-$(stamp_of tools/solc-launcher.js)"
+if [ "$(cat "$solcjs/.fm-stamp" 2>/dev/null)" != "$solcjs_stamp" ]; then
+  fresh="$(mktemp -d "$SOLCX_DIR/.solcjs.XXXXXX")"
+  mkdir -p "$fresh/node_modules"
+  # solc and every package it requires (hoisted ones; nested node_modules come with their parent)
+  for pkg in $(node -e '
+    const fs = require("fs"), seen = new Set();
+    const walk = (n) => {
+      const f = `node_modules/${n}/package.json`;
+      if (seen.has(n) || !fs.existsSync(f)) return;
+      seen.add(n);
+      Object.keys(JSON.parse(fs.readFileSync(f, "utf8")).dependencies || {}).forEach(walk);
+    };
+    walk("solc");
+    console.log([...seen].join("\n"));'); do
+    mkdir -p "$fresh/node_modules/$(dirname "$pkg")"
+    cp -R "node_modules/$pkg" "$fresh/node_modules/$pkg"
+  done
+  cp tools/solc-launcher.js "$fresh/"
+  echo "$solcjs_stamp" > "$fresh/.fm-stamp"
+  rm -rf "$solcjs" && mv "$fresh" "$solcjs"
+  log "solc-js $SOLC_VERSION copied to $solcjs"
+fi
 want="#!/bin/sh
-# Written by $ROOT/tools/setup.sh: solc-js $SOLC_VERSION (WebAssembly) as a solc binary.
-FM_SOLC_MODULE='$ROOT/node_modules/solc' exec node '$ROOT/tools/solc-launcher.js' \"\$@\""
+# Written by a forecast-market tools/setup.sh: solc-js $SOLC_VERSION (WebAssembly) as a solc binary.
+FM_SOLC_MODULE='$solcjs/node_modules/solc' exec node '$solcjs/solc-launcher.js' \"\$@\""
 if [ "$(cat "$launcher" 2>/dev/null)" != "$want" ]; then
   printf '%s\n' "$want" > "$launcher"
   chmod +x "$launcher"
