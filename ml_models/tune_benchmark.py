@@ -166,7 +166,7 @@ def race(args: argparse.Namespace) -> None:
     _log(f"\n=== race: TPE + successive halving vs random search without pruning, co2, {args.race_budget:g} s each ===")
     _log("  (time: wall clock since the search started; in brackets the search process's CPU time, which the load of "
          "other processes does not stretch)")
-    _log(f"  {'seed':>4}{'random best':>13}{'at':>12}{'TPE best':>11}{'TPE reached it at':>19}{'ratio':>13}"
+    _log(f"  {'seed':>4}{'random best (trial)':>21}{'at':>12}{'TPE best':>11}{'TPE reached it at':>19}{'ratio':>13}"
          f"{'trials random / TPE (pruned)':>30}")
     ratios, cpu_ratios = [], []
     for seed in range(args.seed, args.seed + args.race_seeds):
@@ -182,7 +182,8 @@ def race(args: argparse.Namespace) -> None:
             row.append((t_rnd, t_tpe, out[-1]))
         (w_rnd, w_tpe, w_ratio), (c_rnd, c_tpe, c_ratio) = row
         reached = f"{w_tpe:.0f} s ({c_tpe:.0f})" if w_tpe is not None else "never"
-        _log(f"  {seed:>4}{rnd.best_value:>13.4f}{f'{w_rnd or 0:.0f} s ({c_rnd or 0:.0f})':>12}{tpe.best_value:>11.4f}"
+        best = f"{rnd.best_value:.4f} (#{rnd.study.best_trial.number + 1})"
+        _log(f"  {seed:>4}{best:>21}{f'{w_rnd or 0:.0f} s ({c_rnd or 0:.0f})':>12}{tpe.best_value:>11.4f}"
              f"{reached:>19}{f'{w_ratio:.2f} ({c_ratio:.2f})':>13}{f'{_counted(rnd)} / {_counted(tpe)}':>30}   {_load()}")
     _log(f"  median ratio (TPE time to random's best / random's time): {statistics.median(ratios):.2f} "
          f"(CPU time: {statistics.median(cpu_ratios):.2f}) (goal <= 0.5)")

@@ -4,10 +4,15 @@ Used by :mod:`ml_models.tune`; :func:`fit_fold` is what one trial does per fold.
 
 A trial's fixed cost is Keras tracing a new network's training step on its first ``fit``
 (0.6 s on an idle core, 2 s and more under load, against 0.1-0.3 s per epoch on co2).
-:func:`network` therefore keeps the compiled networks of the last :data:`MODEL_CACHE`
-architectures and gives a trial one of them with the weights a fresh :func:`build_model` would
-have for its seed and a fresh optimizer: the second fold of a trial, and every later trial of
-the same architecture, trains without tracing again.
+:func:`network` therefore keeps one compiled search network for each of the last
+:data:`MODEL_CACHE` architectures and gives a trial one of them with the weights a fresh
+:func:`build_model` would have for its seed, its dropout rate and dropout seeds, and a fresh
+optimizer: the second fold of a trial, and every later trial of the same architecture, trains
+without tracing again. The dropout rate is a variable of the search network (its dropout layers
+are there at rate 0 too), so trials that differ only in dropout, learning rate or seed share one
+traced step (a new batch size is a new input shape, which TensorFlow may trace once more); the network trains bit for bit as the one :func:`build_model` makes
+(``tests/ml/test_tune.py``). Only the search uses these networks: the spec it finds is trained
+and bundled by :func:`ml_models.model.train`.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from .spec import ModelSpec
 
 __all__ = ["Fold", "SearchSetup", "evaluate_spec", "fit_fold", "network", "prepare_folds", "walk_forward_folds"]
 
-#: How many compiled networks (one per architecture) a search keeps for reuse.
-MODEL_CACHE = 32
+#: How many compiled networks (one per architecture) a search keeps for reuse (the default space has 48 architectures).
+MODEL_CACHE = 64
 
 
 def walk_forward_folds(n_rows: int, n_folds: int, val_fraction: float, min_train: int) -> list[tuple[int, int, int]]:
