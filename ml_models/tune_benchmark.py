@@ -7,9 +7,16 @@ Sections (``--sections``, comma-separated; all by default):
   TensorFlow thread each run, against one process with TensorFlow's default threads.
 * ``throughput``: trials (completed or pruned) per minute on co2 with the default search space,
   TPE + successive halving (goal: at least 30).
-* ``race``: TPE + pruning against random search without pruning, same budget, for 5 seeds: the
-  time TPE needs to reach random search's best validation score, over the time random search
-  needed for it; the median over seeds (goal: at most 0.5).
+* ``race``: TPE + pruning against random search without pruning on co2, for 5 seeds: the time
+  TPE needs to reach random search's best validation score, over the time random search needed
+  for it; the median over seeds (goal: at most 0.5). What each side gets, one after the other in
+  this process: the same training rows, walk-forward folds, base spec (20 epochs a fold, patience
+  5), default search space and wall-clock budget (``--race-budget``), TensorFlow's default
+  threads, an empty network cache, and the same seed; neither starts from the default spec.
+  Random search: ``RandomSampler(seed)``, every trial trained until its early stopping. TPE +
+  pruning: ``TPESampler(seed, n_startup_trials=TPE_STARTUP_TRIALS, multivariate, constant liar)``
+  and successive halving (``MIN_RESOURCE``, ``REDUCTION_FACTOR``), as :mod:`ml_models.tune` sets
+  them. With the same seed TPE's random startup trials are random search's first trials.
 * ``quality``: on the benchmark datasets (:data:`ml_models.benchmark.DATASETS`), the test RMSE of
   the tuned RNN (search with ``--workers`` processes as ``market submit`` runs it, best of
   ``--seeds`` seeds, then trained on all training rows) over the default RNN's; the median over

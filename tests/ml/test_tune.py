@@ -179,3 +179,23 @@ def test_a_trial_still_training_when_the_budget_ends_stops_and_is_recorded_as_fa
     complete, late = again.study.trials
     assert late.state == optuna.trial.TrialState.FAIL and sorted(late.intermediate_values) == [1]
     assert again.best_value == complete.value
+
+
+def test_every_architecture_of_the_default_space_fits_in_the_network_cache():
+    """The default space's architectures repeat (units are a few sizes, dropout is not part of one): a search never
+    traces one again because the cache evicted it."""
+    import itertools
+
+    from ml_models.search_space import DEFAULT_SEARCH_SPACE
+    from ml_models.tune_folds import MODEL_CACHE, _architecture
+
+    def values(name):
+        d = DEFAULT_SEARCH_SPACE.get(name, ("categorical", [getattr(ModelSpec(), name)]))
+        assert d[0] != "float", f"{name} is continuous: every trial would be a new architecture"
+        return d[1] if d[0] == "categorical" else range(d[1], d[2] + 1)
+
+    names = ("cell", "layers", "units", "dense_units", "loss", "dropout")
+    grid = itertools.product(*(values(n) for n in names[:-1]), [0.0, 0.4])
+    specs = [ModelSpec(**dict(zip(names, v, strict=True))) for v in grid]
+    keys = {_architecture(s, 1, False) for s in specs}
+    assert len(keys) == len(specs) // 2 <= MODEL_CACHE  # two dropout rates, one architecture
