@@ -78,7 +78,26 @@ def speed(args: argparse.Namespace) -> None:
                 fit_fold(setup, spec, 0, None)
                 row.append(time.perf_counter() - t)
             _log(f"  {'on' if jit else 'off':<6}{bs:>6}{row[0]:>10.2f}{row[1]:>10.2f}   {_load()}")
+    _reuse(split, schema, base)
     _parallel(split, schema, args)
+
+
+def _reuse(split: Any, schema: Any, base: Any) -> None:
+    """CPU seconds of a pruned-looking trial (3 epochs of fold 0): a new architecture, then a traced one reused."""
+    from .tune_folds import fit_fold, prepare_folds
+
+    setup = prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False)
+    cost: dict[str, list[float]] = {"new": [], "reused": []}
+    for i in range(6):
+        for kind, units in (("new", 20 + i), ("reused", 32)):
+            spec = base.replace(cell="GRU", units=units, dropout=0.05 * i, seed=i, epochs=3, patience=0, batch_size=128)
+            if kind == "reused" and i == 0:
+                fit_fold(setup, spec, 0, None)  # traced once
+            t = time.process_time()
+            fit_fold(setup, spec, 0, None)
+            cost[kind].append(time.process_time() - t)
+    _log(f"  3 epochs of fold 0, GRU, new dropout rate and seed each time, median CPU seconds of 6: new architecture "
+         f"{statistics.median(cost['new']):.2f}, a traced one reused {statistics.median(cost['reused']):.2f} {_load()}")
 
 
 def _parallel(split: Any, schema: Any, args: argparse.Namespace) -> None:
