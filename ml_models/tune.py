@@ -13,8 +13,9 @@ multi-fidelity search: successive halving (the default, or Hyperband) compares t
 :data:`MIN_RESOURCE`, 3x, 9x ... epochs (:data:`REDUCTION_FACTOR`), all trials at the same step,
 and lets only the best third go on. The first rung is several epochs in: after one epoch a
 network with a large learning rate always looks best. Traced networks are reused per
-architecture, the dropout rate a variable in them (:func:`ml_models.tune_folds.network`). XLA compilation was measured and is off by default:
-compiling each trial's network costs more than it saves (``python -m ml_models.tune_benchmark``).
+architecture, the dropout rate a variable in them (:func:`ml_models.tune_folds.network`). XLA
+compilation was measured and is off by default: compiling each trial's network costs more than
+it saves (``python -m ml_models.tune_benchmark``).
 The objective is the mean over folds of each fold's best metric (the study minimises or
 maximises as the metric says). The windows of every fold are computed once per search.
 
