@@ -2,7 +2,7 @@
 
 For each dataset: test-set RMSE, MAE, MASE and sMAPE of naive, seasonal naive, statsforecast's
 AutoARIMA, AutoETS, AutoTheta and their mean, an untuned default RNN, a tuned RNN (Optuna TPE +
-successive-halving pruning on walk-forward folds of the training rows) and three ensembles: the mean of the
+successive-halving pruning on walk-forward folds of the training rows, :data:`~ml_models.tune_recipe.TUNING_RECIPE`) and three ensembles: the mean of the
 tuned RNN and the baselines' mean; the mean of the tuned RNN and the statistical model that is best on a
 validation block (the last ``--test-size`` of the training rows); and the same pair weighted by the weight
 with the lowest RMSE on that block (the tuned spec trained on the rows before it) -- all forecasting exactly the same test rows at the same horizon,
@@ -13,6 +13,7 @@ Then a summary: each model's test RMSE divided by the best baseline's (naive, se
 AutoARIMA, AutoETS, AutoTheta or their mean, whichever is lowest on that series), with the median
 and the worst over the series. The goal is a median ratio of at most 1.00 and none above 1.10.
 
+With --covariates the networks also get inputs known at forecast time (:mod:`ml_models.covariates`).
 Optionally (--random-search) TPE + pruning against random search with the same wall-clock budget
 on the first dataset. Every dataset ships with an installed package: nothing is downloaded.
 Statistical forecasts are cached in --out (keyed by the data and settings), so a re-run only
