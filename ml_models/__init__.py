@@ -31,6 +31,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "model": ("Forecaster", "build_model", "train", "weight_names"),
     "tune": ("DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
              "tune_hyperparameters", "walk_forward_folds"),
+    "tune_recipe": ("TUNING_RECIPE", "TuningRecipe"),
     "bundle": ("BUNDLE_FORMAT", "BUNDLE_VERSION", "BundleLimits", "load_bundle", "read_bundle_spec", "save_bundle",
                "upgrade_bundle"),
     "metrics": ("DIRECTION_METRICS", "METRICS", "SCORE_SCALE", "Metric", "brier", "check_metric_for_task",

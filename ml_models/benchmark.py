@@ -2,7 +2,7 @@
 
 For each dataset: test-set RMSE, MAE, MASE and sMAPE of naive, seasonal naive, statsforecast's
 AutoARIMA, AutoETS, AutoTheta and their mean, an untuned default RNN, a tuned RNN (Optuna TPE +
-successive-halving pruning on walk-forward folds of the training rows) and three ensembles: the mean of the
+successive-halving pruning on walk-forward folds of the training rows, :data:`~ml_models.tune_recipe.TUNING_RECIPE`) and three ensembles: the mean of the
 tuned RNN and the baselines' mean; the mean of the tuned RNN and the statistical model that is best on a
 validation block (the last ``--test-size`` of the training rows); and the same pair weighted by the weight
 with the lowest RMSE on that block (the tuned spec trained on the rows before it) -- all forecasting exactly the same test rows at the same horizon,
@@ -13,6 +13,7 @@ Then a summary: each model's test RMSE divided by the best baseline's (naive, se
 AutoARIMA, AutoETS, AutoTheta or their mean, whichever is lowest on that series), with the median
 and the worst over the series. The goal is a median ratio of at most 1.00 and none above 1.10.
 
+With --covariates the networks also get inputs known at forecast time (:mod:`ml_models.covariates`).
 Optionally (--random-search) TPE + pruning against random search with the same wall-clock budget
 on the first dataset. Every dataset ships with an installed package: nothing is downloaded.
 Statistical forecasts are cached in --out (keyed by the data and settings), so a re-run only
@@ -40,12 +41,14 @@ import pandas as pd
 
 from ._keras import configure_environment
 from .baselines import BASELINE_MEAN, STATSFORECAST_MODELS, statsforecast_forecasts
+from .covariates import add_covariates, source_columns
 from .data import Schema, Split, clean_series, load_series, split_by_time
 from .errors import DataError, MLError, clip_message
 from .metrics import mae, mase, rmse, smape
 from .model import train
 from .spec import ModelSpec
 from .tune import TuneResult, tune_hyperparameters
+from .tune_recipe import TUNING_RECIPE
 
 __all__ = ["DATASETS", "DatasetConfig", "main", "markdown_table", "parse_datasets"]
 
@@ -100,9 +103,13 @@ def parse_datasets(datasets: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def prepare(cfg: DatasetConfig, test_size: float) -> tuple[Split, Schema]:
+def prepare(cfg: DatasetConfig, test_size: float, covariates_of: str | None = None) -> tuple[Split, Schema]:
+    """The series split by time; ``covariates_of``: a dataset key whose covariates are added (:mod:`.covariates`)."""
     raw = load_series(cfg.source)
-    df, report = clean_series(raw, target=cfg.target, columns=[cfg.target], max_gap=cfg.max_gap)
+    extra = source_columns(covariates_of) if covariates_of else []
+    df, report = clean_series(raw, target=cfg.target, columns=[cfg.target, *extra], max_gap=cfg.max_gap)
+    if covariates_of:
+        df = add_covariates(covariates_of, df, target=cfg.target, frequency=report.frequency, horizon=cfg.horizon)
     if cfg.seasonal_change:  # at row t: target[t + h - m] - target[t - m], known at t (what seasonal naive adds)
         y = df[cfg.target]
         df[f"{cfg.target}_seasonal_change"] = y.shift(cfg.season - cfg.horizon) - y.shift(cfg.season)
@@ -139,7 +146,7 @@ def _search(key: str, split: Split, schema: Schema, base: ModelSpec, args: argpa
     if f"{key}-{name}" in optuna.get_all_study_names(url):
         optuna.delete_study(study_name=f"{key}-{name}", storage=url)
     return tune_hyperparameters(split.train, schema, base_spec=base, timeout_s=args.budget_seconds, n_trials=None,
-                                n_folds=2, val_fraction=0.25, sampler=sampler, pruner=pruner, seed=args.seed,
+                                **TUNING_RECIPE.kwargs(), sampler=sampler, pruner=pruner, seed=args.seed,
                                 storage=Path(args.out) / f"{key}.db", study_name=f"{key}-{name}",
                                 load_if_exists=False, plot_path=Path(args.out) / f"{key}-{name}.png",
                                 enqueue=[_default_params()])
@@ -192,7 +199,7 @@ def _validation_weight(spec: ModelSpec, tr: pd.DataFrame, schema: Schema, n_fit:
 
 def run_dataset(key: str, args: argparse.Namespace, log: Log) -> tuple[pd.DataFrame, dict[str, Any]]:
     cfg = DATASETS[key]
-    split, schema = prepare(cfg, args.test_size)
+    split, schema = prepare(cfg, args.test_size, key if args.covariates else None)
     tr, te = split.train, split.test
     y_tr, y_te = tr[cfg.target].to_numpy(), te[cfg.target].to_numpy()
     y_all = np.concatenate([y_tr, y_te])
@@ -311,7 +318,7 @@ def _report(results: list[tuple[pd.DataFrame, dict[str, Any]]], log: Log) -> Non
 
 
 def _compare_with_random_search(key: str, tpe: TuneResult, args: argparse.Namespace, log: Log) -> None:
-    split, schema = prepare(DATASETS[key], args.test_size)
+    split, schema = prepare(DATASETS[key], args.test_size, key if args.covariates else None)
     rnd = _search(key, split, schema, _base_spec(DATASETS[key], args), args, sampler="random", pruner="none",
                   name="random")
     reach = time_to_reach(tpe.study, rnd.best_value)
@@ -338,6 +345,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="out/benchmark",
                    help="folder for Optuna SQLite studies, search-history PNGs and cached statistical forecasts")
+    p.add_argument("--covariates", action="store_true",
+                   help="give the RNN covariates known at forecast time (calendar of the target's time, GOOG's "
+                        "open/high/low/volume, lagged US macro data; see ml_models.covariates)")
     p.add_argument("--random-search", action="store_true",
                    help="also compare TPE + pruning with random search (same budget) on the first dataset")
     return p

@@ -20,7 +20,8 @@ The objective is the mean over folds of each fold's best metric (the study minim
 maximises as the metric says). The windows of every fold are computed once per search.
 
 With ``seeds > 1`` the best spec is trained again with that many seeds on the same folds and the
-seed with the best objective is kept (a network's result varies with its initialisation).
+seed with the best objective is kept (a network's result varies with its initialisation; see
+:mod:`ml_models.tune_seeds`).
 
 Studies live in any Optuna storage: a file path becomes ``sqlite:///<path>``; a URL such as
 ``postgresql://user@host/db`` is passed through, so many machines can search one study
@@ -30,7 +31,6 @@ refuses a worker that would mix in trials of another metric or window.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +43,7 @@ from .data import Schema
 from .errors import SpecError
 from .search_space import DEFAULT_SEARCH_SPACE, load_search_space, validate_search_space
 from .spec import ModelSpec
-from .tune_folds import SearchSetup, evaluate_spec, prepare_folds, walk_forward_folds
+from .tune_folds import SearchSetup, prepare_folds, walk_forward_folds
 from .tune_objective import BudgetEnded, make_objective, quiet_budget_ends
 from .tune_plot import plot_history
 
@@ -323,17 +323,9 @@ def _tune_result(optuna: Any, study: Any, setup: SearchSetup, plot_path: str | P
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise SpecError("no trial completed; give a larger time or trial budget, or a smaller search space")
-    best = study.best_trial
-    best_spec = (ModelSpec.from_dict(best.user_attrs["spec"]) if "spec" in best.user_attrs
-                 else setup.base.replace(**best.params))
-    best_value, seed_values = float(best.value), {}
-    if seeds > 1:
-        seed_values[best_spec.seed] = best_value
-        for s in range(best_spec.seed + 1, best_spec.seed + seeds):
-            seed_values[s] = evaluate_spec(setup, best_spec.replace(seed=s % 2**31))
-        chosen = (max if setup.higher_is_better else min)(
-            (s for s in seed_values if math.isfinite(seed_values[s])), key=seed_values.get, default=best_spec.seed)
-        best_spec, best_value = best_spec.replace(seed=chosen % 2**31), seed_values[chosen]
+    from .tune_seeds import choose_seed
+
+    best_spec, best_value, seed_values = choose_seed(setup, complete, seeds)
     table = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration", "user_attrs",
                                           "datetime_start", "datetime_complete"))
     path = None

@@ -17,10 +17,11 @@ Sections (``--sections``, comma-separated; all by default):
   pruning: ``TPESampler(seed, n_startup_trials=TPE_STARTUP_TRIALS, multivariate, constant liar)``
   and successive halving (``MIN_RESOURCE``, ``REDUCTION_FACTOR``), as :mod:`ml_models.tune` sets
   them. With the same seed TPE's random startup trials are random search's first trials.
-* ``quality``: on the benchmark datasets (:data:`ml_models.benchmark.DATASETS`), the test RMSE of
-  the tuned RNN (search with ``--workers`` processes as ``market submit`` runs it, best of
-  ``--seeds`` seeds, then trained on all training rows) over the default RNN's; the median over
-  datasets (goal: at most 0.97).
+* ``quality``: on the benchmark datasets (:data:`ml_models.benchmark.DATASETS`, all six by
+  default), the test RMSE of the tuned RNN (searched with ``--workers`` processes and the recipe
+  ``market submit --strategy tuned`` uses, :data:`ml_models.tune_recipe.TUNING_RECIPE`, whose
+  fields ``--folds``, ``--val-fraction``, ``--max-epochs`` and ``--seeds`` override; then trained
+  on all training rows) over the default RNN's; the median over datasets (goal: at most 0.97).
 
 This is a script, not a test:  python -m ml_models.tune_benchmark --help
 """
@@ -215,16 +216,29 @@ def race(args: argparse.Namespace) -> None:
          f"(CPU time: {statistics.median(cpu_ratios):.2f}) (goal <= 0.5)")
 
 
+def _recipe(args: argparse.Namespace) -> Any:
+    """The submission's recipe with the fields given on the command line replaced (0 max epochs: the spec's)."""
+    from dataclasses import replace
+
+    from .tune_recipe import TUNING_RECIPE
+
+    given = {"n_folds": args.folds, "val_fraction": args.val_fraction, "seeds": args.seeds, "max_epochs": args.max_epochs}
+    changes = {k: v for k, v in given.items() if v is not None}
+    if changes.get("max_epochs") == 0:
+        changes["max_epochs"] = None
+    return replace(TUNING_RECIPE, **changes)
+
+
 def quality(args: argparse.Namespace) -> None:
     from .benchmark import DATASETS, parse_datasets, prepare
     from .metrics import rmse
     from .model import train
     from .spec import ModelSpec
 
-    keys = parse_datasets(args.datasets)
+    keys, recipe = parse_datasets(args.datasets), _recipe(args)
     _one_thread_if_parallel(args)
-    _log(f"\n=== quality: tuned vs default RNN, test RMSE, {args.budget:g} s search ({args.workers} worker process(es)) "
-         f"+ {args.seeds} seeds ===")
+    _log(f"\n=== quality: tuned vs default RNN, test RMSE, {args.budget:g} s search ({args.workers} worker process(es)), "
+         f"recipe {recipe}, search space {args.search_space or 'default'} ===")
     ratios = []
     for key in keys:
         cfg = DATASETS[key]
@@ -234,7 +248,8 @@ def quality(args: argparse.Namespace) -> None:
         y = split.test[cfg.target].to_numpy()
         default = rmse(y, train(base, split.train, schema).forecast_test(split.train, split.test))
         with tempfile.TemporaryDirectory() as tmp:  # as market submit searches: --workers processes on one study
-            res = _search(split, schema, base, args.budget, seed=args.seed, seeds=args.seeds, workers=args.workers,
+            res = _search(split, schema, base, args.budget, seed=args.seed, workers=args.workers,
+                          search_space=args.search_space, **recipe.kwargs(),
                           storage=Path(tmp) / "quality.db" if args.workers > 1 else None,
                           plot_path=Path(args.out) / f"{key}-search.png")
         tuned = rmse(y, train(res.best_spec, split.train, schema).forecast_test(split.train, split.test))
@@ -242,8 +257,9 @@ def quality(args: argparse.Namespace) -> None:
         b = res.best_spec
         _log(f"  {key:<8} default {default:.4f}  tuned {tuned:.4f}  ratio {tuned / default:.3f}  ({len(res.trials)} trials; "
              f"{b.cell} {b.layers}x{b.units} dense {b.dense_units} lr {b.learning_rate:.3g} batch {b.batch_size} "
-             f"seed {b.seed}) {_load()}")
-    _log(f"  median ratio tuned/default: {statistics.median(ratios):.3f} (goal <= 0.97)")
+             f"loss {b.loss} patience {b.patience} seed {b.seed}) {_load()}")
+    _log(f"  median ratio tuned/default: {statistics.median(ratios):.3f} (goal <= 0.97) "
+         f"[{', '.join(f'{r:.3f}' for r in ratios)}]")
 
 
 SECTIONS = {"speed": speed, "throughput": throughput, "race": race, "quality": quality}
@@ -256,8 +272,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=60.0, help="seconds of each search")
     p.add_argument("--race-seeds", type=int, default=5, help="seeds of the TPE vs random race")
     p.add_argument("--race-budget", type=float, default=60.0, help="seconds of each search in the race")
-    p.add_argument("--seeds", type=int, default=3, help="quality: training seeds tried for the best spec")
-    p.add_argument("--datasets", default="co2,taylor,goog", help="quality: datasets from ml_models.benchmark.DATASETS")
+    p.add_argument("--seeds", type=int, help="quality: training seeds tried for the best spec (default: the recipe's)")
+    p.add_argument("--folds", type=int, help="quality: walk-forward folds (default: the recipe's)")
+    p.add_argument("--val-fraction", type=float, help="quality: share of the training rows in the folds' validation "
+                   "blocks (default: the recipe's)")
+    p.add_argument("--max-epochs", type=int, help="quality: epochs a trial may train, 0 = the spec's 30 "
+                   "(default: the recipe's)")
+    p.add_argument("--search-space", help="quality: a JSON search space file (default: ml_models' default space)")
+    p.add_argument("--datasets", default="sunspots,unemp,elnino,goog,co2,taylor",
+                   help="quality: datasets from ml_models.benchmark.DATASETS (default: all six)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2,
                    help="throughput and quality: tuning processes (as market submit uses; the race uses one)")

@@ -89,7 +89,7 @@ def _check_training_root(comp: dict, df, schema) -> None:
 
 def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: TrainingOptions):
     """The spec a strategy submits (tuning first for ``tuned``); returns (spec, tune result or None)."""
-    from ml_models import ModelSpec, tune_hyperparameters
+    from ml_models import TUNING_RECIPE, ModelSpec, tune_hyperparameters
 
     if strategy not in STRATEGIES:
         raise SettingsError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
@@ -102,7 +102,7 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
         return base, None
     tuned = tune_hyperparameters(df, schema, base_spec=base, n_trials=opts.trials, timeout_s=opts.budget_s,
                                  search_space=opts.search_space, metric=comp["metric"], seed=opts.seed,
-                                 workers=opts.workers,
+                                 workers=opts.workers, **TUNING_RECIPE.kwargs(),
                                  storage=opts.storage or settings().optuna_storage or (work_dir / "optuna.db"),
                                  study_name=f"competition-{comp['id']}", plot_path=work_dir / "search.png",
                                  progress=opts.progress)

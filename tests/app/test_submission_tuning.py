@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecast_market.stages.submission import build_forecaster, submit
-from ml_models import Schema, SpecError, split_by_time
+from ml_models import TUNING_RECIPE, Schema, SpecError, split_by_time
 
 EXAMPLE = "examples/search_space.json"
 
@@ -30,6 +30,10 @@ def test_tuned_uses_the_competitions_metric_and_the_search_space_file(data, tmp_
     assert tuned.metric == "mae" and tuned.study.study_name == "competition-7"
     assert {"cell", "units", "learning_rate"} <= set(tuned.study.trials[0].params)
     assert 8 <= fc.spec.units <= 64 and fc.spec.epochs == 1 and (tmp_path / "optuna.db").exists()
+    # the search is the recipe the quality benchmark measures (ml_models.tune_recipe)
+    claimed = tuned.study.user_attrs["objective"]
+    assert (claimed["n_folds"], claimed["val_fraction"]) == (TUNING_RECIPE.n_folds, TUNING_RECIPE.val_fraction)
+    assert len(tuned.seed_values) == (TUNING_RECIPE.seeds if TUNING_RECIPE.seeds > 1 else 0)
 
 
 def test_a_bad_search_space_is_refused_before_the_chain_is_asked(tmp_path):
