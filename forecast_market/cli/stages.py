@@ -202,7 +202,8 @@ def cancel(ctx: Ctx, competition_id):
 @click.option("--trials", default=TRAINING.trials, show_default=True, type=click.IntRange(min=1),
               help="Tuning: at most this many trials.")
 @click.option("--budget", "budget_s", default=TRAINING.budget_s, show_default=True, type=click.FloatRange(min=1),
-              help="Tuning: at most this many seconds.")
+              help="Tuning: the search's seconds. Then the best spec trains again with two more seeds on the "
+                   "search's folds (about two of its trials' time) and the best seed is kept.")
 @click.option("--epochs", default=TRAINING.epochs, show_default=True, type=click.IntRange(min=1),
               help="Training epochs (early stopping may end sooner).")
 @click.option("--seed", default=TRAINING.seed, show_default=True, type=click.IntRange(0, 2**32 - 1),

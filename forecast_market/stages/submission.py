@@ -100,12 +100,19 @@ def _spec_for(strategy: str, df, schema, comp: dict, work_dir: Path, opts: Train
         return base.replace(kind=strategy, sequence_length=max(base.sequence_length, look_back)), None
     if strategy == "default":
         return base, None
+    if TUNING_RECIPE.seeds > 1:
+        print(f"tuning for {opts.budget_s:g} s, then the best spec trains with {TUNING_RECIPE.seeds - 1} more seeds "
+              "on the search's folds", flush=True)
     tuned = tune_hyperparameters(df, schema, base_spec=base, n_trials=opts.trials, timeout_s=opts.budget_s,
                                  search_space=opts.search_space, metric=comp["metric"], seed=opts.seed,
                                  workers=opts.workers, **TUNING_RECIPE.kwargs(),
                                  storage=opts.storage or settings().optuna_storage or (work_dir / "optuna.db"),
                                  study_name=f"competition-{comp['id']}", plot_path=work_dir / "search.png",
                                  progress=opts.progress)
+    if tuned.seed_values:
+        tried = ", ".join(f"{s}: {v:.6g}" for s, v in tuned.seed_values.items())
+        print(f"seeds of the best spec after the search (validation {tuned.metric}, mean of folds): {tried}; "
+              f"kept seed {tuned.best_spec.seed}")
     print(f"search history (validation score per trial and epoch): {tuned.plot_path}")
     from ..plots import tuning_history
 

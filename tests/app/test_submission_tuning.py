@@ -22,7 +22,7 @@ def data():
     return split.train, schema
 
 
-def test_tuned_uses_the_competitions_metric_and_the_search_space_file(data, tmp_path):
+def test_tuned_uses_the_competitions_metric_and_the_search_space_file(data, tmp_path, capsys):
     df, schema = data
     comp = {"id": 7, "sequenceLength": 10, "horizon": 2, "metric": 1, "dataCid": "QmData"}  # metric 1: mae
     fc, tuned = build_forecaster("tuned", df, schema, comp, tmp_path, trials=2, budget_s=60, epochs=1, progress=False,
@@ -34,6 +34,9 @@ def test_tuned_uses_the_competitions_metric_and_the_search_space_file(data, tmp_
     claimed = tuned.study.user_attrs["objective"]
     assert (claimed["n_folds"], claimed["val_fraction"]) == (TUNING_RECIPE.n_folds, TUNING_RECIPE.val_fraction)
     assert len(tuned.seed_values) == (TUNING_RECIPE.seeds if TUNING_RECIPE.seeds > 1 else 0)
+    out = capsys.readouterr().out  # the seed phase after the budget is announced, and its outcome printed
+    assert f"then the best spec trains with {TUNING_RECIPE.seeds - 1} more seeds" in out
+    assert f"kept seed {fc.spec.seed}" in out and all(f"{s}: " in out for s in tuned.seed_values)
 
 
 def test_a_bad_search_space_is_refused_before_the_chain_is_asked(tmp_path):
