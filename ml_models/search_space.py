@@ -34,7 +34,7 @@ __all__ = ["DEFAULT_SEARCH_SPACE", "MAX_PARAMETERS", "SEARCHABLE", "load_search_
 DEFAULT_SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
     "cell": ("categorical", ["LSTM", "GRU"]),
     "layers": ("int", 1, 2, False),
-    "units": ("categorical", [8, 16, 32, 64]),  # a few sizes: architectures repeat, their traced steps are reused
+    "units": ("int", 8, 64, True),
     "dropout": ("float", 0.0, 0.4, False),
     "dense_units": ("categorical", [0, 16, 32]),
     "learning_rate": ("float", 3e-4, 1e-2, True),

@@ -10,12 +10,11 @@ training tail as context) and the fold's best metric so far is reported to the t
 same for every trial, so a step means the same fold and epoch in every trial). A fold ended by
 early stopping reports its best at the fold's last step too. That is the budget of a
 multi-fidelity search: successive halving (the default, or Hyperband) compares trials at rungs of
-:data:`MIN_RESOURCE`, 3x, 9x ... epochs (:data:`REDUCTION_FACTOR`), all trials at the same step,
-and lets only the best third go on. The first rung is several epochs in: after one epoch a
-network with a large learning rate always looks best. Traced networks are reused per
-architecture, the dropout rate a variable in them (:func:`ml_models.tune_folds.network`). XLA
-compilation was measured and is off by default: compiling each trial's network costs more than
-it saves (``python -m ml_models.tune_benchmark``).
+:data:`MIN_RESOURCE`, 3x, 9x ... epochs, all trials at the same step, and lets only the best
+third go on. The first rung is several epochs in: after one epoch a network with a large
+learning rate always looks best. Networks are reused per architecture
+(:func:`ml_models.tune_folds.network`). XLA compilation was measured and is off by default:
+compiling each trial's network costs more than it saves (``python -m ml_models.tune_benchmark``).
 The objective is the mean over folds of each fold's best metric (the study minimises or
 maximises as the metric says). The windows of every fold are computed once per search.
 
@@ -47,12 +46,8 @@ from .tune_folds import SearchSetup, prepare_folds, walk_forward_folds
 from .tune_objective import BudgetEnded, make_objective, quiet_budget_ends
 from .tune_plot import plot_history
 
-#: The first successive-halving rung, in epochs (then x REDUCTION_FACTOR, x REDUCTION_FACTOR**2, ...).
+#: The first successive-halving rung, in epochs (then 3x, 9x, ...).
 MIN_RESOURCE = 3
-#: Successive halving keeps the best 1 / REDUCTION_FACTOR of the trials at each rung.
-REDUCTION_FACTOR = 3
-#: TPE samples at random until this many trials have ended (completed or pruned).
-TPE_STARTUP_TRIALS = 10
 
 # ``tune`` (the short alias below) is left out: in the package, ``ml_models.tune`` is this module.
 __all__ = ["DEFAULT_SEARCH_SPACE", "TuneResult", "load_search_space", "plot_history", "storage_url",
@@ -289,7 +284,7 @@ def _claim_study(study: Any, setup: SearchSetup, n_folds: int, val_fraction: flo
 
 
 def _make_sampler(optuna: Any, name: str, seed: int) -> Any:
-    samplers = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed, n_startup_trials=TPE_STARTUP_TRIALS, multivariate=True,
+    samplers = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True,
                                                           constant_liar=True),
                 "random": lambda: optuna.samplers.RandomSampler(seed=seed)}
     if name not in samplers:
@@ -307,10 +302,10 @@ def _make_pruner(optuna: Any, pruner: str | Any, *, max_resource: int) -> Any:
     if not isinstance(pruner, str):
         return pruner
     pruners = {"sha": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=MIN_RESOURCE,
-                                                                            reduction_factor=REDUCTION_FACTOR),
+                                                                            reduction_factor=3),
                "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=min(MIN_RESOURCE, max_resource),
                                                                    max_resource=max_resource,
-                                                                   reduction_factor=REDUCTION_FACTOR),
+                                                                   reduction_factor=3),
                "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
                "none": lambda: optuna.pruners.NopPruner()}
     if pruner not in pruners:

@@ -14,8 +14,8 @@ Sections (``--sections``, comma-separated; all by default):
   5), default search space and wall-clock budget (``--race-budget``), TensorFlow's default
   threads, an empty network cache, and the same seed; neither starts from the default spec.
   Random search: ``RandomSampler(seed)``, every trial trained until its early stopping. TPE +
-  pruning: ``TPESampler(seed, n_startup_trials=TPE_STARTUP_TRIALS, multivariate, constant liar)``
-  and successive halving (``MIN_RESOURCE``, ``REDUCTION_FACTOR``), as :mod:`ml_models.tune` sets
+  pruning: ``TPESampler(seed, n_startup_trials=10, multivariate, constant liar)``
+  and successive halving (first rung ``MIN_RESOURCE``, reduction factor 3), as :mod:`ml_models.tune` sets
   them. With the same seed TPE's random startup trials are random search's first trials.
 * ``quality``: on the benchmark datasets (:data:`ml_models.benchmark.DATASETS`, all six by
   default), the test RMSE of the tuned RNN (searched with ``--workers`` processes and the recipe
@@ -79,26 +79,7 @@ def speed(args: argparse.Namespace) -> None:
                 fit_fold(setup, spec, 0, None)
                 row.append(time.perf_counter() - t)
             _log(f"  {'on' if jit else 'off':<6}{bs:>6}{row[0]:>10.2f}{row[1]:>10.2f}   {_load()}")
-    _reuse(split, schema, base)
     _parallel(split, schema, args)
-
-
-def _reuse(split: Any, schema: Any, base: Any) -> None:
-    """CPU seconds of a pruned-looking trial (3 epochs of fold 0): a new architecture, then a traced one reused."""
-    from .tune_folds import fit_fold, prepare_folds
-
-    setup = prepare_folds(split.train, schema, base, 2, 0.25, "rmse", False)
-    cost: dict[str, list[float]] = {"new": [], "reused": []}
-    for i in range(6):
-        for kind, units in (("new", 20 + i), ("reused", 32)):
-            spec = base.replace(cell="GRU", units=units, dropout=0.05 * i, seed=i, epochs=3, patience=0, batch_size=128)
-            if kind == "reused" and i == 0:
-                fit_fold(setup, spec, 0, None)  # traced once
-            t = time.process_time()
-            fit_fold(setup, spec, 0, None)
-            cost[kind].append(time.process_time() - t)
-    _log(f"  3 epochs of fold 0, GRU, new dropout rate and seed each time, median CPU seconds of 6: new architecture "
-         f"{statistics.median(cost['new']):.2f}, a traced one reused {statistics.median(cost['reused']):.2f} {_load()}")
 
 
 def _parallel(split: Any, schema: Any, args: argparse.Namespace) -> None:
@@ -193,7 +174,7 @@ def race(args: argparse.Namespace) -> None:
     _log(f"\n=== race: TPE + successive halving vs random search without pruning, co2, {args.race_budget:g} s each ===")
     _log("  (time: wall clock since the search started; in brackets the search process's CPU time, which the load of "
          "other processes does not stretch)")
-    _log(f"  {'seed':>4}{'random best (trial)':>21}{'at':>12}{'TPE best':>11}{'TPE reached it at':>19}{'ratio':>13}"
+    _log(f"  {'seed':>4}{'random best':>13}{'at':>12}{'TPE best':>11}{'TPE reached it at':>19}{'ratio':>13}"
          f"{'trials random / TPE (pruned)':>30}")
     ratios, cpu_ratios = [], []
     for seed in range(args.seed, args.seed + args.race_seeds):
@@ -209,8 +190,7 @@ def race(args: argparse.Namespace) -> None:
             row.append((t_rnd, t_tpe, out[-1]))
         (w_rnd, w_tpe, w_ratio), (c_rnd, c_tpe, c_ratio) = row
         reached = f"{w_tpe:.0f} s ({c_tpe:.0f})" if w_tpe is not None else "never"
-        best = f"{rnd.best_value:.4f} (#{rnd.study.best_trial.number + 1})"
-        _log(f"  {seed:>4}{best:>21}{f'{w_rnd or 0:.0f} s ({c_rnd or 0:.0f})':>12}{tpe.best_value:>11.4f}"
+        _log(f"  {seed:>4}{rnd.best_value:>13.4f}{f'{w_rnd or 0:.0f} s ({c_rnd or 0:.0f})':>12}{tpe.best_value:>11.4f}"
              f"{reached:>19}{f'{w_ratio:.2f} ({c_ratio:.2f})':>13}{f'{_counted(rnd)} / {_counted(tpe)}':>30}   {_load()}")
     _log(f"  median ratio (TPE time to random's best / random's time): {statistics.median(ratios):.2f} "
          f"(CPU time: {statistics.median(cpu_ratios):.2f}) (goal <= 0.5)")

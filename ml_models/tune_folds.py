@@ -4,15 +4,10 @@ Used by :mod:`ml_models.tune`; :func:`fit_fold` is what one trial does per fold.
 
 A trial's fixed cost is Keras tracing a new network's training step on its first ``fit``
 (0.6 s on an idle core, 2 s and more under load, against 0.1-0.3 s per epoch on co2).
-:func:`network` therefore keeps one compiled search network for each of the last
-:data:`MODEL_CACHE` architectures and gives a trial one of them with the weights a fresh
-:func:`build_model` would have for its seed, its dropout rate and dropout seeds, and a fresh
-optimizer: the second fold of a trial, and every later trial of the same architecture, trains
-without tracing again. The dropout rate is a variable of the search network (its dropout layers
-are there at rate 0 too), so trials that differ only in dropout, learning rate or seed share one
-traced step (a new batch size is a new input shape, which TensorFlow may trace once more); the network trains bit for bit as the one :func:`build_model` makes
-(``tests/ml/test_tune.py``). Only the search uses these networks: the spec it finds is trained
-and bundled by :func:`ml_models.model.train`.
+:func:`network` therefore keeps the compiled networks of the last :data:`MODEL_CACHE`
+architectures and gives a trial one of them with the weights a fresh :func:`build_model` would
+have for its seed and a fresh optimizer: the second fold of a trial, and every later trial of
+the same architecture, trains without tracing again.
 """
 
 from __future__ import annotations
@@ -34,8 +29,8 @@ from .spec import ModelSpec
 
 __all__ = ["Fold", "SearchSetup", "evaluate_spec", "fit_fold", "network", "prepare_folds", "walk_forward_folds"]
 
-#: How many compiled networks (one per architecture) a search keeps for reuse (the default space has 48 architectures).
-MODEL_CACHE = 64
+#: How many compiled networks (one per architecture) a search keeps for reuse.
+MODEL_CACHE = 32
 
 
 def walk_forward_folds(n_rows: int, n_folds: int, val_fraction: float, min_train: int) -> list[tuple[int, int, int]]:
@@ -114,82 +109,17 @@ class _Traced:
 
 
 def _architecture(spec: ModelSpec, n_features: int, jit_compile: bool) -> tuple[Any, ...]:
-    """What fixes a search network's traced training step: not the dropout rate, learning rate, batch size, seed, epochs."""
-    return (spec.cell, spec.layers, spec.units, spec.dense_units, spec.loss, spec.task, spec.sequence_length, n_features,
-            jit_compile)
-
-
-def _runtime_dropout(keras: Any) -> type:
-    """A dropout layer whose rate is a variable, so one traced training step serves every rate (0 included).
-
-    It draws its mask exactly as ``keras.layers.Dropout`` does (the same seed generator, the same
-    stateless uniform numbers, kept where ``u >= rate``) and scales by ``1 / (1 - rate)`` computed
-    in double precision, as TensorFlow's dropout does for a Python rate: with the fresh network's
-    seed state and rate it trains bit for bit like the network :func:`build_model` makes (at rate
-    0 the mask keeps everything and the scale is 1, like a network without dropout layers).
-    """
-
-    class RuntimeDropout(keras.layers.Layer):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.seed_generator = keras.random.SeedGenerator(0)
-            self.rate = self.add_weight(shape=(), initializer="zeros", trainable=False, name="rate")
-            self.scale = self.add_weight(shape=(), initializer="ones", trainable=False, name="scale")
-
-        def set_rate(self, rate: float, seed_state: Any | None) -> None:
-            self.rate.assign(rate)
-            self.scale.assign(1.0 / (1.0 - rate))
-            if seed_state is not None:
-                self.seed_generator.state.assign(np.asarray(seed_state))
-
-        def call(self, inputs: Any, training: bool = False) -> Any:
-            if not training:
-                return inputs
-            u = keras.random.uniform(keras.ops.shape(inputs), seed=self.seed_generator, dtype=inputs.dtype)
-            return keras.ops.where(u >= self.rate, inputs * self.scale, keras.ops.zeros_like(inputs))
-
-    return RuntimeDropout
-
-
-def _search_network(fresh: Any, spec: ModelSpec, n_features: int, jit_compile: bool) -> Any:
-    """``fresh``'s layers (new ones, same configs) with a runtime-rate dropout after every recurrent layer."""
-    keras = get_keras()
-    dropout = _runtime_dropout(keras)
-    layers: list[Any] = [keras.Input(shape=(spec.sequence_length, n_features), name="window")]
-    for layer in fresh.layers:
-        if isinstance(layer, keras.layers.Dropout):
-            continue
-        layers.append(type(layer).from_config(layer.get_config()))
-        if layer.name.startswith("rnn_"):
-            layers.append(dropout(name=layer.name.replace("rnn_", "dropout_")))
-    model = keras.Sequential(layers, name="search_forecaster")
-    model.compile(optimizer=type(fresh.optimizer).from_config(fresh.optimizer.get_config()), loss=fresh.loss,
-                  jit_compile=jit_compile)
-    model.optimizer.build(model.trainable_variables)
-    return model
-
-
-def _start_like(model: Any, fresh: Any, spec: ModelSpec) -> None:
-    """Give the search network ``fresh``'s weights, dropout rate and dropout seeds, and a new optimizer."""
-    for layer in model.layers:
-        twin = next((x for x in fresh.layers if x.name == layer.name), None)
-        if hasattr(layer, "set_rate"):
-            layer.set_rate(spec.dropout, None if twin is None else twin.seed_generator.state.value)
-            continue
-        for old, new in zip(layer.variables, twin.variables, strict=True):
-            old.assign(np.asarray(new.value))
-    for v in model.optimizer.variables:
-        v.assign(np.zeros(v.shape, dtype=v.dtype))
-    model.optimizer.learning_rate = spec.learning_rate
+    """What fixes a network's traced training step: everything but the learning rate, batch size, seed and epochs."""
+    return (spec.cell, spec.layers, spec.units, spec.dropout, spec.dense_units, spec.loss, spec.task,
+            spec.sequence_length, n_features, jit_compile)
 
 
 def network(setup: SearchSetup, spec: ModelSpec) -> Any:
-    """A compiled network for ``spec`` that trains as the one :func:`build_model` gives (its seed's weights, a fresh optimizer).
+    """A compiled network for ``spec``: the weights :func:`build_model` gives for ``spec.seed``, a fresh optimizer.
 
-    A search network is built once per architecture (:func:`_architecture`: the dropout rate is a
-    variable of the network, not part of it) and reused with its traced training and predict
-    steps: its variables are set to a freshly built network's, its dropout rate and seeds to the
-    spec's, its optimizer's moments and step counter to zero, at ``spec.learning_rate``.
+    A network of the same architecture used before in this search is reused (its traced
+    training and predict steps with it): its variables are set to a freshly built network's and
+    its optimizer's moments and step counter to zero, at ``spec.learning_rate``.
     """
     from .model import build_model
 
@@ -198,8 +128,15 @@ def network(setup: SearchSetup, spec: ModelSpec) -> Any:
     key = _architecture(spec, len(setup.columns), setup.jit_compile)
     model = setup.models.pop(key, None)
     if model is None:
-        model = _search_network(fresh, spec, len(setup.columns), setup.jit_compile)
-    _start_like(model, fresh, spec)
+        model = fresh
+        if setup.jit_compile:
+            model.compile(optimizer=model.optimizer, loss=model.loss, jit_compile=True)
+    else:
+        for old, new in zip(model.variables, fresh.variables, strict=True):
+            old.assign(np.asarray(new.value))
+        for v in model.optimizer.variables:
+            v.assign(np.zeros(v.shape, dtype=v.dtype))
+        model.optimizer.learning_rate = spec.learning_rate
     setup.models[key] = model
     while len(setup.models) > MODEL_CACHE:
         setup.models.popitem(last=False)
