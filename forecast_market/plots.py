@@ -235,7 +235,7 @@ def tuning_history(trials, path: Path, *, ylabel: str = "validation loss (mean o
     ax.set_ylabel(ylabel)
     head = tuning_head(rows)
     top_done = min(done, key=lambda r: r["value"]) if done else None
-    ax.set_title(head + (f"; best #{top_done['number']} = {top_done['value']:.4g} (lower is better)" if top_done else ""))
+    ax.set_title(head + (f"\nbest #{top_done['number']} = {top_done['value']:.4g} (lower is better)" if top_done else ""))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     tab.axis("off")
