@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from .errors import MLError
+from .tune_recipe import TUNING_RECIPE
 
 __all__ = ["main"]
 
@@ -41,9 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="sampler seed; give each worker its own")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: TensorFlow's default)")
     p.add_argument("--base-spec", default=None, help="a ModelSpec JSON file with the fixed fields (default: from the schema)")
-    p.add_argument("--folds", type=int, default=2, help="walk-forward folds (the same on every worker)")
-    p.add_argument("--val-fraction", type=float, default=0.25, help="share of the rows in validation blocks")
-    p.add_argument("--max-epochs", type=int, default=10, help="most epochs a trial trains per fold (0: --epochs)")
+    # the defaults are market submit's (ml_models.tune_recipe): the study refuses a worker that folds otherwise
+    p.add_argument("--folds", type=int, default=TUNING_RECIPE.n_folds,
+                   help="walk-forward folds (the same on every worker; default: market submit's)")
+    p.add_argument("--val-fraction", type=float, default=TUNING_RECIPE.val_fraction,
+                   help="share of the rows in validation blocks (default: market submit's)")
+    p.add_argument("--max-epochs", type=int, default=TUNING_RECIPE.max_epochs or 0,
+                   help="most epochs a trial trains per fold (0: --epochs; default: market submit's)")
     return p
 
 

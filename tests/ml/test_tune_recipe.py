@@ -67,3 +67,25 @@ def tune_seeds_setup(split, schema):
     from ml_models.tune_folds import prepare_folds
 
     return prepare_folds(split.train, schema, ModelSpec(**TINY), 2, 0.25, "rmse", False)
+
+
+def test_a_worker_with_its_defaults_joins_the_study_market_submit_started(split, schema, tmp_path):
+    """README "Shared tuning": `python -m ml_models.tune_worker` on another machine, without folding options,
+    adds trials to the study `market submit --strategy tuned` claimed with the recipe (the study refuses a worker
+    whose folds, validation share or epochs differ)."""
+    from ml_models.data import write_dataset_bundle
+    from ml_models.tune_worker import main as worker_main
+
+    dataset = tmp_path / "data"
+    write_dataset_bundle(dataset, split.train, schema, part="train")
+    url, epochs = f"sqlite:///{tmp_path / 'shared.db'}", 1
+    base = ModelSpec(sequence_length=schema.sequence_length, horizon=schema.horizon, season=schema.season,
+                     task=schema.task, epochs=epochs)
+    tune_hyperparameters(split.train, schema, base_spec=base, n_trials=1, storage=url, study_name="competition-1",
+                         **{**TUNING_RECIPE.kwargs(), "seeds": 1})  # as submit claims it (seeds do not enter the claim)
+    code = worker_main([str(dataset), "--storage", url, "--study-name", "competition-1", "--trials", "1",
+                        "--epochs", str(epochs)])
+    assert code == 0
+    import optuna
+
+    assert len(optuna.load_study(study_name="competition-1", storage=url).trials) == 2
